@@ -1,0 +1,97 @@
+"""From retrieved passages and a question to an `Answer`: prompts, the extractive answerer, assembly.
+
+`messages` builds the chat prompt from `prompts/`; `extractive_answer` writes an answer with no LLM
+by picking the evidence sentences that best match the question; `assemble` parses the model's text
+into cited sentences and decides refusal in code (no valid citation: refuse). Retrieval, streaming
+and the choice of backend live in `pipeline.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from . import grounding, prompts, tokens
+from .citations import Similarity, lexical_overlap, number_passages, resolve, split_answer
+from .types import Answer, Passage, Sentence
+
+_DONT_KNOW = re.compile(r"\b(i (?:do not|don't) know|not (?:mentioned|stated|provided|specified)|"
+                        r"(?:passages|sources|context) do(?:es)? not (?:contain|say|mention|provide))\b", re.I)
+
+
+def pack(passages: Sequence[Passage], budget: int) -> list[Passage]:
+    """The leading passages that fit the prompt's token budget (at least one)."""
+    return list(passages[: tokens.pack([p.text for p in passages], budget)])
+
+
+def messages(question: str, passages: Sequence[Passage]) -> list[BaseMessage]:
+    p = prompts.load()
+    return [SystemMessage(p["answer_system"].render()),
+            HumanMessage(p["answer_user"].render(passages=number_passages(passages), question=question))]
+
+
+def condense_messages(question: str, history: Sequence[dict[str, str]]) -> list[BaseMessage]:
+    turns = "\n".join(f"{'User' if h['role'] == 'user' else 'Assistant'}: {h['content']}" for h in history[-6:])
+    return [HumanMessage(prompts.load()["condense"].render(history=turns, question=question))]
+
+
+def history_messages(history: Sequence[dict[str, str]]) -> list[BaseMessage]:
+    return [HumanMessage(h["content"]) if h["role"] == "user" else AIMessage(h["content"]) for h in history]
+
+
+def refusal_text(reason: str) -> str:
+    return prompts.load()["refusal"].render(reason=reason)
+
+
+def extractive_answer(question: str, passages: Sequence[Passage], similarity: Similarity,
+                      max_sentences: int = 2, min_score: float = 0.35) -> str:
+    """An answer made of the passages' own sentences that best match the question, each cited."""
+    candidates: list[tuple[float, int, str]] = []
+    for n, p in enumerate(passages, 1):
+        spans = p.sentences or ((p.char_start, p.char_end),)
+        texts = [p.text[a - p.char_start:b - p.char_start] for a, b in spans]
+        sims = similarity(question, texts)
+        for t, s in zip(texts, sims, strict=True):
+            candidates.append((0.6 * s + 0.4 * lexical_overlap(question, t), n, t))
+    candidates.sort(key=lambda c: -c[0])
+    picked = [c for c in candidates[:max_sentences] if c[0] >= min_score]
+    if not picked:
+        return "I don't know."
+    return " ".join(f"{text.rstrip()} [{n}]" for _, n, text in picked)
+
+
+def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: Similarity | None,
+             standalone_query: str = "", keep_unsupported: bool = False) -> Answer:
+    """Parse `raw` into sentences, verify each against its citations, refuse in code if none hold.
+
+    Per sentence: supported by its own citations -> "supported"; else supported by another passage ->
+    "recited" to that passage; else "unsupported", dropped unless `keep_unsupported`.
+    """
+    texts = [p.text for p in passages]
+    sentences: list[Sentence] = []
+    for text, ids in split_answer(raw, len(passages)):
+        if _DONT_KNOW.search(text):
+            continue
+        own = [(n, grounding.support(passages[n - 1].text, text, similarity)) for n in ids]
+        good = [n for n, score in own if score >= grounding.THRESHOLD]
+        if good:
+            label, numbers, score = "supported", good, max(sc for _, sc in own)
+        else:
+            best, score = grounding.best_support(text, texts, similarity)
+            label, numbers = ("recited", [best + 1]) if score >= grounding.THRESHOLD else ("unsupported", ids)
+            score = max([score, *(sc for _, sc in own)])
+        if label == "unsupported" and not keep_unsupported:
+            continue
+        context = f"{question} {text}"  # short answers ('50') need the question to find their sentence
+        citations = tuple(resolve(n, context, passages[n - 1], similarity) for n in numbers)
+        sentences.append(Sentence(text=text, citations=citations, support=round(score, 3), label=label))
+    if not any(s.label != "unsupported" for s in sentences):
+        reason = ("the closest passages do not support an answer." if passages else "nothing relevant was found.")
+        return Answer(question=question, text=refusal_text(reason), refused=True, passages=tuple(passages),
+                      standalone_query=standalone_query)
+    text = " ".join(s.text + "".join(f" [{c.number}]" for c in s.citations)
+                    + (" (unsupported)" if s.label == "unsupported" else "") for s in sentences)
+    return Answer(question=question, text=text, refused=False, sentences=tuple(sentences),
+                  passages=tuple(passages), standalone_query=standalone_query)

@@ -1,0 +1,125 @@
+"""Number passages for the prompt, parse `[n]` markers out of the answer, resolve them to spans.
+
+`parse_markers` accepts `[1]`, `[1][2]`, `[1, 2]`, `[1-3]`, `[Passage 2]`; ids outside 1..n are
+dropped, repeats collapse. `split_answer` cuts the answer into sentences, each with its passage
+numbers (a marker just after a full stop belongs to the sentence before it). `resolve` turns a
+(sentence, passage) pair into a `Citation`: the passage sentence(s) that best match the claim,
+as exact document offsets. This module does not judge support (see `grounding.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from .chunking import split_sentences
+from .types import Citation, Passage
+
+Similarity = Callable[[str, Sequence[str]], list[float]]
+
+_MARKER = re.compile(r"\[\s*(?:(?:passages?|sources?|doc(?:ument)?s?)\s*)?(\d+(?:\s*(?:[,;\-–]|and)\s*\d+)*)\s*\]",
+                     re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*")
+_STOP = frozenset("a an the of to in on at for and or but is are was were be been by with from as that this "
+                  "these those it its their they he she his her said says say who what when where which how "
+                  "did do does has have had not no than into about over also".split())
+
+
+def number_passages(passages: Sequence[Passage]) -> str:
+    """The passages block of the prompt: `[n] (title, source, date)` then the passage text."""
+    blocks = []
+    for n, p in enumerate(passages, 1):
+        head = ", ".join(str(x) for x in (p.metadata.get("title"), p.metadata.get("source"),
+                                          p.metadata.get("date")) if x)
+        blocks.append(f"[{n}] ({head})\n{p.text.strip()}")
+    return "\n\n".join(blocks)
+
+
+def parse_markers(text: str, n_passages: int) -> list[int]:
+    """Valid passage numbers cited in `text`, in order of first appearance, without repeats."""
+    out: list[int] = []
+    for m in _MARKER.finditer(text):
+        body = m.group(1)
+        ids: list[int] = []
+        for part in re.split(r"\s*(?:[,;]|and)\s*", body):
+            rng = re.fullmatch(r"(\d+)\s*[\-–]\s*(\d+)", part)
+            if rng:
+                a, b = int(rng.group(1)), int(rng.group(2))
+                ids.extend(range(a, b + 1) if 0 < b - a < 20 else [a, b])
+            elif part.isdigit():
+                ids.append(int(part))
+        out.extend(i for i in ids if 1 <= i <= n_passages and i not in out)
+    return out
+
+
+def strip_markers(text: str) -> str:
+    text = _MARKER.sub("", text)
+    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def split_answer(text: str, n_passages: int) -> list[tuple[str, list[int]]]:
+    """Sentences of the answer (markers removed) with the valid passage numbers each cites."""
+    spans = split_sentences(text)
+    pieces: list[tuple[str, list[int]]] = []
+    for a, b in spans:
+        raw = text[a:b]
+        lead = re.match(r"^(\s*" + _MARKER.pattern + r"\s*)+", raw, re.IGNORECASE)
+        if lead and pieces:  # markers that open this sentence close the previous one
+            prev_text, prev_ids = pieces[-1]
+            pieces[-1] = (prev_text, prev_ids + [i for i in parse_markers(lead.group(0), n_passages)
+                                                 if i not in prev_ids])
+            raw = raw[lead.end():]
+        clean = strip_markers(raw)
+        if clean and re.search(r"\w", clean):
+            pieces.append((clean, parse_markers(raw, n_passages)))
+    return pieces
+
+
+def stem(word: str) -> str:
+    """A light stemmer, enough to match plurals and possessives."""
+    w = word.lower()
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        return w[:-1]
+    return w
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased, lightly stemmed words and numbers of `text`, without stop words."""
+    return {stem(w) for w in _WORD.findall(text.replace("’s", "").replace("'s", "")) if w.lower() not in _STOP}
+
+
+def lexical_overlap(claim: str, evidence: str) -> float:
+    """Share of the claim's content words (numbers included) found in the evidence."""
+    c = content_words(claim)
+    return len(c & content_words(evidence)) / len(c) if c else 0.0
+
+
+def best_sentences(claim: str, passage: Passage, similarity: Similarity | None = None) -> tuple[int, int]:
+    """The document span of the passage sentence(s) that best support `claim`."""
+    spans = list(passage.sentences) or [(passage.char_start, passage.char_end)]
+    texts = [passage.text[a - passage.char_start:b - passage.char_start] for a, b in spans]
+    lex = [lexical_overlap(claim, t) for t in texts]
+    sem = similarity(claim, texts) if similarity else [0.0] * len(texts)
+    scores = [0.6 * x + 0.4 * y for x, y in zip(lex, sem, strict=True)]
+    best = max(range(len(spans)), key=scores.__getitem__)
+    a, b = spans[best]
+    # Extend to a neighbour when the claim's words are split across two sentences.
+    words = content_words(claim)
+    covered = content_words(texts[best])
+    for j in (best - 1, best + 1):
+        if 0 <= j < len(spans) and (words - covered) & content_words(texts[j]) and scores[j] >= 0.5 * scores[best]:
+            a, b = min(a, spans[j][0]), max(b, spans[j][1])
+            covered |= content_words(texts[j])
+    return a, b
+
+
+def resolve(number: int, claim: str, passage: Passage, similarity: Similarity | None = None) -> Citation:
+    a, b = best_sentences(claim, passage, similarity)
+    m = passage.metadata
+    return Citation(number=number, doc_id=passage.doc_id, chunk_id=passage.chunk_id, char_start=a, char_end=b,
+                    quote=passage.text[a - passage.char_start:b - passage.char_start],
+                    title=str(m.get("title", "")), source=str(m.get("source", "")),
+                    date=str(m.get("date", "")), url=str(m.get("url", "")))

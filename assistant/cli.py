@@ -1,0 +1,91 @@
+"""The command line: `assistant ingest | ask | chat | eval`. Parse, call the library, print.
+
+Errors the user can act on (`AssistantError`) print as one readable line and exit 2; files skipped
+during ingest are listed and make the exit status 1, after everything else has been ingested.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import AssistantError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="assistant", description="Answers from your articles, every sentence cited.")
+    p.add_argument("--data-dir", help="where the index lives (default: $ASSISTANT_DATA_DIR or .assistant-data)")
+    p.add_argument("--backend", choices=["local", "openai", "extractive"],
+                   help="generating backend (default: $ASSISTANT_LLM_BACKEND or local)")
+    sub = p.add_subparsers(dest="command", required=True)
+    ing = sub.add_parser("ingest", help="ingest files and folders (incremental)")
+    ing.add_argument("paths", nargs="+")
+    ing.add_argument("--no-prune", action="store_true", help="keep documents whose files are gone")
+    ask = sub.add_parser("ask", help="answer one question with numbered sources")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    chat = sub.add_parser("chat", help="open the chat UI in the browser")
+    chat.add_argument("--host", default="127.0.0.1")
+    chat.add_argument("--port", type=int, default=None)
+    ev = sub.add_parser("eval", help="run the evaluation suite and write a report")
+    ev.add_argument("--dataset", default="evals/seed.jsonl")
+    ev.add_argument("--out", default="evals/out")
+    ev.add_argument("--quick", action="store_true", help="the quick slice run in CI")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .pipeline import Assistant
+
+    overrides: dict[str, Any] = {}
+    if args.backend:
+        overrides["llm_backend"] = args.backend
+    assistant = Assistant(args.data_dir, **overrides)
+    if args.command == "ingest":
+        report = assistant.ingest(args.paths, prune=not args.no_prune)
+        print(report.summary())
+        return 1 if report.failed else 0
+    if args.command == "ask":
+        answer = assistant.ask(args.question)
+        if args.json:
+            import dataclasses
+            import json
+
+            data = dataclasses.asdict(answer)
+            data["citations"] = [dataclasses.asdict(c) for c in answer.citations]
+            print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        else:
+            print(answer.render())
+        return 0
+    if args.command == "chat":
+        from .ui import launch
+
+        print(f"Opening the chat on http://{args.host}:{args.port or 7860}", file=sys.stderr)
+        launch(assistant, host=args.host, port=args.port)
+        return 0
+    if args.command == "eval":
+        from .evaluation import run_eval
+
+        summary = run_eval(assistant, args.dataset, args.out, quick=args.quick)
+        for key, value in summary.items():
+            print(f"{key:>28}: {value}")
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

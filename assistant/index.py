@@ -1,0 +1,236 @@
+"""The index: Chroma (vectors + chunk metadata) and a SQLite store (document texts + manifest), kept in step.
+
+- Chroma: `PersistentClient` under `data_dir/chroma`, or `HttpClient` when `chroma_url` is set.
+  Chunk ids are `doc_id:start-end`, so writing the same chunks twice is an idempotent upsert.
+- SQLite (`data_dir/documents.sqlite3`): each document's one stored text and metadata, the manifest
+  (which file and content hash produced which document), and a small write-ahead log of intents.
+Crash safety: before touching Chroma we record the intent ("add doc X" / "delete doc Y") in SQLite;
+the manifest commit is one transaction; `recover()` replays unfinished intents on the next start.
+So an interrupted ingest never leaves duplicates or orphans once it is re-run.
+This module stores and queries; it does not parse, chunk or embed (see `ingest.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from .errors import BackendUnavailable, ConfigError
+from .settings import Settings
+from .types import Chunk, Document, Passage
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (doc_id TEXT PRIMARY KEY, text TEXT NOT NULL, title TEXT,
+    source TEXT, date TEXT, url TEXT, source_path TEXT, n_chunks INTEGER);
+CREATE TABLE IF NOT EXISTS sources (name TEXT PRIMARY KEY, file TEXT NOT NULL, file_sha TEXT NOT NULL,
+    doc_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sources_file ON sources(file);
+CREATE INDEX IF NOT EXISTS sources_doc ON sources(doc_id);
+CREATE TABLE IF NOT EXISTS pending (doc_id TEXT NOT NULL, op TEXT NOT NULL, PRIMARY KEY (doc_id, op));
+"""
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    doc_id: str
+    title: str
+    source: str
+    date: str
+    url: str
+    source_path: str
+    n_chunks: int
+
+
+class Index:
+    """Chroma + SQLite for one data dir. Thread-safe for one process; one writer at a time."""
+
+    def __init__(self, settings: Settings, embedding_name: str, dimension: int) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(settings.store_path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self._collection = _open_collection(settings, embedding_name, dimension)
+        self.recover()
+
+    # ---- writing -------------------------------------------------------------------------
+    def recover(self) -> None:
+        """Finish or undo whatever an interrupted run left: no duplicates, no orphans."""
+        with self._lock:
+            for (doc_id,) in self._db.execute("SELECT doc_id FROM pending WHERE op='add'").fetchall():
+                known = self._db.execute("SELECT 1 FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+                if not known:
+                    self._collection.delete(where={"doc_id": doc_id})
+                self._db.execute("DELETE FROM pending WHERE doc_id=? AND op='add'", (doc_id,))
+            self._apply_deletes()
+
+    def put_file(self, file: str, file_sha: str, items: Sequence[tuple[Document, Sequence[Chunk],
+                                                                         Sequence[Sequence[float]]]]) -> int:
+        """Make `file`'s documents exactly `items` (document, its chunks, their vectors). Returns chunks written."""
+        written = 0
+        with self._lock:
+            new = [(d, c, v) for d, c, v in items if not self.has_document(d.doc_id)]
+            for doc, _, _ in new:
+                self._db.execute("INSERT OR IGNORE INTO pending VALUES (?, 'add')", (doc.doc_id,))
+            for doc, chunks, vectors in new:
+                self._upsert(doc, chunks, vectors)
+                written += len(chunks)
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                old = self._docs_of_file(file)
+                for doc, chunks, _ in new:
+                    self._db.execute("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?)",
+                                     (doc.doc_id, doc.text, doc.title, doc.source, doc.date, doc.url,
+                                      doc.source_path, len(chunks)))
+                self._db.execute("DELETE FROM sources WHERE file=?", (file,))
+                self._db.executemany("INSERT OR REPLACE INTO sources VALUES (?,?,?,?)",
+                                     [(d.source_path, file, file_sha, d.doc_id) for d, _, _ in items])
+                self._orphan(old)
+                self._db.executemany("DELETE FROM pending WHERE doc_id=? AND op='add'",
+                                     [(d.doc_id,) for d, _, _ in new])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._apply_deletes()
+        return written
+
+    def remove_files(self, files: Iterable[str]) -> int:
+        """Forget files (e.g. deleted from disk): their documents go unless another file has them."""
+        files = list(files)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            old = {d for f in files for d in self._docs_of_file(f)}
+            self._db.executemany("DELETE FROM sources WHERE file=?", [(f,) for f in files])
+            self._orphan(old)
+            self._db.execute("COMMIT")
+            return self._apply_deletes()
+
+    def remove_document(self, doc_id: str) -> None:
+        files = [f for (f,) in self._db.execute("SELECT DISTINCT file FROM sources WHERE doc_id=?", (doc_id,))]
+        self.remove_files(files)
+
+    def _docs_of_file(self, file: str) -> set[str]:
+        return {d for (d,) in self._db.execute("SELECT doc_id FROM sources WHERE file=?", (file,))}
+
+    def _orphan(self, doc_ids: Iterable[str]) -> None:
+        for doc_id in doc_ids:
+            if not self._db.execute("SELECT 1 FROM sources WHERE doc_id=?", (doc_id,)).fetchone():
+                self._db.execute("INSERT OR IGNORE INTO pending VALUES (?, 'delete')", (doc_id,))
+
+    def _apply_deletes(self) -> int:
+        rows = self._db.execute("SELECT doc_id FROM pending WHERE op='delete'").fetchall()
+        for (doc_id,) in rows:
+            self._collection.delete(where={"doc_id": doc_id})
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+            self._db.execute("DELETE FROM pending WHERE doc_id=? AND op='delete'", (doc_id,))
+            self._db.execute("COMMIT")
+        return len(rows)
+
+    def _upsert(self, doc: Document, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        meta = {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "date": doc.date, "url": doc.url}
+        step = max(1, min(1000, self._max_batch()))
+        for i in range(0, len(chunks), step):
+            part = chunks[i:i + step]
+            self._collection.upsert(
+                ids=[c.chunk_id for c in part], documents=[c.text for c in part],
+                embeddings=[list(v) for v in vectors[i:i + step]],
+                metadatas=[{**meta, "char_start": c.char_start, "char_end": c.char_end,
+                            "sentences": json.dumps(c.sentences)} for c in part],
+            )
+
+    def _max_batch(self) -> int:
+        try:
+            return int(self._collection._client.get_max_batch_size())
+        except Exception:
+            return 1000
+
+    # ---- reading -------------------------------------------------------------------------
+    def file_sha(self, file: str) -> str | None:
+        row = self._db.execute("SELECT file_sha FROM sources WHERE file=? LIMIT 1", (file,)).fetchone()
+        return row[0] if row else None
+
+    def files_under(self, folder: str) -> list[str]:
+        prefix = folder.rstrip("/") + "/"
+        return [f for (f,) in self._db.execute("SELECT DISTINCT file FROM sources WHERE substr(file,1,?)=?",
+                                               (len(prefix), prefix))]
+
+    def has_document(self, doc_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM documents WHERE doc_id=?", (doc_id,)).fetchone() is not None
+
+    def document(self, doc_id: str) -> Document:
+        row = self._db.execute("SELECT doc_id, text, source_path, title, source, date, url FROM documents "
+                               "WHERE doc_id=?", (doc_id,)).fetchone()
+        if row is None:
+            raise KeyError(doc_id)
+        return Document(*row)
+
+    def documents(self) -> list[DocumentInfo]:
+        rows = self._db.execute("SELECT doc_id, title, source, date, url, source_path, n_chunks FROM documents "
+                                "ORDER BY date DESC, title").fetchall()
+        return [DocumentInfo(*r) for r in rows]
+
+    def count(self) -> int:
+        return int(self._collection.count())
+
+    def chunk_ids(self) -> list[str]:
+        return list(self._collection.get(include=[])["ids"])
+
+    def query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[Passage]:
+        """The k nearest chunks; `score` is cosine similarity (1 - cosine distance)."""
+        n = self.count()
+        if n == 0:
+            return []
+        res = self._collection.query(query_embeddings=[list(vector)], n_results=min(k, n), where=where,
+                                     include=["documents", "metadatas", "distances"])
+        out = []
+        for cid, text, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0],  # type: ignore[index]
+                                         res["distances"][0], strict=True):  # type: ignore[index]
+            m = dict(meta)
+            sentences = tuple(tuple(s) for s in json.loads(str(m.pop("sentences", "[]"))))
+            out.append(Passage(chunk_id=cid, doc_id=str(m["doc_id"]), text=text or "",
+                               char_start=int(m["char_start"]), char_end=int(m["char_end"]),  # type: ignore[arg-type]
+                               score=1.0 - float(dist), sentences=sentences, metadata=m))  # type: ignore[arg-type]
+        return out
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _open_collection(settings: Settings, embedding_name: str, dimension: int) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_url:
+            u = urlparse(settings.chroma_url)
+            if not u.hostname:
+                raise ConfigError(f"ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not a URL like http://127.0.0.1:8000")
+            client: Any = chromadb.HttpClient(host=u.hostname, port=u.port or (443 if u.scheme == "https" else 8000),
+                                              ssl=u.scheme == "https", settings=chroma_settings)
+        else:
+            client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+        collection = client.get_or_create_collection(
+            settings.collection, embedding_function=None,
+            metadata={"hnsw:space": "cosine", "embedding_model": embedding_name, "dimension": dimension},
+        )
+    except ConfigError:
+        raise
+    except Exception as exc:
+        where = settings.chroma_url or settings.chroma_dir
+        raise BackendUnavailable(f"could not open the Chroma store at {where} ({exc}); "
+                                 "is the server running (`chroma run`)?") from exc
+    meta = collection.metadata or {}
+    if meta.get("embedding_model") not in (None, embedding_name) or meta.get("dimension") not in (None, dimension):
+        raise ConfigError(f"the index in {settings.data_dir} was built with {meta.get('embedding_model')!r}, "
+                          f"not {embedding_name!r}; use another ASSISTANT_DATA_DIR or ASSISTANT_COLLECTION")
+    return collection

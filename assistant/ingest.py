@@ -1,0 +1,120 @@
+"""Ingest files and folders into the index: parse, chunk, embed, store; incremental and idempotent.
+
+A file whose bytes are unchanged since the last ingest is skipped without parsing; a changed file
+replaces only its own documents' chunks; a file gone from an ingested folder loses its chunks.
+A file that fails to parse is reported with its reason and skipped; the rest lands (and a
+previously ingested version of a broken file is kept). Embedding is batched across files.
+This module orchestrates; storage is `index.py`, formats are `parsing.py`, splitting `chunking.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import tokens
+from .chunking import chunk_document
+from .errors import ParseError
+from .index import Index
+from .models import SentenceEmbeddings
+from .parsing import iter_files, parse_file
+from .types import Chunk, Document
+
+EMBED_BATCH_CHUNKS = 256
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did. `failed` maps each skipped file to the reason."""
+
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        s = (f"{len(self.added)} file(s) ingested ({self.chunks} chunks), {len(self.unchanged)} unchanged, "
+             f"{len(self.removed)} removed, {len(self.failed)} failed in {self.seconds:.1f}s")
+        return s + "".join(f"\n  skipped {p}: {r}" for p, r in self.failed.items())
+
+
+def chunk_for_model(doc: Document, max_tokens: int, embedder: SentenceEmbeddings) -> list[Chunk]:
+    """Chunks within `max_tokens` tiktoken tokens and within the embedding model's max sequence."""
+    limit = max_tokens
+    while True:
+        chunks = chunk_document(doc, limit, tokens.count)
+        if limit <= 16 or all(embedder.count_tokens(c.text) <= embedder.max_seq_length for c in chunks):
+            return chunks
+        limit = int(limit * 0.8)
+
+
+def ingest(index: Index, embedder: SentenceEmbeddings, chunk_tokens: int, paths: Iterable[str | Path],
+           progress: bool = True, prune: bool = True,
+           on_progress: Callable[[int, int, str], None] | None = None) -> IngestReport:
+    """Bring the index in line with `paths` (files and folders). See the module docstring."""
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    report = IngestReport()
+    paths = [Path(p) for p in paths]
+    files = list(iter_files(paths))
+    seen: set[str] = set()
+    batch: list[tuple[str, str, list[tuple[Document, list[Chunk]]]]] = []
+
+    def flush() -> None:
+        texts = [c.text for _, _, docs in batch for _, chunks in docs for c in chunks]
+        vectors = iter(embedder.embed_documents(texts))
+        for key, sha, docs in batch:
+            items = [(d, chunks, [next(vectors) for _ in chunks]) for d, chunks in docs]
+            report.chunks += index.put_file(key, sha, items)
+            report.added.append(key)
+        batch.clear()
+
+    bar = tqdm(files, desc="Ingesting", unit="file", disable=not progress)
+    for i, path in enumerate(bar):
+        key = str(path.resolve())
+        seen.add(key)
+        if on_progress:
+            on_progress(i, len(files), path.name)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            report.failed[str(path)] = f"cannot be read ({exc.strerror or exc})"
+            continue
+        sha = hashlib.sha256(raw).hexdigest()
+        if index.file_sha(key) == sha:
+            report.unchanged.append(key)
+            continue
+        try:
+            docs = parse_file(key)
+        except ParseError as exc:
+            report.failed[str(path)] = exc.reason
+            bar.write(f"skipped {path}: {exc.reason}")
+            continue
+        batch.append((key, sha, [(d, chunk_for_model(d, chunk_tokens, embedder)) for d in docs]))
+        if sum(len(c) for _, _, ds in batch for _, c in ds) >= EMBED_BATCH_CHUNKS:
+            flush()
+    if batch:
+        flush()
+    bar.close()
+    if prune:
+        for folder in (p.resolve() for p in paths if p.is_dir()):
+            gone = [f for f in index.files_under(str(folder)) if f not in seen]
+            if gone:
+                index.remove_files(gone)
+                report.removed.extend(gone)
+        for p in paths:  # a file named explicitly that no longer exists
+            key = str(p.resolve())
+            if not p.exists() and index.file_sha(key) is not None:
+                index.remove_files([key])
+                report.removed.append(key)
+                report.failed.pop(str(p), None)
+    if on_progress:
+        on_progress(len(files), len(files), "")
+    report.seconds = time.perf_counter() - started
+    return report

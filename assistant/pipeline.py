@@ -1,0 +1,166 @@
+"""`Assistant`: the one core behind the CLI, the UI and the evals. Orchestration only.
+
+ask = condense the follow-up (LLM) -> retrieve -> refuse in code if the best score is below
+`min_score` -> pack passages (tiktoken budget) -> generate (LangChain chat model, streamed) or
+extract (no LLM) -> parse and resolve citations -> `Answer`. Heavy objects (embedder, index, chat
+model) are built lazily on first use, so constructing an `Assistant` is cheap.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from . import answering, models
+from .errors import BackendUnavailable
+from .index import Index
+from .ingest import IngestReport, ingest
+from .retrieval import PassageRetriever, cosine_similarity
+from .settings import Settings
+from .types import Answer, Passage
+
+History = Sequence[dict[str, str]] | Sequence[tuple[str, str]] | None
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class Event:
+    """One step of a streamed answer: kind is "query", "passages", "token" or "answer"."""
+
+    kind: str
+    text: str = ""
+    passages: tuple[Passage, ...] = ()
+    answer: Answer | None = None
+
+
+class Assistant:
+    """Ingest articles and answer questions with citations. See the README for settings."""
+
+    def __init__(self, data_dir: str | Path | None = None, *, settings: Settings | None = None,
+                 llm: BaseChatModel | None = _UNSET, **overrides: Any) -> None:
+        base = settings or Settings(**({"data_dir": data_dir} if data_dir is not None else {}), **overrides)
+        if settings is not None and (overrides or data_dir is not None):
+            base = settings.model_copy(update={**overrides, **({"data_dir": Path(data_dir)} if data_dir else {})})
+        self.settings = base
+        self._llm = llm
+
+    # ---- lazily built parts ----------------------------------------------------------------
+    @cached_property
+    def embedder(self) -> models.SentenceEmbeddings:
+        return models.embeddings(self.settings)
+
+    @cached_property
+    def index(self) -> Index:
+        dim = len(self.embedder.embed_query("dimension probe"))
+        return Index(self.settings, self.settings.embedding_model, dim)
+
+    @cached_property
+    def retriever(self) -> PassageRetriever:
+        return PassageRetriever(index=self.index, embedder=self.embedder, k=self.settings.k)
+
+    @cached_property
+    def llm(self) -> BaseChatModel | None:
+        return models.chat_model(self.settings) if self._llm is _UNSET else self._llm
+
+    @cached_property
+    def answer_chain(self) -> Runnable[dict[str, Any], str]:
+        """question + passages -> raw answer text with [n] markers (a LangChain Runnable)."""
+        llm = self.llm
+        if llm is None:
+            return RunnableLambda(lambda x: answering.extractive_answer(x["question"], x["passages"], self._similarity))
+        return RunnableLambda(lambda x: answering.messages(x["question"], x["passages"])) | llm | StrOutputParser()
+
+    @cached_property
+    def condense_chain(self) -> Runnable[dict[str, Any], str]:
+        """question + history -> a standalone query."""
+        llm = self.llm
+        if llm is None:  # no LLM: the previous question gives the follow-up its context
+            return RunnableLambda(lambda x: _last_user(x["history"]) + " " + x["question"])
+        return (RunnableLambda(lambda x: answering.condense_messages(x["question"], x["history"]))
+                | llm | StrOutputParser())
+
+    def _similarity(self, text: str, others: Sequence[str]) -> list[float]:
+        return cosine_similarity(self.embedder, text, list(others))
+
+    # ---- public API ----------------------------------------------------------------------
+    def ingest(self, paths: Iterable[str | Path], progress: bool = True, prune: bool = True,
+               on_progress: Any = None) -> IngestReport:
+        """Add, update and remove documents so the index matches `paths` (files and folders)."""
+        return ingest(self.index, self.embedder, self.settings.chunk_tokens, paths, progress=progress,
+                      prune=prune, on_progress=on_progress)
+
+    def retrieve(self, query: str, k: int = 5) -> list[Passage]:
+        return self.retriever.passages(query, k)
+
+    def ask(self, question: str, history: History = None) -> Answer:
+        answer = None
+        for event in self.stream(question, history):
+            answer = event.answer or answer
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history: History = None) -> Iterator[Event]:
+        """Answer `question`, yielding the standalone query, the passages, tokens, then the `Answer`."""
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        turns = _normalise_history(history)
+        query = question
+        if turns:
+            query = self.condense_chain.invoke({"question": question, "history": turns}).strip() or question
+            timings["condense"] = time.perf_counter() - t0
+        yield Event("query", text=query)
+        t1 = time.perf_counter()
+        passages = self.retrieve(query, self.settings.k)
+        timings["retrieve"] = time.perf_counter() - t1
+        yield Event("passages", passages=tuple(passages))
+        relevant = [p for p in passages if p.score >= self.settings.min_score]
+        if not relevant:
+            reason = ("the index is empty; ingest some articles first." if not passages else
+                      f"no passage is relevant enough (best match {passages[0].score:.2f}, "
+                      f"threshold {self.settings.min_score:.2f}).")
+            answer = Answer(question=question, text=answering.refusal_text(reason), refused=True,
+                            passages=tuple(passages), standalone_query=query, timings=timings)
+            yield Event("answer", answer=answer)
+            return
+        packed = answering.pack(relevant, self.settings.prompt_budget)
+        t2 = time.perf_counter()
+        raw = []
+        try:
+            for token in self.answer_chain.stream({"question": query, "passages": packed}):
+                if not raw:
+                    timings["first_token"] = time.perf_counter() - t0
+                raw.append(token)
+                yield Event("token", text=token)
+        except (ConnectionError, OSError) as exc:
+            raise BackendUnavailable(f"the chat model could not be reached ({exc}); check "
+                                     "ASSISTANT_LLM_BASE_URL or use ASSISTANT_LLM_BACKEND=extractive") from exc
+        timings["generate"] = time.perf_counter() - t2
+        t3 = time.perf_counter()
+        answer = answering.assemble(question, "".join(raw), packed, self._similarity, standalone_query=query,
+                                    keep_unsupported=self.settings.show_unsupported)
+        timings["verify"] = time.perf_counter() - t3
+        timings["total"] = time.perf_counter() - t0
+        yield Event("answer", answer=Answer(**{**answer.__dict__, "timings": timings}))
+
+
+def _normalise_history(history: History) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for h in history or []:
+        if isinstance(h, dict):
+            out.append({"role": str(h.get("role", "user")), "content": str(h.get("content", ""))})
+        else:
+            user, bot = h
+            out += [{"role": "user", "content": str(user)}, {"role": "assistant", "content": str(bot or "")}]
+    return [h for h in out if h["content"]]
+
+
+def _last_user(history: Sequence[dict[str, str]]) -> str:
+    return next((h["content"] for h in reversed(history) if h["role"] == "user"), "")

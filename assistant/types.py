@@ -1,0 +1,129 @@
+"""The domain objects, as frozen dataclasses: what flows from files to verified answers.
+
+`Document` -> `Chunk` (ingest side); `Passage` -> `Citation` / `Sentence` -> `Answer` (answer side).
+Offsets are always character offsets into `Document.text`, the one stored text of a document.
+This module holds data only: no I/O, no models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed article. `doc_id` derives from `text`, so identical text means identical id."""
+
+    doc_id: str
+    text: str
+    source_path: str
+    title: str = ""
+    source: str = ""
+    date: str = ""
+    url: str = ""
+
+    def metadata(self) -> dict[str, str]:
+        return {"title": self.title, "source": self.source, "date": self.date, "url": self.url,
+                "path": self.source_path}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A sentence-aligned, token-bounded slice of a document: `document.text[char_start:char_end]`.
+
+    `sentences` holds the (start, end) document offsets of each sentence inside the chunk.
+    """
+
+    doc_id: str
+    char_start: int
+    char_end: int
+    text: str
+    sentences: tuple[tuple[int, int], ...]
+
+    @property
+    def chunk_id(self) -> str:
+        return f"{self.doc_id}:{self.char_start}-{self.char_end}"
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its score (higher is more relevant) and its document's metadata."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    char_start: int
+    char_end: int
+    score: float
+    sentences: tuple[tuple[int, int], ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def title(self) -> str:
+        return str(self.metadata.get("title", ""))
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A resolved citation: the exact span of the document that supports a sentence.
+
+    `number` is the passage number the model saw (`[n]`); `quote` is `document.text[char_start:char_end]`.
+    """
+
+    number: int
+    doc_id: str
+    chunk_id: str
+    char_start: int
+    char_end: int
+    quote: str
+    title: str = ""
+    source: str = ""
+    date: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of an answer, with the citations that back it.
+
+    `support` is the grounding score in [0, 1] when checked, else None; `label` is one of
+    "supported", "recited", "unsupported" or "unchecked".
+    """
+
+    text: str
+    citations: tuple[Citation, ...] = ()
+    support: float | None = None
+    label: str = "unchecked"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `Assistant.ask` returns. A refusal has `refused=True` and a reason in `text`."""
+
+    question: str
+    text: str
+    refused: bool
+    sentences: tuple[Sentence, ...] = ()
+    passages: tuple[Passage, ...] = ()
+    standalone_query: str = ""
+    timings: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        """Every distinct citation of the answer, in order of first use."""
+        seen: dict[tuple[str, int, int], Citation] = {}
+        for sentence in self.sentences:
+            for c in sentence.citations:
+                seen.setdefault((c.doc_id, c.char_start, c.char_end), c)
+        return tuple(seen.values())
+
+    def render(self) -> str:
+        """The answer text with `[n]` markers, then a numbered source list."""
+        if self.refused:
+            return self.text
+        lines = [self.text, ""]
+        for c in sorted(self.citations, key=lambda c: c.number):
+            head = " — ".join(x for x in (c.title, c.source, c.date) if x)
+            lines.append(f"[{c.number}] {head}\n    “{c.quote.strip()}”")
+        return "\n".join(lines)
