@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import AssistantError, BackendUnavailable, ConfigError, IngestError, ParseError, PromptError
-from .types import Answer, Citation, Chunk, Document, Passage, Sentence
+from .types import Answer, Chunk, Citation, Document, Passage, Sentence
 
 if TYPE_CHECKING:
     from .pipeline import Assistant

@@ -46,7 +46,7 @@ def refusal_text(reason: str) -> str:
 
 
 def extractive_answer(question: str, passages: Sequence[Passage], similarity: Similarity,
-                      max_sentences: int = 2, min_score: float = 0.35) -> str:
+                      max_sentences: int = 3, min_score: float = 0.35) -> str:
     """An answer made of the passages' own sentences that best match the question, each cited."""
     candidates: list[tuple[float, int, str]] = []
     for n, p in enumerate(passages, 1):

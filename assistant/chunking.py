@@ -119,7 +119,7 @@ def _trim(text: str, a: int, b: int) -> Span:
 
 
 def _is_abbreviation(text: str, sentence_start: int, m: re.Match[str]) -> bool:
-    if not text[m.start()] == ".":
+    if text[m.start()] != ".":
         return False
     word = re.search(r"([\w.]+)$", text[sentence_start:m.start()])
     if not word:

@@ -19,6 +19,7 @@ import math
 import os
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 
 from .chunking import split_sentences
 from .citations import Similarity, content_words, stem
@@ -56,7 +57,7 @@ def _sentence_support(premise: str, claim: str, similarity: Similarity | None) -
         return 1.0
     windows = [premise[a:b] for a, b in split_sentences(premise)] or [premise]
     # Pairs of adjacent sentences let a claim draw on two sentences at once.
-    windows += [f"{x} {y}" for x, y in zip(windows, windows[1:], strict=False)]
+    windows += [f"{x} {y}" for x, y in pairwise(windows)]
     whole_words = content_words(premise)
     missing_numbers = len(_numbers(claim) - _numbers(premise))
     missing_entities = sum(1 for e in _entities(claim) if not _mentioned(e, whole_words))

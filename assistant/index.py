@@ -17,7 +17,6 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -192,13 +191,13 @@ class Index:
         res = self._collection.query(query_embeddings=[list(vector)], n_results=min(k, n), where=where,
                                      include=["documents", "metadatas", "distances"])
         out = []
-        for cid, text, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0],  # type: ignore[index]
-                                         res["distances"][0], strict=True):  # type: ignore[index]
+        for cid, text, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0],
+                                         res["distances"][0], strict=True):
             m = dict(meta)
             sentences = tuple(tuple(s) for s in json.loads(str(m.pop("sentences", "[]"))))
             out.append(Passage(chunk_id=cid, doc_id=str(m["doc_id"]), text=text or "",
-                               char_start=int(m["char_start"]), char_end=int(m["char_end"]),  # type: ignore[arg-type]
-                               score=1.0 - float(dist), sentences=sentences, metadata=m))  # type: ignore[arg-type]
+                               char_start=int(m["char_start"]), char_end=int(m["char_end"]),
+                               score=1.0 - float(dist), sentences=sentences, metadata=m))
         return out
 
     def close(self) -> None:

@@ -61,8 +61,8 @@ def ingest(index: Index, embedder: SentenceEmbeddings, chunk_tokens: int, paths:
 
     started = time.perf_counter()
     report = IngestReport()
-    paths = [Path(p) for p in paths]
-    files = list(iter_files(paths))
+    roots = [Path(p) for p in paths]
+    files = list(iter_files(roots))
     seen: set[str] = set()
     batch: list[tuple[str, str, list[tuple[Document, list[Chunk]]]]] = []
 
@@ -103,12 +103,12 @@ def ingest(index: Index, embedder: SentenceEmbeddings, chunk_tokens: int, paths:
         flush()
     bar.close()
     if prune:
-        for folder in (p.resolve() for p in paths if p.is_dir()):
+        for folder in (p.resolve() for p in roots if p.is_dir()):
             gone = [f for f in index.files_under(str(folder)) if f not in seen]
             if gone:
                 index.remove_files(gone)
                 report.removed.extend(gone)
-        for p in paths:  # a file named explicitly that no longer exists
+        for p in roots:  # a file named explicitly that no longer exists
             key = str(p.resolve())
             if not p.exists() and index.file_sha(key) is not None:
                 index.remove_files([key])

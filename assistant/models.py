@@ -10,6 +10,7 @@ Loaded models are shared per process: one copy of each in memory, however many a
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import threading
@@ -57,7 +58,7 @@ class SentenceEmbeddings(Embeddings):
         self.model_path = model_path
         self.batch_size = batch_size
         self.model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
-        self.max_seq_length = int(self.model.max_seq_length)
+        self.max_seq_length = int(self.model.max_seq_length or 512)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
@@ -91,7 +92,7 @@ def embedding_model_path(name: str) -> str:
 def embeddings(settings: Settings) -> SentenceEmbeddings:
     path = embedding_model_path(settings.embedding_model)
     return _shared(("emb", path, settings.embed_batch_size),
-                   lambda: SentenceEmbeddings(path, settings.embed_batch_size))  # type: ignore[no-any-return]
+                   lambda: SentenceEmbeddings(path, settings.embed_batch_size))
 
 
 def chat_model(settings: Settings) -> BaseChatModel | None:
@@ -122,7 +123,9 @@ def _load_llama(path: Path, n_ctx: int, threads: int) -> Any:
     except ImportError as exc:
         raise BackendUnavailable("llama-cpp-python is not installed; run `make install`, or set "
                                  "ASSISTANT_LLM_BACKEND=extractive (no LLM) or =openai") from exc
-    return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_batch=512, verbose=False)
+    llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_batch=512, verbose=False)
+    atexit.register(llama.close)  # free it before the interpreter tears llama_cpp down
+    return llama
 
 
 def assemble_default_gguf(cache_dir: Path) -> Path:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from .errors import ParseError
@@ -35,8 +36,13 @@ def make_document(text: str, path: str, **meta: Any) -> Document:
         raise ParseError(path, "no text found (the file is empty or holds only markup)")
     title = str(meta.get("title") or "").strip() or _first_line(text)
     return Document(
-        doc_id=doc_id_for(text), text=text, source_path=path, title=title,
-        source=_str(meta.get("source")), date=_str(meta.get("date")), url=_str(meta.get("url")),
+        doc_id=doc_id_for(text),
+        text=text,
+        source_path=path,
+        title=title,
+        source=_str(meta.get("source")),
+        date=_str(meta.get("date")),
+        url=_str(meta.get("url")),
     )
 
 
@@ -85,7 +91,9 @@ def read_text(p: Path) -> str:
         try:
             return raw.decode("cp1252")
         except UnicodeDecodeError as exc:
-            raise ParseError(str(p), f"is neither UTF-8 nor Windows-1252 text ({exc.reason} at byte {exc.start})") from exc
+            raise ParseError(
+                str(p), f"is neither UTF-8 nor Windows-1252 text ({exc.reason} at byte {exc.start})"
+            ) from exc
 
 
 def _parse_txt(p: Path) -> list[Document]:
@@ -105,7 +113,7 @@ def _parse_markdown(p: Path) -> list[Document]:
             raise ParseError(str(p), f"invalid YAML front matter ({exc})") from exc
         if isinstance(loaded, dict):
             meta = loaded
-        text = text[m.end():]
+        text = text[m.end() :]
     if not meta.get("title"):
         h = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
         if h:
@@ -117,12 +125,18 @@ def _parse_html(p: Path) -> list[Document]:
     import trafilatura
 
     html = read_text(p)
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False,
-                                      include_tables=True, favor_recall=True)
+    doc: Any = trafilatura.bare_extraction(
+        html, with_metadata=True, include_comments=False, include_tables=True, favor_recall=True
+    )
+    if isinstance(doc, dict):
+        doc = SimpleNamespace(**doc)
     if doc is None or not (doc.text or "").strip():
         raise ParseError(str(p), "no article text could be extracted from the HTML")
-    return [make_document(doc.text, str(p), title=doc.title, source=doc.sitename or doc.hostname,
-                          date=doc.date, url=doc.url)]
+    return [
+        make_document(
+            str(doc.text), str(p), title=doc.title, source=doc.sitename or doc.hostname, date=doc.date, url=doc.url
+        )
+    ]
 
 
 def _parse_pdf(p: Path) -> list[Document]:
@@ -136,10 +150,16 @@ def _parse_pdf(p: Path) -> list[Document]:
         pages = [page.extract_text() or "" for page in reader.pages]
     except PdfReadError as exc:
         raise ParseError(str(p), f"corrupt or unreadable PDF ({exc})") from exc
-    info = reader.metadata or {}
-    return [make_document("\n\n".join(x.strip() for x in pages if x.strip()), str(p),
-                          title=info.get("/Title"), source=info.get("/Author"),
-                          date=_pdf_date(info.get("/CreationDate")))]
+    info: Any = reader.metadata or {}
+    return [
+        make_document(
+            "\n\n".join(x.strip() for x in pages if x.strip()),
+            str(p),
+            title=info.get("/Title"),
+            source=info.get("/Author"),
+            date=_pdf_date(info.get("/CreationDate")),
+        )
+    ]
 
 
 def _parse_json(p: Path) -> list[Document]:
@@ -172,9 +192,14 @@ def _record(item: Any, name: str) -> Document:
     key = next((k for k in _TEXT_KEYS if isinstance(item.get(k), str) and item[k].strip()), None)
     if key is None:
         raise ParseError(name, f"record has no text; expected one of the fields {', '.join(_TEXT_KEYS)}")
-    return make_document(item[key], name, title=item.get("title") or item.get("headline"),
-                         source=item.get("source") or item.get("publisher"),
-                         date=item.get("date") or item.get("published"), url=item.get("url"))
+    return make_document(
+        item[key],
+        name,
+        title=item.get("title") or item.get("headline"),
+        source=item.get("source") or item.get("publisher"),
+        date=item.get("date") or item.get("published"),
+        url=item.get("url"),
+    )
 
 
 def _normalise(text: str) -> str:
@@ -200,7 +225,12 @@ def _pdf_date(v: Any) -> str:
 
 
 _PARSERS: dict[str, Callable[[Path], list[Document]]] = {
-    ".txt": _parse_txt, ".md": _parse_markdown, ".markdown": _parse_markdown,
-    ".html": _parse_html, ".htm": _parse_html, ".pdf": _parse_pdf,
-    ".json": _parse_json, ".jsonl": _parse_jsonl,
+    ".txt": _parse_txt,
+    ".md": _parse_markdown,
+    ".markdown": _parse_markdown,
+    ".html": _parse_html,
+    ".htm": _parse_html,
+    ".pdf": _parse_pdf,
+    ".json": _parse_json,
+    ".jsonl": _parse_jsonl,
 }

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda
 
@@ -46,9 +47,9 @@ class Assistant:
 
     def __init__(self, data_dir: str | Path | None = None, *, settings: Settings | None = None,
                  llm: BaseChatModel | None = _UNSET, **overrides: Any) -> None:
-        base = settings or Settings(**({"data_dir": data_dir} if data_dir is not None else {}), **overrides)
-        if settings is not None and (overrides or data_dir is not None):
-            base = settings.model_copy(update={**overrides, **({"data_dir": Path(data_dir)} if data_dir else {})})
+        if data_dir is not None:
+            overrides["data_dir"] = Path(data_dir)
+        base = settings.model_copy(update=overrides) if settings is not None else Settings(**overrides)
         self.settings = base
         self._llm = llm
 
@@ -75,8 +76,8 @@ class Assistant:
         """question + passages -> raw answer text with [n] markers (a LangChain Runnable)."""
         llm = self.llm
         if llm is None:
-            return RunnableLambda(lambda x: answering.extractive_answer(x["question"], x["passages"], self._similarity))
-        return RunnableLambda(lambda x: answering.messages(x["question"], x["passages"])) | llm | StrOutputParser()
+            return RunnableLambda(self._extract)
+        return RunnableLambda(self._answer_messages) | llm | StrOutputParser()
 
     @cached_property
     def condense_chain(self) -> Runnable[dict[str, Any], str]:
@@ -84,8 +85,14 @@ class Assistant:
         llm = self.llm
         if llm is None:  # no LLM: the previous question gives the follow-up its context
             return RunnableLambda(lambda x: _last_user(x["history"]) + " " + x["question"])
-        return (RunnableLambda(lambda x: answering.condense_messages(x["question"], x["history"]))
-                | llm | StrOutputParser())
+        return RunnableLambda(_condense_messages) | llm | StrOutputParser()
+
+    def _extract(self, x: dict[str, Any]) -> str:
+        return answering.extractive_answer(x["question"], x["passages"], self._similarity)
+
+    @staticmethod
+    def _answer_messages(x: dict[str, Any]) -> list[BaseMessage]:
+        return answering.messages(x["question"], x["passages"])
 
     def _similarity(self, text: str, others: Sequence[str]) -> list[float]:
         return cosine_similarity(self.embedder, text, list(others))
@@ -132,7 +139,7 @@ class Assistant:
             return
         packed = answering.pack(relevant, self.settings.prompt_budget)
         t2 = time.perf_counter()
-        raw = []
+        raw: list[str] = []
         try:
             for token in self.answer_chain.stream({"question": query, "passages": packed}):
                 if not raw:
@@ -160,6 +167,10 @@ def _normalise_history(history: History) -> list[dict[str, str]]:
             user, bot = h
             out += [{"role": "user", "content": str(user)}, {"role": "assistant", "content": str(bot or "")}]
     return [h for h in out if h["content"]]
+
+
+def _condense_messages(x: dict[str, Any]) -> list[BaseMessage]:
+    return answering.condense_messages(x["question"], x["history"])
 
 
 def _last_user(history: Sequence[dict[str, str]]) -> str:

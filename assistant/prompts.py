@@ -41,7 +41,9 @@ def _variables(name: str, template: str) -> frozenset[str]:
     try:
         fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
     except ValueError as exc:
-        raise PromptError(f"prompt {name!r} is not a valid template ({exc}); write literal braces as {{{{ }}}}") from exc
+        raise PromptError(
+            f"prompt {name!r} is not a valid template ({exc}); write literal braces as {{{{ }}}}"
+        ) from exc
     return frozenset(fields)
 
 

@@ -25,31 +25,53 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", frozen=True, extra="forbid")
 
     # Where state lives
-    data_dir: Path = Field(default=Path(".assistant-data"), description="All state: index, documents, manifest, uploads.")
+    data_dir: Path = Field(
+        default=Path(".assistant-data"), description="All state: index, documents, manifest, uploads."
+    )
     cache_dir: Path = Field(default_factory=_default_cache_dir, description="Model files assembled from packages.")
-    chroma_url: str = Field(default="", description="Chroma server URL (e.g. http://127.0.0.1:8000); empty: embedded store in data_dir.")
+    chroma_url: str = Field(
+        default="", description="Chroma server URL (e.g. http://127.0.0.1:8000); empty: embedded store in data_dir."
+    )
     collection: str = Field(default="passages", description="Chroma collection name.")
 
     # Ingest
-    embedding_model: str = Field(default="all-MiniLM-L6-v2", description="'all-MiniLM-L6-v2' (packaged) or a local sentence-transformers directory.")
+    embedding_model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="'all-MiniLM-L6-v2' (packaged) or a local sentence-transformers directory.",
+    )
     chunk_tokens: int = Field(default=160, ge=16, le=2048, description="Maximum tiktoken tokens per chunk.")
     embed_batch_size: int = Field(default=32, ge=1)
 
     # Retrieval and refusal
     k: int = Field(default=4, ge=1, le=50, description="Passages given to the answerer.")
-    min_score: float = Field(default=0.3, description="Refuse without calling the model when the best passage scores below this (cosine).")
+    min_score: float = Field(
+        default=0.3, description="Refuse without calling the model when the best passage scores below this (cosine)."
+    )
 
     # Generation
-    llm_backend: Literal["local", "openai", "extractive"] = Field(default="local", description="'local' (embedded GGUF model), 'openai' (any OpenAI-compatible server) or 'extractive' (no LLM).")
-    llm_model: str = Field(default="", description="Model name for 'openai'; for 'local', a .gguf path (empty: the packaged Qwen2.5-1.5B-Instruct).")
-    llm_base_url: str = Field(default="", description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 for Ollama.")
+    llm_backend: Literal["local", "openai", "extractive"] = Field(
+        default="local",
+        description="'local' (embedded GGUF model), 'openai' (any OpenAI-compatible server) or 'extractive' (no LLM).",
+    )
+    llm_model: str = Field(
+        default="",
+        description="Model name for 'openai'; for 'local', a .gguf path (empty: the packaged Qwen2.5-1.5B-Instruct).",
+    )
+    llm_base_url: str = Field(
+        default="", description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 for Ollama."
+    )
     llm_api_key: str = Field(default="", description="API key for 'openai' (any string for local servers).")
     llm_threads: int = Field(default=0, ge=0, description="CPU threads for the local model (0: all cores).")
     llm_context: int = Field(default=4096, ge=512, description="Context window of the local model, in tokens.")
     max_answer_tokens: int = Field(default=256, ge=16)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
-    show_unsupported: bool = Field(default=False, description="Keep sentences the sources do not support, marked '(unsupported)', instead of dropping them.")
-    prompt_budget: int = Field(default=1400, ge=200, description="tiktoken tokens for the numbered passages in the prompt.")
+    show_unsupported: bool = Field(
+        default=False,
+        description="Keep sentences the sources do not support, marked '(unsupported)', instead of dropping them.",
+    )
+    prompt_budget: int = Field(
+        default=1400, ge=200, description="tiktoken tokens for the numbered passages in the prompt."
+    )
 
     @field_validator("data_dir", "cache_dir")
     @classmethod

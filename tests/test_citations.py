@@ -1,0 +1,48 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
+from assistant.chunking import split_sentences
+from assistant.citations import parse_markers, resolve, split_answer, strip_markers
+from assistant.types import Passage
+
+
+def test_marker_forms() -> None:
+    assert parse_markers("A [1].", 3) == [1]
+    assert parse_markers("A [1][2].", 3) == [1, 2]
+    assert parse_markers("A [1, 2] and [3].", 3) == [1, 2, 3]
+    assert parse_markers("A [2-3].", 3) == [2, 3]
+    assert parse_markers("See [Passage 2] and [source 1].", 3) == [2, 1]
+
+
+def test_out_of_range_and_repeated_ids_are_dropped() -> None:
+    assert parse_markers("A [0] [4] [7, 1] [1] [1].", 3) == [1]
+    assert parse_markers("no markers, just [text] and [x1]", 3) == []
+
+
+def test_split_answer_attaches_markers_to_their_sentence() -> None:
+    text = "The letter had 50 signatories [1]. It was sent on July 12. [2][9] Nothing else [3]"
+    assert split_answer(text, 3) == [("The letter had 50 signatories.", [1]),
+                                     ("It was sent on July 12.", [2]), ("Nothing else", [3])]
+    assert strip_markers("Hi [1] there [2, 3].") == "Hi there."
+
+
+@given(st.text(alphabet=st.sampled_from(list("[]0123456789,- abc.")), max_size=80), st.integers(0, 5))
+def test_property_parser_never_crashes_or_goes_out_of_range(text: str, n: int) -> None:
+    ids = parse_markers(text, n)
+    assert all(1 <= i <= n for i in ids) and len(ids) == len(set(ids))
+    for sentence, cited in split_answer(text, n):
+        assert all(1 <= i <= n for i in cited)
+        assert "[" not in sentence or not parse_markers(sentence, n)
+
+
+def test_resolve_picks_the_sentence_that_supports_the_claim() -> None:
+    doc = "Intro words here. Ambassadors from 50 countries co-signed a letter. The weather was fine."
+    start = 6
+    text = doc[start:]
+    sentences = tuple(split_sentences(doc, start))
+    assert len(sentences) == 3
+    p = Passage(chunk_id="d:6-89", doc_id="d", text=text, char_start=start, char_end=start + len(text), score=0.9,
+                sentences=sentences, metadata={"title": "T"})
+    c = resolve(1, "How many countries co-signed? 50 countries co-signed.", p)
+    assert (c.char_start, c.char_end) == sentences[1]
+    assert c.quote == doc[c.char_start:c.char_end] == "Ambassadors from 50 countries co-signed a letter."

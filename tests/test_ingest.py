@@ -1,0 +1,100 @@
+"""Incremental, idempotent ingest into a real Chroma with the real embedding model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from tests.conftest import SEED
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    f = folder / name
+    f.write_text(text, encoding="utf-8")
+    return f
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    c = tmp_path / "corpus"
+    c.mkdir()
+    shutil.copy(SEED, c / SEED.name)
+    write(c, "harbour.txt", "Port reopens after storm\n\nThe harbour of Saltmere reopened on Tuesday. "
+                            "Harbour master Ines Duarte said 27 ships had waited offshore.")
+    return c
+
+
+def expected_ids(a: Assistant) -> set[str]:
+    from assistant.ingest import chunk_for_model
+
+    ids = set()
+    for info in a.index.documents():
+        doc = a.index.document(info.doc_id)
+        ids |= {c.chunk_id for c in chunk_for_model(doc, a.settings.chunk_tokens, a.embedder)}
+    return ids
+
+
+def test_add_change_delete(tmp_path: Path, corpus: Path) -> None:
+    a = Assistant(tmp_path / "data", llm_backend="extractive")
+    r = a.ingest([corpus], progress=False)
+    assert len(r.added) == 2 and not r.failed
+    first = set(a.index.chunk_ids())
+    assert first == expected_ids(a) and len(first) == a.index.count()
+
+    # unchanged: nothing is re-embedded or rewritten
+    r = a.ingest([corpus], progress=False)
+    assert r.added == [] and len(r.unchanged) == 2 and set(a.index.chunk_ids()) == first
+
+    # changed: only that file's chunks are replaced
+    seed_ids = {i for i in first if not any(p.chunk_id == i for p in a.retrieve("Saltmere harbour ships", 1))}
+    write(corpus, "harbour.txt", "Port reopens after storm\n\nThe harbour of Saltmere reopened on Wednesday. "
+                                 "Officials said 31 ships had waited offshore.")
+    r = a.ingest([corpus], progress=False)
+    assert len(r.added) == 1 and r.added[0].endswith("harbour.txt")
+    now = set(a.index.chunk_ids())
+    assert now == expected_ids(a) and seed_ids <= now
+    top = a.retrieve("How many ships waited offshore?", 1)[0]
+    assert "31 ships" in top.text and a.index.document(top.doc_id).text[top.char_start:top.char_end] == top.text
+
+    # deleted: its chunks go
+    (corpus / "harbour.txt").unlink()
+    r = a.ingest([corpus], progress=False)
+    assert len(r.removed) == 1
+    assert all("Saltmere" not in a.index.document(d.doc_id).text for d in a.index.documents())
+    assert set(a.index.chunk_ids()) == expected_ids(a) == seed_ids
+
+
+def test_broken_file_is_reported_and_the_rest_lands(tmp_path: Path, corpus: Path) -> None:
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    (corpus / "empty.md").write_bytes(b"")
+    a = Assistant(tmp_path / "data", llm_backend="extractive")
+    r = a.ingest([corpus], progress=False)
+    assert set(Path(p).name for p in r.failed) == {"broken.pdf", "empty.md"}
+    assert len(r.added) == 2 and a.index.count() == len(expected_ids(a))
+    assert "broken.pdf" in r.summary()
+
+
+def test_interrupted_write_is_undone_on_restart(tmp_path: Path, corpus: Path) -> None:
+    """Chunks written to Chroma without their manifest commit (a crash) vanish on the next start."""
+    from assistant.parsing import parse_file
+
+    a = Assistant(tmp_path / "data", llm_backend="extractive")
+    a.ingest([corpus / SEED.name], progress=False)
+    good = set(a.index.chunk_ids())
+    doc = parse_file(corpus / "harbour.txt")[0]
+    from assistant.ingest import chunk_for_model
+
+    chunks = chunk_for_model(doc, a.settings.chunk_tokens, a.embedder)
+    index = a.index
+    index._db.execute("INSERT INTO pending VALUES (?, 'add')", (doc.doc_id,))
+    index._upsert(doc, chunks, a.embedder.embed_documents([c.text for c in chunks]))
+    assert set(index.chunk_ids()) > good  # the crash left orphans behind
+    index.close()
+
+    b = Assistant(tmp_path / "data", llm_backend="extractive")
+    assert set(b.index.chunk_ids()) == good
+    b.ingest([corpus], progress=False)
+    assert set(b.index.chunk_ids()) == expected_ids(b) and b.index.count() == len(expected_ids(b))

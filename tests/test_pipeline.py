@@ -1,0 +1,96 @@
+"""The answer path with LangChain's fake chat models standing in for the generator (same interface)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatResult
+
+from assistant import Assistant
+
+
+def fake(*replies: str) -> GenericFakeChatModel:
+    return GenericFakeChatModel(messages=iter([AIMessage(content=r) for r in replies]))
+
+
+class NeverCalled(BaseChatModel):
+    @property
+    def _llm_type(self) -> str:
+        return "never"
+
+    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
+                  **kwargs: Any) -> ChatResult:
+        raise AssertionError("the model must not be called")
+
+
+def test_cited_answer_resolves_to_exact_spans(seeded_copy: Path) -> None:
+    a = Assistant(seeded_copy, llm=fake("Ambassadors from 50 countries co-signed the letter [1][2]. "
+                                        "Pisarevich said nothing about Mars [9]."))
+    q = "How many countries' ambassadors co-signed the letter?"
+    passages = a.retrieve(q, a.settings.k)
+    ans = a.ask(q)
+    assert not ans.refused
+    assert len(ans.sentences) == 1  # the unsupported, invalidly cited sentence is dropped
+    s = ans.sentences[0]
+    assert s.label in ("supported", "recited") and s.support is not None and s.support >= 0.5
+    assert "[9]" not in ans.text
+    for c in ans.citations:
+        doc = a.index.document(c.doc_id)
+        assert doc.text[c.char_start:c.char_end] == c.quote
+        assert 1 <= c.number <= len(passages)
+    assert any("50 countries" in c.quote for c in ans.citations)
+    assert ans.citations[0].title.startswith("Ambassadors from 50") and ans.citations[0].date == "2019-07-27"
+
+
+def test_unsupported_sentences_can_be_kept_and_flagged(seeded_copy: Path) -> None:
+    reply = "Ambassadors from 50 countries co-signed the letter [1]. The French ambassador praised Paris [1]."
+    kept = Assistant(seeded_copy, llm=fake(reply), show_unsupported=True).ask("Who co-signed the letter?")
+    assert [s.label for s in kept.sentences][1] == "unsupported" and "(unsupported)" in kept.text
+    dropped = Assistant(seeded_copy, llm=fake(reply)).ask("Who co-signed the letter?")
+    assert len(dropped.sentences) == 1
+
+
+def test_uncited_but_supported_sentence_is_recited(seeded_copy: Path) -> None:
+    a = Assistant(seeded_copy, llm=fake("Chen Xu is China's Ambassador to the UNOG."))
+    ans = a.ask("Who is Chen Xu?")
+    assert not ans.refused and ans.sentences[0].label == "recited"
+    assert "Chen Xu" in ans.citations[0].quote
+
+
+def test_irrelevant_question_is_refused_without_calling_the_model(seeded_copy: Path) -> None:
+    ans = Assistant(seeded_copy, llm=NeverCalled()).ask("What is the capital of Australia?")
+    assert ans.refused and not ans.sentences and "relevant" in ans.text
+
+
+def test_model_saying_it_does_not_know_is_a_refusal(seeded_copy: Path) -> None:
+    ans = Assistant(seeded_copy, llm=fake("I don't know.")).ask("What did the ambassadors write in the letter?")
+    assert ans.refused and ans.passages
+
+
+def test_empty_index_refuses(tmp_path: Path) -> None:
+    ans = Assistant(tmp_path, llm=NeverCalled()).ask("Anything?")
+    assert ans.refused and "empty" in ans.text
+
+
+def test_follow_up_is_condensed_with_history(seeded_copy: Path) -> None:
+    llm = fake("When did ambassadors in Geneva send the joint letter?",
+               "Ambassadors in Geneva sent the joint letter on July 12 [1].")
+    a = Assistant(seeded_copy, llm=llm)
+    events = list(a.stream("When did they send it?",
+                           [("How many countries co-signed the letter?", "50 countries [1].")]))
+    assert events[0].kind == "query" and events[0].text == "When did ambassadors in Geneva send the joint letter?"
+    tokens = [e.text for e in events if e.kind == "token"]
+    assert len(tokens) > 3  # streamed
+    ans = events[-1].answer
+    assert ans is not None and not ans.refused and "July 12" in ans.citations[0].quote
+
+
+def test_extractive_backend_needs_no_llm(seeded_copy: Path) -> None:
+    a = Assistant(seeded_copy, llm_backend="extractive")
+    assert a.llm is None
+    ans = a.ask("How does China describe the facilities in Xinjiang?")
+    assert not ans.refused and any("vocational education centers" in c.quote for c in ans.citations)
