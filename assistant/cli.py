@@ -29,10 +29,14 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="open the chat UI in the browser")
     chat.add_argument("--host", default="127.0.0.1")
     chat.add_argument("--port", type=int, default=None)
-    ev = sub.add_parser("eval", help="run the evaluation suite and write a report")
-    ev.add_argument("--dataset", default="evals/seed.jsonl")
-    ev.add_argument("--out", default="evals/out")
-    ev.add_argument("--quick", action="store_true", help="the quick slice run in CI")
+    ev = sub.add_parser("eval", help="run the grounding evaluation suite and write a report with plots")
+    ev.add_argument("--out", default="evals/out", help="where items.jsonl, summary.json, report.md go")
+    ev.add_argument("--quick", action="store_true", help="the quick slice run in CI (no BBC distractors)")
+    ev.add_argument("--answers", type=int, default=None, help="answer at most N XQuAD questions with the LLM "
+                    "(retrieval is scored on all)")
+    ev.add_argument("--bbc", action=argparse.BooleanOptionalAction, default=None,
+                    help="index the 2,225 BBC articles as distractors (default: on for the full run)")
+    ev.add_argument("--thresholds", default="evals/thresholds.toml")
     return p
 
 
@@ -78,12 +82,21 @@ def _run(args: argparse.Namespace) -> int:
         launch(assistant, host=args.host, port=args.port)
         return 0
     if args.command == "eval":
-        from .evaluation import run_eval
+        from pathlib import Path
 
-        summary = run_eval(assistant, args.dataset, args.out, quick=args.quick)
-        for key, value in summary.items():
-            print(f"{key:>28}: {value}")
-        return 0
+        from .evaluation import check_thresholds, run_suite
+
+        summary = run_suite(assistant.settings, Path(args.out), quick=args.quick, with_bbc=args.bbc,
+                            answer_limit=args.answers)
+        for name, values in summary["datasets"].items():
+            print(f"\n{name}")
+            for key, value in values.items():
+                print(f"  {key:>26}: {value}")
+        print(f"\nreport: {Path(args.out) / 'report.md'}")
+        failures = check_thresholds(summary, Path(args.thresholds)) if Path(args.thresholds).is_file() else []
+        for f in failures:
+            print(f"below threshold: {f}", file=sys.stderr)
+        return 1 if failures else 0
     return 2
 
 

@@ -2,8 +2,10 @@
 
 - Chroma: `PersistentClient` under `data_dir/chroma`, or `HttpClient` when `chroma_url` is set.
   Chunk ids are `doc_id:start-end`, so writing the same chunks twice is an idempotent upsert.
-- SQLite (`data_dir/documents.sqlite3`): each document's one stored text and metadata, the manifest
-  (which file and content hash produced which document), and a small write-ahead log of intents.
+- SQLite (`data_dir/documents.sqlite3`): each document's one stored text and metadata, its chunks'
+  offsets, the manifest (which file and content hash produced which document), a small write-ahead
+  log of intents, and a `generation` counter bumped by every change (derived indexes such as the
+  keyword index compare it to know they are stale).
 Crash safety: before touching Chroma we record the intent ("add doc X" / "delete doc Y") in SQLite;
 the manifest commit is one transaction; `recover()` replays unfinished intents on the next start.
 So an interrupted ingest never leaves duplicates or orphans once it is re-run.
@@ -20,18 +22,25 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from .dates import to_day
+from .dedup import find_duplicate, simhash
 from .errors import BackendUnavailable, ConfigError
 from .settings import Settings
 from .types import Chunk, Document, Passage
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (doc_id TEXT PRIMARY KEY, text TEXT NOT NULL, title TEXT,
-    source TEXT, date TEXT, url TEXT, source_path TEXT, n_chunks INTEGER);
+    source TEXT, date TEXT, url TEXT, source_path TEXT, n_chunks INTEGER, simhash TEXT, dup_of TEXT);
 CREATE TABLE IF NOT EXISTS sources (name TEXT PRIMARY KEY, file TEXT NOT NULL, file_sha TEXT NOT NULL,
     doc_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS sources_file ON sources(file);
 CREATE INDEX IF NOT EXISTS sources_doc ON sources(doc_id);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT NOT NULL, op TEXT NOT NULL, PRIMARY KEY (doc_id, op));
+CREATE TABLE IF NOT EXISTS chunks (chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, char_start INTEGER,
+    char_end INTEGER, sentences TEXT);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+INSERT OR IGNORE INTO meta VALUES ('generation', '0');
 """
 
 
@@ -56,7 +65,12 @@ class Index:
         self._db = sqlite3.connect(settings.store_path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+        for column in ("simhash", "dup_of"):  # data dirs made before near-duplicate detection
+            if column not in columns:
+                self._db.execute(f"ALTER TABLE documents ADD COLUMN {column} TEXT")
         self._collection = _open_collection(settings, embedding_name, dimension)
+        self._fp: list[tuple[str, int]] | None = None
         self.recover()
 
     # ---- writing -------------------------------------------------------------------------
@@ -85,9 +99,18 @@ class Index:
             try:
                 old = self._docs_of_file(file)
                 for doc, chunks, _ in new:
-                    self._db.execute("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?)",
+                    fingerprint = simhash(doc.text)
+                    dup_of = find_duplicate(fingerprint, self._fingerprints()) if len(doc.text) > 200 else None
+                    if dup_of is None:
+                        self._fingerprints().append((doc.doc_id, fingerprint))
+                    self._db.execute("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
                                      (doc.doc_id, doc.text, doc.title, doc.source, doc.date, doc.url,
-                                      doc.source_path, len(chunks)))
+                                      doc.source_path, len(chunks), f"{fingerprint:016x}", dup_of))
+                    self._db.executemany("INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?)",
+                                         [(c.chunk_id, c.doc_id, c.char_start, c.char_end, json.dumps(c.sentences))
+                                          for c in chunks])
+                if new:
+                    self._bump()
                 self._db.execute("DELETE FROM sources WHERE file=?", (file,))
                 self._db.executemany("INSERT OR REPLACE INTO sources VALUES (?,?,?,?)",
                                      [(d.source_path, file, file_sha, d.doc_id) for d, _, _ in items])
@@ -97,6 +120,7 @@ class Index:
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
+                self._fp = None
                 raise
             self._apply_deletes()
         return written
@@ -130,9 +154,16 @@ class Index:
             self._collection.delete(where={"doc_id": doc_id})
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+            self._db.execute("UPDATE documents SET dup_of=NULL WHERE dup_of=?", (doc_id,))
+            self._fp = None
+            self._db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            self._bump()
             self._db.execute("DELETE FROM pending WHERE doc_id=? AND op='delete'", (doc_id,))
             self._db.execute("COMMIT")
         return len(rows)
+
+    def _bump(self) -> None:
+        self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
 
     def _upsert(self, doc: Document, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         meta = {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "date": doc.date, "url": doc.url}
@@ -176,6 +207,74 @@ class Index:
         rows = self._db.execute("SELECT doc_id, title, source, date, url, source_path, n_chunks FROM documents "
                                 "ORDER BY date DESC, title").fetchall()
         return [DocumentInfo(*r) for r in rows]
+
+    def _fingerprints(self) -> list[tuple[str, int]]:
+        """Fingerprints of representative documents (cached; the cache is dropped on deletions)."""
+        if self._fp is None:
+            self._fp = [(d, int(h, 16)) for d, h in self._db.execute(
+                "SELECT doc_id, simhash FROM documents WHERE simhash IS NOT NULL AND dup_of IS NULL")]
+        return self._fp
+
+    def duplicates(self) -> dict[str, str]:
+        """doc_id -> the doc_id of the earlier copy of the same story, for near-duplicates."""
+        return dict(self._db.execute("SELECT doc_id, dup_of FROM documents WHERE dup_of IS NOT NULL").fetchall())
+
+    def newest_day(self) -> int | None:
+        """The ordinal day of the newest dated document."""
+        days = [to_day(d) for (d,) in self._db.execute("SELECT DISTINCT date FROM documents WHERE date != ''")]
+        return max((d for d in days if d), default=None)
+
+    def generation(self) -> int:
+        """A number that changes whenever the set of chunks changes."""
+        return int(self._db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+
+    def chunk_texts(self) -> tuple[list[str], list[str]]:
+        """(chunk ids, chunk texts) of every chunk, from the document store (for derived indexes)."""
+        ids, texts = [], []
+        docs: dict[str, str] = {}
+        for cid, doc_id, a, b in self._db.execute("SELECT chunk_id, doc_id, char_start, char_end FROM chunks "
+                                                  "ORDER BY doc_id, char_start"):
+            if doc_id not in docs:
+                docs = {doc_id: self._db.execute("SELECT text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()[0]}
+            ids.append(cid)
+            texts.append(docs[doc_id][a:b])
+        return ids, texts
+
+    def passages(self, chunk_ids: Sequence[str], vector: Sequence[float] | None = None) -> list[Passage]:
+        """Passages for chunk ids, from the store; `score` is cosine to `vector` when given, else 0."""
+        if not chunk_ids:
+            return []
+        scores: dict[str, float] = {}
+        if vector is not None:
+            import numpy as np
+
+            got = self._collection.get(ids=list(chunk_ids), include=["embeddings"])
+            q = np.asarray(vector, dtype=np.float32)
+            for cid, emb in zip(got["ids"], got["embeddings"], strict=True):
+                e = np.asarray(emb, dtype=np.float32)
+                scores[cid] = float(e @ q / (np.linalg.norm(e) * np.linalg.norm(q) + 1e-12))
+        out = []
+        marks = ",".join("?" * len(chunk_ids))
+        rows = self._db.execute(
+            f"SELECT c.chunk_id, c.doc_id, c.char_start, c.char_end, c.sentences, d.text, d.title, d.source, "
+            f"d.date, d.url FROM chunks c JOIN documents d ON c.doc_id = d.doc_id WHERE c.chunk_id IN ({marks})",
+            list(chunk_ids)).fetchall()
+        by_id = {r[0]: r for r in rows}
+        for cid in chunk_ids:
+            if cid not in by_id:
+                continue
+            _, doc_id, a, b, sentences, text, title, source, date, url = by_id[cid]
+            out.append(Passage(chunk_id=cid, doc_id=doc_id, text=text[a:b], char_start=a, char_end=b,
+                               score=scores.get(cid, 0.0), sentences=tuple(tuple(s) for s in json.loads(sentences)),
+                               metadata={"doc_id": doc_id, "title": title, "source": source, "date": date,
+                                         "url": url, "char_start": a, "char_end": b}))
+        return out
+
+    def embeddings(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
+        if not chunk_ids:
+            return {}
+        got = self._collection.get(ids=list(chunk_ids), include=["embeddings"])
+        return {cid: list(e) for cid, e in zip(got["ids"], got["embeddings"], strict=True)}
 
     def count(self) -> int:
         return int(self._collection.count())

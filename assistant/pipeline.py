@@ -24,6 +24,8 @@ from . import answering, models
 from .errors import BackendUnavailable
 from .index import Index
 from .ingest import IngestReport, ingest
+from .keyword import KeywordIndex
+from .rerank import CrossEncoderReranker, FeatureReranker
 from .retrieval import PassageRetriever, cosine_similarity
 from .settings import Settings
 from .types import Answer, Passage
@@ -65,7 +67,14 @@ class Assistant:
 
     @cached_property
     def retriever(self) -> PassageRetriever:
-        return PassageRetriever(index=self.index, embedder=self.embedder, k=self.settings.k)
+        s = self.settings
+        keyword = KeywordIndex(self.index, s.data_dir / "bm25") if s.retrieval != "dense" else None
+        reranker: FeatureReranker | CrossEncoderReranker | None = None
+        if s.rerank:
+            reranker = CrossEncoderReranker(s.reranker_model) if s.reranker_model else FeatureReranker(keyword)
+        return PassageRetriever(index=self.index, embedder=self.embedder, keyword=keyword, reranker=reranker, k=s.k,
+                                mode=s.retrieval, candidates=s.candidates, mmr_lambda=s.mmr_lambda,
+                                recency_half_life_days=s.recency_half_life_days)
 
     @cached_property
     def llm(self) -> BaseChatModel | None:
@@ -107,14 +116,15 @@ class Assistant:
     def retrieve(self, query: str, k: int = 5) -> list[Passage]:
         return self.retriever.passages(query, k)
 
-    def ask(self, question: str, history: History = None) -> Answer:
+    def ask(self, question: str, history: History = None, previous: Answer | None = None) -> Answer:
+        """Answer `question`; `previous` (the last turn's Answer) lets its cited passages be reused."""
         answer = None
-        for event in self.stream(question, history):
+        for event in self.stream(question, history, previous):
             answer = event.answer or answer
         assert answer is not None
         return answer
 
-    def stream(self, question: str, history: History = None) -> Iterator[Event]:
+    def stream(self, question: str, history: History = None, previous: Answer | None = None) -> Iterator[Event]:
         """Answer `question`, yielding the standalone query, the passages, tokens, then the `Answer`."""
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -125,7 +135,8 @@ class Assistant:
             timings["condense"] = time.perf_counter() - t0
         yield Event("query", text=query)
         t1 = time.perf_counter()
-        passages = self.retrieve(query, self.settings.k)
+        extra = [c.chunk_id for c in previous.citations] if previous and turns else []
+        passages = self.retriever.passages(query, self.settings.k, extra=extra)
         timings["retrieve"] = time.perf_counter() - t1
         yield Event("passages", passages=tuple(passages))
         relevant = [p for p in passages if p.score >= self.settings.min_score]

@@ -44,6 +44,22 @@ class Settings(BaseSettings):
 
     # Retrieval and refusal
     k: int = Field(default=4, ge=1, le=50, description="Passages given to the answerer.")
+    retrieval: Literal["hybrid", "dense", "keyword"] = Field(
+        default="hybrid", description="'hybrid' (dense + BM25, fused by reciprocal rank), 'dense' or 'keyword'."
+    )
+    candidates: int = Field(
+        default=30, ge=1, le=500, description="Candidates each retriever contributes before fusion."
+    )
+    rerank: bool = Field(default=True, description="Rerank fused candidates before taking the top k.")
+    recency_half_life_days: float = Field(
+        default=0.0, ge=0.0, description="Favour recent articles: weight halves every N days (0: off)."
+    )
+    reranker_model: str = Field(
+        default="", description="A local cross-encoder directory to rerank with; empty: the built-in feature reranker."
+    )
+    mmr_lambda: float = Field(
+        default=0.8, ge=0.0, le=1.0, description="Relevance vs diversity in the final pick (1.0: no diversity)."
+    )
     min_score: float = Field(
         default=0.3, description="Refuse without calling the model when the best passage scores below this (cosine)."
     )

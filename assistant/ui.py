@@ -21,6 +21,8 @@ _CSS = """
 .source-meta {color:#57606a; font-size:0.85em; margin-bottom:6px;}
 .source-card mark {background:#fff3a3; padding:0 2px;}
 .source-num {font-weight:bold; color:#0969da;}
+.sentence.recited {border-bottom:1px dotted #9a6700;}
+.sentence.unsupported {color:#cf222e;}
 """
 
 
@@ -40,6 +42,24 @@ def sources_html(answer: Answer | None, passages: tuple[Passage, ...] = ()) -> s
     return "".join(_card(n, answer.passages[n - 1], spans) for n, spans in sorted(marks.items()))
 
 
+_LABELS = {"supported": "✓ supported", "recited": "↻ re-cited", "unsupported": "⚠ unsupported"}
+
+
+def answer_html(answer: Answer) -> str:
+    """The answer as escaped text: each sentence with its [n] markers and its support status."""
+    if answer.refused:
+        return html.escape(answer.text)
+    parts = []
+    for s in answer.sentences:
+        marks = "".join(f" [{c.number}]" for c in s.citations)
+        label = _LABELS.get(s.label, "")
+        title = f"{label} ({s.support:.2f})" if s.support is not None else label
+        parts.append(f'<span class="sentence {html.escape(s.label)}" title="{html.escape(title)}">'
+                     f"{html.escape(s.text)}{marks}</span>"
+                     + (" <em>(unsupported)</em>" if s.label == "unsupported" else ""))
+    return " ".join(parts)
+
+
 def _card(number: int | None, p: Passage, spans: list[tuple[int, int]]) -> str:
     m = p.metadata
     title = html.escape(str(m.get("title") or "Untitled"))
@@ -57,8 +77,10 @@ def _card(number: int | None, p: Passage, spans: list[tuple[int, int]]) -> str:
         pos = b
     body.append(html.escape(p.text[pos - p.char_start:]))
     num = f'<span class="source-num">[{number}]</span> ' if number else ""
+    also = m.get("also_published_by") or []
+    also_html = f" · also published by {html.escape(', '.join(map(str, also)))}" if also else ""
     return (f'<div class="source-card" data-doc="{html.escape(p.doc_id)}"><h4>{num}{title}</h4>'
-            f'<div class="source-meta">{meta}{link} · score {p.score:.2f}</div>'
+            f'<div class="source-meta">{meta}{link}{also_html} · score {p.score:.2f}</div>'
             f'<div class="source-text">{"".join(body)}</div></div>')
 
 
@@ -75,26 +97,28 @@ def _text(content: Any) -> str:
 def build_app(assistant: Assistant) -> Any:
     import gradio as gr
 
-    def respond(message: str, chat: list[dict[str, Any]]) -> Iterator[tuple[list[dict[str, Any]], str, str]]:
+    Out = tuple[list[dict[str, Any]], str, str, Any]
+
+    def respond(message: str, chat: list[dict[str, Any]], previous: Answer | None) -> Iterator[Out]:
         history = [{"role": m["role"], "content": _text(m["content"])} for m in chat or []]
         chat = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
         if not message.strip():
-            yield history, sources_html(None), ""
+            yield history, sources_html(None), "", previous
             return
-        yield chat, sources_html(None), ""
+        yield chat, sources_html(None), "", previous
         streamed = ""
         try:
-            for event in assistant.stream(message, history):
+            for event in assistant.stream(message, history, previous):
                 if event.kind == "token":
                     streamed += event.text
                     chat[-1] = {"role": "assistant", "content": html.escape(streamed)}
-                    yield chat, sources_html(None), ""
+                    yield chat, sources_html(None), "", previous
                 elif event.answer is not None:
-                    chat[-1] = {"role": "assistant", "content": html.escape(event.answer.text)}
-                    yield chat, sources_html(event.answer), ""
+                    chat[-1] = {"role": "assistant", "content": answer_html(event.answer)}
+                    yield chat, sources_html(event.answer), "", event.answer
         except AssistantError as exc:
             chat[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"}
-            yield chat, sources_html(None), ""
+            yield chat, sources_html(None), "", previous
 
     with gr.Blocks(title="Research Assistant") as app:
         gr.Markdown("## Research Assistant\nAnswers only from your articles; every sentence is cited.")
@@ -107,7 +131,8 @@ def build_app(assistant: Assistant) -> Any:
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 panel = gr.HTML(sources_html(None), elem_id="sources")
-        box.submit(respond, [box, chatbot], [chatbot, panel, box], api_name="ask")
+        last = gr.State(None)
+        box.submit(respond, [box, chatbot, last], [chatbot, panel, box, last], api_name="ask")
     app.queue(default_concurrency_limit=4, max_size=64)
     return app
 

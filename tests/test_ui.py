@@ -38,7 +38,7 @@ def test_chat_streams_an_answer_with_sources(seeded_copy: Path) -> None:
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        chat, panel, box = client.predict("Who is Chen Xu?", [], api_name="/ask")
+        chat, panel, box = client.predict("Who is Chen Xu?", [], api_name="/ask")[:3]
         assert box == ""
         assert chat[-1]["role"] == "assistant" and "[" in str(chat[-1]["content"])
         assert '<mark class="cited">' in panel and "Chen Xu" in panel

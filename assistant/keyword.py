@@ -1,0 +1,120 @@
+"""The keyword index: BM25 (bm25s) over every chunk, persisted beside the index in `data_dir/bm25/`.
+
+It is a derived index: built from the chunk texts in the document store and stamped with the
+store's `generation`. Whenever the store has changed since (an ingest, a deletion, a crash
+recovery), the next search rebuilds it and saves it atomically, so it can never disagree with
+Chroma for long and never needs its own crash recovery. Tokens: lower-cased words and numbers,
+English stop words removed, lightly stemmed (plurals), so names, numbers and rare words match exactly.
+This module ranks by words only; fusion with dense search is `retrieval.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from .citations import stem
+from .index import Index
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+_STOP = frozenset(
+    "a an and are as at be been but by for from had has have he her his i in is it its of on or our she that the "
+    "their them they this to was we were what when where which who whom why will with you how did do does "
+    "said says about into than then there these those also not no".split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    return [stem(t) for t in _TOKEN.findall(text.lower().replace("’", "'")) if t not in _STOP]
+
+
+class KeywordIndex:
+    def __init__(self, index: Index, folder: Path) -> None:
+        self.index = index
+        self.folder = folder
+        self._lock = threading.Lock()
+        self._model: Any = None
+        self._ids: list[str] = []
+        self._generation = -1
+        self.df: dict[str, int] = {}
+
+    def document_frequencies(self) -> dict[str, int]:
+        """How many chunks contain each token (for weighting rare words)."""
+        self._ensure_fresh()
+        return self.df
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the best `k` chunks for `query`; empty when no word matches."""
+        self._ensure_fresh()
+        if self._model is None or not self._ids:
+            return []
+        vocab = self._model.vocab_dict
+        terms = [t for t in tokenize(query) if t in vocab]
+        if not terms:
+            return []
+        import numpy as np
+
+        scores = self._model.get_scores(terms)
+        k = min(k, len(self._ids))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(self._ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def _ensure_fresh(self) -> None:
+        generation = self.index.generation()
+        if generation == self._generation:
+            return
+        with self._lock:
+            if generation == self._generation:
+                return
+            if not self._load(generation):
+                self._build(generation)
+
+    def _load(self, generation: int) -> bool:
+        stamp = self.folder / "stamp.json"
+        if not stamp.is_file():
+            return False
+        try:
+            meta = json.loads(stamp.read_text())
+            if meta.get("generation") != generation:
+                return False
+            import bm25s
+
+            self._model = bm25s.BM25.load(str(self.folder / "model")) if meta["ids"] else None
+            self._ids = list(meta["ids"])
+            self.df = json.loads((self.folder / "df.json").read_text())
+            self._generation = generation
+            return True
+        except (OSError, ValueError, KeyError):
+            return False
+
+    def _build(self, generation: int) -> None:
+        import bm25s
+
+        ids, texts = self.index.chunk_texts()
+        model = None
+        tmp = self.folder.with_name(f"{self.folder.name}.tmp{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        df: Counter[str] = Counter()
+        if ids:
+            corpus = [tokenize(t) or ["<empty>"] for t in texts]
+            for tokens in corpus:
+                df.update(set(tokens))
+            model = bm25s.BM25()
+            model.index(corpus, show_progress=False)
+            model.save(str(tmp / "model"))
+        (tmp / "df.json").write_text(json.dumps(df))
+        (tmp / "stamp.json").write_text(json.dumps({"generation": generation, "ids": ids}))
+        old = self.folder.with_name(f"{self.folder.name}.old{os.getpid()}")
+        if self.folder.exists():
+            os.replace(self.folder, old)
+        os.replace(tmp, self.folder)
+        shutil.rmtree(old, ignore_errors=True)
+        self._model, self._ids, self._generation, self.df = model, ids, generation, dict(df)
