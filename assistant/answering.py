@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from . import grounding, prompts, tokens
+from .attribution import attribute
 from .citations import Similarity, lexical_overlap, number_passages, resolve, split_answer
 from .types import Answer, Passage, Sentence
 
@@ -71,6 +72,7 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
     """
     texts = [p.text for p in passages]
     sentences: list[Sentence] = []
+    dropped = 0
     for text, ids in split_answer(raw, len(passages)):
         if _DONT_KNOW.search(text):
             continue
@@ -83,9 +85,12 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
             label, numbers = ("recited", [best + 1]) if score >= grounding.THRESHOLD else ("unsupported", ids)
             score = max([score, *(sc for _, sc in own)])
         if label == "unsupported" and not keep_unsupported:
+            dropped += 1
             continue
         context = f"{question} {text}"  # short answers ('50') need the question to find their sentence
         citations = tuple(resolve(n, context, passages[n - 1], similarity) for n in numbers)
+        if citations and label != "unsupported":
+            text = attribute(text, citations[0].quote)  # reported speech stays attributed to its speaker
         sentences.append(Sentence(text=text, citations=citations, support=round(score, 3), label=label))
     if not any(s.label != "unsupported" for s in sentences):
         reason = ("the closest passages do not support an answer." if passages else "nothing relevant was found.")
@@ -93,5 +98,7 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
                       standalone_query=standalone_query)
     text = " ".join(s.text + "".join(f" [{c.number}]" for c in s.citations)
                     + (" (unsupported)" if s.label == "unsupported" else "") for s in sentences)
+    if dropped:
+        text += f" (Left out: {dropped} statement{'s' if dropped > 1 else ''} the sources do not support.)"
     return Answer(question=question, text=text, refused=False, sentences=tuple(sentences),
                   passages=tuple(passages), standalone_query=standalone_query)

@@ -1,34 +1,120 @@
 """The grounding checker: `support(premise, claim) -> float`, the probability that premise supports claim.
 
-Version 1, offline and fast, from features anyone can inspect:
-- coverage: the share of the claim's content words found in the premise;
-- carried facts: every number and every named entity (capitalised word, acronym) of the claim must
-  appear in the premise; a missing one is strong evidence against;
-- negation: a "not/never/no" on one side only;
-- meaning: cosine similarity of the claim to the best-matching premise sentence (when an embedding
-  similarity is given).
-Long premises are read sentence window by sentence window (best window wins); a multi-sentence claim
-is supported only as much as its weakest sentence. 0.5 is the decision line. The weights are a first,
-hand-set combination; calibrating them on labelled pairs (RGB, XQuAD) is the next step.
-This module does not decide what the answer path does with a score (see `answering.py`).
+What it does: scores each claim sentence with a logistic regression over features anyone can inspect;
+the weights are fitted on labelled pairs (RGB counterfactuals, XQuAD; `evals/calibrate_grounding.py`,
+results in `docs/grounding.md`) and read once from `grounding_weights.json`:
+- coverage: share of the claim's content words in the best premise window (one or two adjacent
+  sentences) and in the whole premise;
+- carried facts: the share of the claim's numbers and named entities (capitalised words, acronyms)
+  that the premise lacks, whether it has them all, and "conflicts": a missing one where the premise
+  has another number / name among the same words (37 countries vs 50 countries);
+- word order: `copy_break` (much of the claim is copied but a word sits away from its claim neighbours)
+  and `substituted` (the claim is an in-order near-copy of a window with a short run replaced by other
+  words, e.g. an answer swapped for another name the premise mentions elsewhere);
+- negation: "not/never/no" on one side only (claim vs best window);
+- meaning (only when `similarity` is given): cosine of the claim to the best of the top-2 lexical
+  windows. Two weight sets: with and without similarity.
+A multi-sentence claim is supported only as much as its weakest sentence; 0.5 is the decision line.
+
+What it does not do: no entailment model. It misses two facts of the premise trading places ("July 50
+... 12 countries"), a premise number or name attached to the wrong event in a reworded claim,
+synonyms and paraphrase beyond shared words, arithmetic, dates written differently ("July 12" vs
+"12/7"), and scope ("not only"). It does not decide what the answer path does with a score
+(`answering.py`).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from itertools import pairwise
+from pathlib import Path
 
 from .chunking import split_sentences
 from .citations import Similarity, content_words, stem
 
 THRESHOLD = 0.5
+WEIGHTS_FILE = Path(__file__).with_name("grounding_weights.json")
+FEATURES = ("coverage", "premise_coverage", "missing_fact_share", "all_facts_found", "number_conflict",
+            "entity_conflict", "copy_break", "substituted", "negation_flip", "similarity")
+SIM_WINDOWS = 2  # windows embedded per call (top lexical ones): keeps a call to ~3 short texts
+_NEAR = 6  # words either side that count as "near" for cohesion
+_GAP = 4  # longest run of words that counts as one replacement
+_COPY = 0.8  # a claim whose words are this much an in-order copy of a window is checked for replacements
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_TOKEN = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*")
 _NEGATION = re.compile(r"\b(not|never|no|none|neither|nor|n't|cannot|denied|denies|deny)\b", re.I)
 _ENTITY = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-zA-Z]+|[A-Z]{2,})\b")
+_NAME_START = re.compile(r"[\"'“‘(]?([A-Z][a-z]+)\s+[A-Z][a-zA-Z]+")
 _WEAK = frozenset({"yes", "no", "i", "we", "you", "according", "also", "however", "reported", "told"})
+# Used only when grounding_weights.json is missing: hand-set, in the spirit of version 1.
+_FALLBACK = {"bias": -4.0, "coverage": 5.0, "similarity": 3.0, "missing_fact_share": -6.0, "number_conflict": -3.0,
+             "entity_conflict": -2.0, "substituted": -3.0, "negation_flip": -5.0}
+log = logging.getLogger(__name__)
+
+
+@cache
+def weights() -> dict[str, dict[str, float]]:
+    """The fitted weight sets {"lexical": {...}, "semantic": {...}}, each feature -> weight plus "bias"."""
+    try:
+        data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+        return {k: {f: float(w) for f, w in data[k].items()} for k in ("lexical", "semantic")}
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("grounding: cannot read %s (%s); using the uncalibrated hand-set fallback weights. "
+                    "Run `python evals/calibrate_grounding.py` to fit them.", WEIGHTS_FILE, exc)
+        lexical = {**_FALLBACK, "coverage": 8.0}
+        lexical.pop("similarity")
+        return {"lexical": lexical, "semantic": dict(_FALLBACK)}
+
+
+@dataclass(frozen=True)
+class _Premise:
+    windows: tuple[str, ...]
+    window_words: tuple[frozenset[str], ...]
+    window_seqs: tuple[list[str], ...]  # content words of each window, in order
+    words: frozenset[str]
+    bigrams: frozenset[tuple[str, str]]
+    tokens: tuple[str, ...]  # stems of every word, stop words included, in order (for nearness)
+    positions: dict[str, tuple[int, ...]]  # token -> where it occurs
+    number_at: tuple[int, ...]  # where numbers occur
+    name_at: tuple[int, ...]  # where capitalised words occur
+    numbers: frozenset[str]
+
+
+@lru_cache(maxsize=256)
+def _premise(text: str) -> _Premise:
+    sentences = [text[a:b] for a, b in split_sentences(text)] or [text]
+    # Pairs of adjacent sentences let a claim draw on two sentences at once.
+    windows = sentences + [f"{x} {y}" for x, y in pairwise(sentences)]
+    tokens = _tokens(text)
+    positions: dict[str, list[int]] = {}
+    for i, t in enumerate(tokens):
+        positions.setdefault(t, []).append(i)
+    raw = _TOKEN.findall(text.replace("’s", "").replace("'s", ""))
+    return _Premise(tuple(windows), tuple(frozenset(_words(w)) for w in windows),
+                    tuple(_tokens(w, content_only=True) for w in windows), frozenset(_words(text)),
+                    frozenset(_bigrams(text)), tuple(tokens), {t: tuple(js) for t, js in positions.items()},
+                    tuple(i for i, w in enumerate(raw) if w[0].isdigit()),
+                    tuple(i for i, w in enumerate(raw) if w[0].isupper()), frozenset(_numbers(text)))
+
+
+def _words(text: str) -> set[str]:
+    return {w.replace(",", "") for w in content_words(text)}
+
+
+def _tokens(text: str, content_only: bool = False) -> list[str]:
+    raw = _TOKEN.findall(text.replace("’s", "").replace("'s", ""))
+    return [stem(w).replace(",", "") for w in raw if not content_only or content_words(w)]
+
+
+def _bigrams(text: str) -> list[tuple[str, str]]:
+    return list(pairwise(_tokens(text, content_only=True)))
 
 
 def _numbers(text: str) -> set[str]:
@@ -36,36 +122,133 @@ def _numbers(text: str) -> set[str]:
 
 
 def _entities(text: str) -> set[str]:
-    return {e.lower() for e in _ENTITY.findall(text.strip())} - _WEAK
+    """Stems of capitalised words and acronyms (not stop words); a sentence's first word only if it opens a name."""
+    found = set(_ENTITY.findall(text.strip()))
+    first = _NAME_START.match(text.strip())
+    if first:
+        found.add(first.group(1))
+    return {stem(e) for e in found if content_words(e)} - _WEAK
 
 
-def _mentioned(entity: str, words: set[str]) -> bool:
-    """An entity counts as mentioned if a premise word shares its stem (China ~ Chinese)."""
-    e = stem(entity)
-    if e in words:
+def _same(entity: str, word: str) -> bool:
+    """An entity matches a premise word that shares its stem (China ~ Chinese)."""
+    if entity == word:
         return True
-    for w in words:
-        common = len(os.path.commonprefix([e, w]))
-        if common >= 4 and common >= 0.6 * min(len(e), len(w)):
-            return True
-    return False
+    common = len(os.path.commonprefix([entity, word]))
+    return common >= 4 and common >= 0.6 * min(len(entity), len(word))
+
+
+def _agreement(target: str, claim_tokens: list[str], words: set[str], p: _Premise) -> float | None:
+    """Of the claim's content words within _NEAR words of `target` in the claim, the best share also within
+    _NEAR words of one mention of `target` in the premise; None when `target` has no such neighbours."""
+    if target not in claim_tokens:
+        return None
+    i = claim_tokens.index(target)
+    context = set(claim_tokens[max(0, i - _NEAR): i + _NEAR + 1]) & words - {target}
+    if not context:
+        return None
+    return max((len(context & set(p.tokens[max(0, j - _NEAR): j + _NEAR + 1])) / len(context)
+                for j in p.positions.get(target, ())), default=0.0)
+
+
+def _conflicts(missing: set[str], claim_tokens: list[str], words: set[str], p: _Premise, at: Sequence[int]) -> int:
+    """Missing claim facts for which the premise has another fact of the kind (`at`: where those occur) in
+    the same context: at least half of the claim words within _NEAR words of the fact are near it too."""
+    count = 0
+    for t in missing:
+        if t not in claim_tokens:
+            continue
+        i = claim_tokens.index(t)
+        context = set(claim_tokens[max(0, i - _NEAR): i + _NEAR + 1]) & words - {t}
+        if context and any(2 * len(context & set(p.tokens[max(0, j - _NEAR): j + _NEAR + 1])) >= len(context)
+                           for j in at):
+            count += 1
+    return count
+
+
+def _substitutions(claim: list[str], window: list[str]) -> tuple[float, float]:
+    """Align the claim's content words to the window's in order (longest common subsequence). Returns the
+    aligned share of the claim and the share of claim words that replace something: a short unaligned run
+    of the claim facing a short unaligned run of the window that holds a word the claim does not use."""
+    n, m = len(claim), len(window)
+    if not n or not m:
+        return 0.0, 0.0
+    table = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            table[i][j] = table[i + 1][j + 1] + 1 if claim[i] == window[j] else max(table[i + 1][j], table[i][j + 1])
+    anchors, i, j = [(-1, -1)], 0, 0
+    while i < n and j < m:
+        if claim[i] == window[j]:
+            anchors.append((i, j))
+            i, j = i + 1, j + 1
+        elif table[i + 1][j] >= table[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    anchors.append((n, m))
+    used, pairs, replaced = set(claim), set(pairwise(window)), 0
+    for (a, b), (c, d) in pairwise(anchors):
+        # Run words that sit next to their aligned neighbour in the window too were moved, not replaced.
+        ours = [k for k in range(a + 1, c) if not ((k - 1 == a >= 0 and (claim[a], claim[k]) in pairs)
+                                                   or (k + 1 == c < n and (claim[k], claim[c]) in pairs))]
+        theirs = window[b + 1:d]
+        if b < 0:
+            theirs = theirs[-_GAP:]  # the window may start earlier than the claim
+        if d == m:
+            theirs = theirs[:_GAP]
+        if 0 < len(ours) <= _GAP and c - a - 1 <= _GAP and theirs and len(theirs) <= _GAP \
+                and any(t not in used for t in theirs):
+            replaced += len(ours)
+    return table[0][0] / n, replaced / n
+
+
+def features(premise: str, claim: str, similarity: Similarity | None = None) -> dict[str, float]:
+    """The feature values of one claim sentence against `premise` (see the module docstring)."""
+    p = _premise(premise)
+    words = _words(claim) - _WEAK
+    if not words:
+        return {}
+    covers = [len(words & w) / len(words) for w in p.window_words]
+    best = max(range(len(covers)), key=covers.__getitem__)
+    numbers, entities = _numbers(claim), _entities(claim)
+    missing_numbers = numbers - p.numbers
+    missing_entities = {e for e in entities if e not in p.words and not any(_same(e, w) for w in p.words)}
+    facts, missing = len(numbers) + len(entities), len(missing_numbers) + len(missing_entities)
+    claim_bigrams = _bigrams(claim)
+    bigrams = sum(b in p.bigrams for b in claim_bigrams) / len(claim_bigrams) if claim_bigrams else covers[best]
+    claim_tokens = _tokens(claim)
+    known = words & p.words
+    agreement = [a for w in sorted(known) if (a := _agreement(w, claim_tokens, words, p)) is not None]
+    cohesion = min(agreement, default=covers[best])
+    aligned, replaced = _substitutions([t for t in claim_tokens if t in words], p.window_seqs[best])
+    f = {
+        "coverage": covers[best],
+        "premise_coverage": len(known) / len(words),
+        "missing_fact_share": missing / facts if facts else 0.0,
+        "all_facts_found": float(missing == 0),
+        "number_conflict": min(_conflicts(missing_numbers, claim_tokens, words, p, p.number_at), 2),
+        "entity_conflict": min(_conflicts(missing_entities, claim_tokens, words, p, p.name_at), 2),
+        "copy_break": bigrams * (1.0 - cohesion),  # much of the claim copied, but a word out of its context
+        "substituted": float(aligned >= _COPY and replaced > 0),  # a near-copy with a few words replaced
+        "negation_flip": float(bool(_NEGATION.search(claim)) != bool(_NEGATION.search(p.windows[best]))),
+    }
+    if similarity is not None:
+        top = sorted(range(len(covers)), key=lambda i: -covers[i])[:SIM_WINDOWS]
+        f["similarity"] = max(similarity(claim, [p.windows[i] for i in top]))
+    return f
+
+
+def _score(f: dict[str, float], w: dict[str, float]) -> float:
+    z = w.get("bias", 0.0) + sum(w.get(name, 0.0) * value for name, value in f.items())
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
 def _sentence_support(premise: str, claim: str, similarity: Similarity | None) -> float:
-    words = content_words(claim) - _WEAK
-    if not words:
+    f = features(premise, claim, similarity)
+    if not f:  # no content words: nothing to check
         return 1.0
-    windows = [premise[a:b] for a, b in split_sentences(premise)] or [premise]
-    # Pairs of adjacent sentences let a claim draw on two sentences at once.
-    windows += [f"{x} {y}" for x, y in pairwise(windows)]
-    whole_words = content_words(premise)
-    missing_numbers = len(_numbers(claim) - _numbers(premise))
-    missing_entities = sum(1 for e in _entities(claim) if not _mentioned(e, whole_words))
-    negation_flip = bool(_NEGATION.search(claim)) != bool(_NEGATION.search(premise))
-    coverage = max(len(words & content_words(w)) / len(words) for w in windows)
-    meaning = max(similarity(claim, windows)) if similarity else coverage
-    z = -4.0 + 5.0 * coverage + 3.0 * meaning - 3.0 * missing_numbers - 3.0 * missing_entities - 2.5 * negation_flip
-    return 1.0 / (1.0 + math.exp(-z))
+    return _score(f, weights()["semantic" if similarity is not None else "lexical"])
 
 
 def support(premise: str, claim: str, similarity: Similarity | None = None) -> float:

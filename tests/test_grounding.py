@@ -1,12 +1,33 @@
+import logging
+import random
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import grounding
 from assistant.grounding import THRESHOLD, support
 
 PREMISE = ("In the joint letter, the ambassadors commend China for Xinjiang’s economic and social progress. "
            "The letter was sent on July 12 by ambassadors of 50 countries.")
+RGB = Path(__file__).resolve().parents[2] / "shared" / "data" / "rgb" / "en_fact.json"
+# Balanced accuracy on the held-out RGB pairs below, measured with the shipped weights: 0.883 without
+# similarity (all 916 pairs), 0.908 with it (the 200-pair sample); version 1's hand-set weights score
+# 0.790 and 0.846 on the same pairs. The floors sit 0.04 under the measurement: room for small feature
+# changes, but a checker that falls back toward version 1 at telling supporting snippets from their
+# counterfactual twins and from irrelevant snippets fails.
+LEXICAL_FLOOR = 0.84
+SEMANTIC_FLOOR = 0.87
 
 
 def test_supported_paraphrases_pass() -> None:
     assert support(PREMISE, "The ambassadors commend China for economic progress in Xinjiang.") > THRESHOLD
     assert support(PREMISE, "Ambassadors of 50 countries sent the letter on July 12.") > THRESHOLD
+    # A date moved to the end of the sentence is not a replaced word.
+    seed = ("Earlier, on July 12, a number of ambassadors in Geneva sent the joint letter to show their support for "
+            "China, and as of July 26 evening, more ambassadors had joined, the Chinese Mission to the UNOG said.")
+    assert support(seed, "Ambassadors in Geneva sent the joint letter on July 12.") > THRESHOLD
 
 
 def test_changed_numbers_names_and_unrelated_claims_fail() -> None:
@@ -20,3 +41,84 @@ def test_multi_sentence_claim_needs_every_sentence() -> None:
     bad = "The letter was sent by 37 countries."
     assert support(PREMISE, good) > THRESHOLD
     assert support(PREMISE, f"{good} {bad}") < THRESHOLD
+
+
+def test_negated_and_altered_copies_fail() -> None:
+    assert support(PREMISE, "The letter was not sent on July 12 by ambassadors of 50 countries.") < THRESHOLD
+    # Every word is in the premise, but China is not what the letter was sent by.
+    assert support(PREMISE, "The letter was sent on July 12 by China.") < THRESHOLD
+    # A near-copy with one word replaced by another word of the premise.
+    assert support(PREMISE, "In the joint letter, the ambassadors commend countries for Xinjiang’s economic "
+                            "and social progress.") < THRESHOLD
+
+
+@pytest.mark.xfail(strict=True, reason="known limit (docs/grounding.md): two facts of the premise trading places")
+def test_swapped_roles_fail() -> None:
+    assert support(PREMISE, "The letter was sent on July 50 by ambassadors of 12 countries.") < THRESHOLD
+
+
+def test_fitted_weights_are_shipped_and_loaded() -> None:
+    assert grounding.WEIGHTS_FILE.is_file(), "run `python evals/calibrate_grounding.py`"
+    w = grounding.weights()
+    assert set(w) == {"lexical", "semantic"}
+    assert "similarity" not in w["lexical"] and w["semantic"]["similarity"] > 0
+    assert set(w["semantic"]) <= {*grounding.FEATURES, "bias"}
+
+
+def test_missing_weights_file_falls_back_with_a_warning(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(grounding, "WEIGHTS_FILE", tmp_path / "missing.json")
+    grounding.weights.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="assistant.grounding"):
+            assert support(PREMISE, "Ambassadors of 50 countries sent the letter on July 12.") > THRESHOLD
+            assert support(PREMISE, "Ambassadors of 37 countries sent the letter on July 12.") < THRESHOLD
+        assert "fallback" in caplog.text and "calibrate_grounding.py" in caplog.text
+    finally:
+        grounding.weights.cache_clear()
+
+
+def _balanced_accuracy(scores: list[float], labels: list[int]) -> float:
+    pos = [s >= THRESHOLD for s, y in zip(scores, labels, strict=True) if y]
+    neg = [s < THRESHOLD for s, y in zip(scores, labels, strict=True) if not y]
+    return (sum(pos) / len(pos) + sum(neg) / len(neg)) / 2
+
+
+@pytest.fixture(scope="module")
+def rgb_held_out() -> list:
+    if not RGB.is_file():
+        pytest.skip(f"shared data not found: {RGB}")
+    from evals.pairs import rgb_pairs, split
+
+    return split(rgb_pairs(RGB))[1]
+
+
+def test_rgb_held_out_balanced_accuracy_without_similarity(rgb_held_out: list) -> None:
+    scores = [support(p.premise, p.claim) for p in rgb_held_out]
+    assert _balanced_accuracy(scores, [p.label for p in rgb_held_out]) >= LEXICAL_FLOOR
+
+
+def test_rgb_held_out_balanced_accuracy_with_similarity(rgb_held_out: list) -> None:
+    from assistant import models
+    from assistant.settings import Settings
+
+    emb = models.embeddings(Settings())
+    sample = random.Random(0).sample(rgb_held_out, 200)
+    # The product's cosine (MiniLM, normalised vectors), with every text embedded in one batch first:
+    # one call per pair is ~20 ms on an idle CPU but far slower when other jobs share the cores.
+    wanted: set[str] = set()
+
+    def record(text: str, others: Sequence[str]) -> list[float]:
+        wanted.update([text, *others])
+        return [0.0] * len(others)
+
+    for p in sample:  # which windows get compared does not depend on the similarity values
+        support(p.premise, p.claim, record)
+    texts = sorted(wanted)
+    vectors = dict(zip(texts, np.asarray(emb.embed_documents(texts)), strict=True))
+
+    def sim(text: str, others: Sequence[str]) -> list[float]:
+        return [float(vectors[o] @ vectors[text]) for o in others]
+
+    scores = [support(p.premise, p.claim, sim) for p in sample]
+    assert _balanced_accuracy(scores, [p.label for p in sample]) >= SEMANTIC_FLOOR

@@ -102,8 +102,7 @@ def write_rgb(out: Path, source: Path | None = None, limit: int | None = None) -
         if limit is not None and n >= limit:
             break
         r = json.loads(line)
-        answers = tuple(a for a in (r["answer"] if isinstance(r["answer"], list) else [r["answer"]]))
-        fakes = tuple(r["fakeanswer"] if isinstance(r["fakeanswer"], list) else [r["fakeanswer"]])
+        answers, fakes = _flat(r["answer"]), _flat(r["fakeanswer"])
         for kind, snippets in (("counterfactual", r.get("positive_wrong", [])), ("noise", r.get("negative", []))):
             folder = out / kind
             folder.mkdir(parents=True, exist_ok=True)
@@ -115,6 +114,13 @@ def write_rgb(out: Path, source: Path | None = None, limit: int | None = None) -
         items.append(EvalItem("rgb-counterfactual", f"rgb-{n}", r["query"], True, fakes, fake_answers=answers))
         items.append(EvalItem("rgb-noise", f"rgb-{n}", r["query"], False))
     return items
+
+
+def _flat(value: object) -> tuple[str, ...]:
+    """RGB answers are a string, a list, or a list of lists of equivalent spellings."""
+    if isinstance(value, list):
+        return tuple(x for v in value for x in _flat(v))
+    return (str(value),)
 
 
 def write_bbc(wheel: Path, out: Path, limit: int | None = None) -> Path:

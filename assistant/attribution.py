@@ -1,0 +1,55 @@
+"""Attribution: a party's claim stays that party's claim ("the Chinese Mission said ...").
+
+News evidence is often reported speech: "China says that the facilities are ...", "..., RFE/RL
+reported." When an answer sentence restates such a claim as fact, `attribute` repairs it by naming
+the speaker from the cited evidence ("According to China, the facilities are ..."). It does not
+judge whether the claim is true, and leaves sentences that already attribute alone.
+"""
+
+from __future__ import annotations
+
+import re
+
+_VERBS = r"(?:says|said|told|tells|reported|reports|claims|claimed|stated|states|described|describes|noted|notes|added)"
+_NOUNS = r"news|agency|mission|ministry|spokesperson|spokesman|spokeswoman|government|office|officials?|police|army"
+_PARTY = rf"(?:the\s+)?[A-Z][\w’'./-]*(?:\s+(?:of|to|for|the|and|{_NOUNS}|[A-Z][\w’'./-]*)){{0,8}}"
+_PATTERNS = [
+    re.compile(rf"\baccording to\s+(?P<who>{_PARTY})", re.I),
+    re.compile(rf"[,”\"]\s*(?P<who>{_PARTY}?)\s+{_VERBS}\b"),
+    re.compile(rf"^\W*(?P<who>{_PARTY}?)\s+{_VERBS}\b"),
+    re.compile(rf"^\W*(?P<who>{_PARTY}?),[^,]{{3,80}},\s+{_VERBS}\b"),
+]
+_ATTRIBUTED = re.compile(rf"\b(according to|{_VERBS}|say|claim|describe[sd]?|call(?:s|ed)?|estimate[sd]?|accus\w+)\b",
+                         re.I)
+_FUNCTION_WORDS = frozenset("the a an it they these this those there its their some many more most several all both "
+                            "each every about around nearly over almost in on at by from during after before since "
+                            "as an estimated".split())
+_BAD_SPEAKERS = frozenset({"he", "she", "they", "it", "we", "i", "the statement", "the"})
+
+
+def speaker(evidence: str) -> str | None:
+    """Who the evidence sentence reports as the source of its claim, if anyone."""
+    for pattern in _PATTERNS:
+        m = pattern.search(evidence)
+        if m:
+            who = m.group("who").strip(" ,.“”\"'")
+            who = re.sub(r"\s+(on|in|at)\s+[A-Z][a-z]+(\s+\d+)?$", "", who)  # "Xinhua on July 27"
+            if who and who.lower() not in _BAD_SPEAKERS and len(who.split()) <= 9:
+                return who
+    return None
+
+
+def is_attributed(sentence: str) -> bool:
+    return bool(_ATTRIBUTED.search(sentence))
+
+
+def attribute(sentence: str, evidence: str) -> str:
+    """`sentence`, prefixed with "According to <speaker>," when the evidence is reported speech."""
+    who = speaker(evidence)
+    if not who or is_attributed(sentence) or who.lower() in sentence.lower():
+        return sentence
+    body = re.sub(r"^(yes|no)\s*,\s*", "", sentence.strip(), flags=re.I)
+    first, _, rest = body.partition(" ")
+    if first.lower() in _FUNCTION_WORDS:
+        body = f"{first.lower()} {rest}" if rest else first.lower()
+    return f"According to {who}, {body}"
