@@ -139,11 +139,12 @@ class Assistant:
         passages = self.retriever.passages(query, self.settings.k, extra=extra)
         timings["retrieve"] = time.perf_counter() - t1
         yield Event("passages", passages=tuple(passages))
-        relevant = [p for p in passages if p.score >= self.settings.min_score]
+        relevant = [p for p in passages if p.score >= self.settings.min_score
+                    or float(p.metadata.get("relevance", 0.0)) >= self.settings.min_relevance]
         if not relevant:
             reason = ("the index is empty; ingest some articles first." if not passages else
-                      f"no passage is relevant enough (best match {passages[0].score:.2f}, "
-                      f"threshold {self.settings.min_score:.2f}).")
+                      f"no passage is relevant enough (best similarity {max(p.score for p in passages):.2f}, "
+                      f"needed {self.settings.min_score:.2f}).")
             answer = Answer(question=question, text=answering.refusal_text(reason), refused=True,
                             passages=tuple(passages), standalone_query=query, timings=timings)
             yield Event("answer", answer=answer)

@@ -22,6 +22,7 @@ from .dates import date_weight, question_range, to_day
 from .index import Index
 from .keyword import KeywordIndex
 from .models import SentenceEmbeddings
+from .rerank import FeatureReranker
 from .types import Passage
 
 RRF_K = 60
@@ -97,6 +98,9 @@ class PassageRetriever(BaseRetriever):
             return []
         if self.reranker is not None:
             relevance = list(self.reranker.scores(query, pool, bm25, relevance))
+            if isinstance(self.reranker, FeatureReranker):  # calibrated probabilities: the refusal reads them
+                pool = [replace(p, metadata={**p.metadata, "relevance": round(r, 4)})
+                        for p, r in zip(pool, relevance, strict=True)]
         newest = index.newest_day()
         wanted = question_range(query, newest)
         if wanted or self.recency_half_life_days > 0:

@@ -21,7 +21,7 @@ def _mean(values: list[float]) -> float | None:
 def summarise_dataset(rows: list[dict[str, Any]]) -> dict[str, Any]:
     answered = [r for r in rows if r.get("answered", True)]
     ans = [r for r in answered if r["answerable"]]
-    ranks = [r["gold_rank"] for r in rows if r["has_gold"]]
+    ranks = [r["gold_rank"] for r in rows if r["has_gold"] and r["answerable"]]
     sentences = [s for r in answered for s in r["sentences"]]
     refusal_recall, false_refusal = metrics.refusal_rates([r["answerable"] for r in answered],
                                                           [r["refused"] for r in answered])
@@ -68,7 +68,7 @@ def _plots(records: list[dict[str, Any]], out: Path) -> list[str]:
     files = []
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for name in dict.fromkeys(r["dataset"] for r in records):
-        ranks = [r["gold_rank"] for r in records if r["dataset"] == name and r["has_gold"]]
+        ranks = [r["gold_rank"] for r in records if r["dataset"] == name and r["has_gold"] and r["answerable"]]
         if ranks:
             ax.plot(range(1, 11), [metrics.recall_at_k(ranks, k) for k in range(1, 11)], marker="o", label=name)
     ax.set(xlabel="k", ylabel="recall@k", title="Retrieval: gold passage in top k", ylim=(0, 1.02))

@@ -112,18 +112,21 @@ def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool
                                                            "show_unsupported": True}))
         a.ingest(folders, progress=not quick)
         doc_ids = {Path(d.source_path).name: d.doc_id for d in a.index.documents()}
-        answered = 0
+        # With a limit, answer the first N answerable and the first N/4 unanswerable XQuAD questions.
+        limits = {True: answer_limit, False: None if answer_limit is None else max(1, answer_limit // 4)}
+        answered = {True: 0, False: 0}
         for item in tqdm(items, desc=f"eval {name}", unit="q"):
             t = time.perf_counter()
             retrieved = [(p.doc_id, p.char_start, p.char_end) for p in a.retrieve(item.question, 10)]
             retrieval_s = time.perf_counter() - t
-            if answer_limit is not None and answered >= answer_limit and item.dataset.startswith("xquad"):
+            limit = limits[item.answerable]
+            if limit is not None and answered[item.answerable] >= limit and item.dataset.startswith("xquad"):
                 rec = score(item, Answer(item.question, "", refused=True), doc_ids, retrieved, a._similarity)
                 rec["answered"] = False
             else:
                 rec = score(item, a.ask(item.question), doc_ids, retrieved, a._similarity)
                 rec["answered"] = True
-                answered += 1
+                answered[item.answerable] += 1
             rec["timings"] = {**rec["timings"], "retrieve_top10": retrieval_s}
             records.append(rec)
     out.mkdir(parents=True, exist_ok=True)
