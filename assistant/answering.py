@@ -30,6 +30,7 @@ def pack(passages: Sequence[Passage], budget: int) -> list[Passage]:
 def messages(question: str, passages: Sequence[Passage]) -> list[BaseMessage]:
     p = prompts.load()
     return [SystemMessage(p["answer_system"].render()),
+            HumanMessage(p["example_user"].render()), AIMessage(p["example_answer"].render()),  # one worked example
             HumanMessage(p["answer_user"].render(passages=number_passages(passages), question=question))]
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 
 _VERBS = r"(?:says|said|told|tells|reported|reports|claims|claimed|stated|states|described|describes|noted|notes|added)"
-_NOUNS = r"news|agency|mission|ministry|spokesperson|spokesman|spokeswoman|government|office|officials?|police|army"
-_PARTY = rf"(?:the\s+)?[A-Z][\w’'./-]*(?:\s+(?:of|to|for|the|and|{_NOUNS}|[A-Z][\w’'./-]*)){{0,8}}"
+_NOUNS = (r"news|agency|mission|ministry|spokesperson|spokesman|spokeswoman|government|office|officials?|police|"
+          r"army|ambassadors?|minister|president|representatives?|envoys?|diplomats?|delegation|embassy")
+_PARTY = rf"(?:[Tt]he\s+)?[A-Z][\w’'./-]*(?:\s+(?:of|to|for|the|and|{_NOUNS}|[A-Z][\w’'./-]*)){{0,8}}"
 _PATTERNS = [
     re.compile(rf"\baccording to\s+(?P<who>{_PARTY})", re.I),
     re.compile(rf"[,”\"]\s*(?P<who>{_PARTY}?)\s+{_VERBS}\b"),

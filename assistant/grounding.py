@@ -36,6 +36,7 @@ from functools import cache, lru_cache
 from itertools import pairwise
 from pathlib import Path
 
+from .attribution import speaker
 from .chunking import split_sentences
 from .citations import Similarity, content_words, stem
 
@@ -251,10 +252,28 @@ def _sentence_support(premise: str, claim: str, similarity: Similarity | None) -
     return _score(f, weights()["semantic" if similarity is not None else "lexical"])
 
 
+MISATTRIBUTED = 0.1  # the score of a claim that puts words in the mouth of someone the premise never names
+
+
+def _misattributed(premise: str, claim: str) -> bool:
+    """The claim reports speech ("The French ambassador said ...") by a speaker the premise lacks."""
+    who = speaker(claim)
+    if not who:
+        return False
+    names = _entities(who) or {w for w in _tokens(who, content_only=True)}
+    words = _words(premise)
+    return bool(names) and not all(any(_same(n, w) for w in words) for n in names)
+
+
 def support(premise: str, claim: str, similarity: Similarity | None = None) -> float:
-    """Probability in [0, 1] that `premise` supports `claim` (every sentence of it)."""
+    """Probability in [0, 1] that `premise` supports `claim` (every sentence of it).
+
+    A claim attributed to a speaker the premise never mentions scores `MISATTRIBUTED`, whatever else
+    it copies: misattribution is the hallucination a reader of news can least detect.
+    """
     claims = [claim[a:b] for a, b in split_sentences(claim)] or [claim]
-    return min(_sentence_support(premise, c, similarity) for c in claims)
+    return min(MISATTRIBUTED if _misattributed(premise, c) else _sentence_support(premise, c, similarity)
+               for c in claims)
 
 
 def best_support(claim: str, premises: Sequence[str], similarity: Similarity | None = None) -> tuple[int, float]:

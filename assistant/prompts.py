@@ -18,6 +18,8 @@ PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 # Each prompt file and the exact variables the code fills in.
 EXPECTED: dict[str, frozenset[str]] = {
     "answer_system": frozenset(),
+    "example_user": frozenset(),
+    "example_answer": frozenset(),
     "answer_user": frozenset({"passages", "question"}),
     "condense": frozenset({"history", "question"}),
     "refusal": frozenset({"reason"}),
