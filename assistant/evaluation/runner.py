@@ -55,9 +55,8 @@ def score(item: EvalItem, answer: Answer, ranks_doc: dict[str, str], retrieved: 
     sentences, recalls, precisions = [], [], []
     for s in answer.sentences:
         cited = list(dict.fromkeys(answer.passages[c.number - 1].text for c in s.citations))
-        if s.label != "unsupported":
-            recalls.append(metrics.citation_recall(s.text, cited, judge))
-            precisions.extend(metrics.citation_precision(s.text, cited, judge))
+        recalls.append(metrics.citation_recall(s.text, cited, judge))  # every sentence, kept or not (ALCE)
+        precisions.extend(metrics.citation_precision(s.text, cited, judge))
         sentences.append({"text": s.text, "label": s.label, "support": s.support})
     if item.answerable:
         right = not answer.refused and bool(metrics.contains_answer(visible, item.answers))
