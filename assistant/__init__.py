@@ -1,6 +1,7 @@
 """A research assistant that answers from your articles and cites every sentence to its source span.
 
-Public API: `Assistant`, `Answer`, `Sentence`, `Citation`, `Passage`, `Settings` and the errors.
+Public API: `Assistant`, `Answer`, `Sentence`, `Citation`, `Passage`, `Settings`, `support` (the
+grounding checker: probability that a premise supports a claim) and the errors.
 Importing this package is cheap: models, Chroma and Gradio load on first use.
 """
 
@@ -12,11 +13,12 @@ from .errors import AssistantError, BackendUnavailable, ConfigError, IngestError
 from .types import Answer, Chunk, Citation, Document, Passage, Sentence
 
 if TYPE_CHECKING:
+    from .grounding import support
     from .pipeline import Assistant
     from .settings import Settings
 
 __all__ = ["Answer", "Assistant", "AssistantError", "BackendUnavailable", "Chunk", "Citation", "ConfigError",
-           "Document", "IngestError", "ParseError", "Passage", "PromptError", "Sentence", "Settings"]
+           "Document", "IngestError", "ParseError", "Passage", "PromptError", "Sentence", "Settings", "support"]
 
 
 def __getattr__(name: str) -> Any:
@@ -24,6 +26,10 @@ def __getattr__(name: str) -> Any:
         from .pipeline import Assistant
 
         return Assistant
+    if name == "support":
+        from .grounding import support
+
+        return support
     if name == "Settings":
         from .settings import Settings
 

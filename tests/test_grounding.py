@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import assistant
 from assistant import grounding
 from assistant.grounding import THRESHOLD, support
 
@@ -122,3 +123,7 @@ def test_rgb_held_out_balanced_accuracy_with_similarity(rgb_held_out: list) -> N
 
     scores = [support(p.premise, p.claim, sim) for p in sample]
     assert _balanced_accuracy(scores, [p.label for p in sample]) >= SEMANTIC_FLOOR
+
+
+def test_support_is_public_api() -> None:
+    assert assistant.support("The letter was signed by 50 countries.", "50 countries signed the letter.") > 0.5
