@@ -71,6 +71,7 @@ class Index:
                 self._db.execute(f"ALTER TABLE documents ADD COLUMN {column} TEXT")
         self._collection = _open_collection(settings, embedding_name, dimension)
         self._fp: list[tuple[str, int]] | None = None
+        self._newest: tuple[int, int | None] | None = None
         self.recover()
 
     # ---- writing -------------------------------------------------------------------------
@@ -220,9 +221,12 @@ class Index:
         return dict(self._db.execute("SELECT doc_id, dup_of FROM documents WHERE dup_of IS NOT NULL").fetchall())
 
     def newest_day(self) -> int | None:
-        """The ordinal day of the newest dated document."""
-        days = [to_day(d) for (d,) in self._db.execute("SELECT DISTINCT date FROM documents WHERE date != ''")]
-        return max((d for d in days if d), default=None)
+        """The ordinal day of the newest dated document (cached until the index changes)."""
+        generation = self.generation()
+        if self._newest is None or self._newest[0] != generation:
+            days = [to_day(d) for (d,) in self._db.execute("SELECT DISTINCT date FROM documents WHERE date != ''")]
+            self._newest = (generation, max((d for d in days if d), default=None))
+        return self._newest[1]
 
     def generation(self) -> int:
         """A number that changes whenever the set of chunks changes."""
