@@ -52,8 +52,7 @@ def extractive_answer(question: str, passages: Sequence[Passage], similarity: Si
     """An answer made of the passages' own sentences that best match the question, each cited."""
     candidates: list[tuple[float, int, str]] = []
     for n, p in enumerate(passages, 1):
-        spans = p.sentences or ((p.char_start, p.char_end),)
-        texts = [p.text[a - p.char_start:b - p.char_start] for a, b in spans]
+        texts = [p.span_text(a, b) for a, b in p.sentence_spans()]
         sims = similarity(question, texts)
         for t, s in zip(texts, sims, strict=True):
             candidates.append((0.6 * s + 0.4 * lexical_overlap(question, t), n, t))

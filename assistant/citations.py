@@ -99,8 +99,8 @@ def lexical_overlap(claim: str, evidence: str) -> float:
 
 def best_sentences(claim: str, passage: Passage, similarity: Similarity | None = None) -> tuple[int, int]:
     """The document span of the passage sentence(s) that best support `claim`."""
-    spans = list(passage.sentences) or [(passage.char_start, passage.char_end)]
-    texts = [passage.text[a - passage.char_start:b - passage.char_start] for a, b in spans]
+    spans = list(passage.sentence_spans())
+    texts = [passage.span_text(a, b) for a, b in spans]
     lex = [lexical_overlap(claim, t) for t in texts]
     sem = similarity(claim, texts) if similarity else [0.0] * len(texts)
     scores = [0.6 * x + 0.4 * y for x, y in zip(lex, sem, strict=True)]
@@ -120,6 +120,6 @@ def resolve(number: int, claim: str, passage: Passage, similarity: Similarity | 
     a, b = best_sentences(claim, passage, similarity)
     m = passage.metadata
     return Citation(number=number, doc_id=passage.doc_id, chunk_id=passage.chunk_id, char_start=a, char_end=b,
-                    quote=passage.text[a - passage.char_start:b - passage.char_start],
+                    quote=passage.span_text(a, b),
                     title=str(m.get("title", "")), source=str(m.get("source", "")),
                     date=str(m.get("date", "")), url=str(m.get("url", "")))

@@ -134,7 +134,8 @@ def _fold_duplicates(pool: list[Passage], index: Index) -> list[Passage]:
         if p.doc_id in dups:
             continue
         if p.doc_id in also:
-            names = [index.document(d).source or index.document(d).title for d in also[p.doc_id]]
+            copies = [index.document(d) for d in also[p.doc_id]]
+            names = [d.source or d.title for d in copies]
             p = replace(p, metadata={**p.metadata, "also_published_by": names})
         out.append(p)
     return out

@@ -23,10 +23,6 @@ class Document:
     date: str = ""
     url: str = ""
 
-    def metadata(self) -> dict[str, str]:
-        return {"title": self.title, "source": self.source, "date": self.date, "url": self.url,
-                "path": self.source_path}
-
 
 @dataclass(frozen=True)
 class Chunk:
@@ -59,9 +55,13 @@ class Passage:
     sentences: tuple[tuple[int, int], ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
-    @property
-    def title(self) -> str:
-        return str(self.metadata.get("title", ""))
+    def span_text(self, start: int, end: int) -> str:
+        """The text of document offsets [start, end) that lie inside this passage."""
+        return self.text[start - self.char_start:end - self.char_start]
+
+    def sentence_spans(self) -> tuple[tuple[int, int], ...]:
+        """The passage's sentence offsets (the whole passage when they are unknown)."""
+        return self.sentences or ((self.char_start, self.char_end),)
 
 
 @dataclass(frozen=True)

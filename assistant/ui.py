@@ -72,8 +72,8 @@ def _card(number: int | None, p: Passage, spans: list[tuple[int, int]]) -> str:
         a, b = max(a, pos), min(b, p.char_end)
         if a >= b:
             continue
-        body.append(html.escape(p.text[pos - p.char_start:a - p.char_start]))
-        body.append(f'<mark class="cited">{html.escape(p.text[a - p.char_start:b - p.char_start])}</mark>')
+        body.append(html.escape(p.span_text(pos, a)))
+        body.append(f'<mark class="cited">{html.escape(p.span_text(a, b))}</mark>')
         pos = b
     body.append(html.escape(p.text[pos - p.char_start:]))
     num = f'<span class="source-num">[{number}]</span> ' if number else ""
