@@ -35,6 +35,26 @@ def number_passages(passages: Sequence[Passage]) -> str:
     return "\n\n".join(blocks)
 
 
+# The answer format as a GBNF grammar for constrained decoding (llama.cpp): "I don't know." or up to
+# `max_sentences` sentences, each closed by its markers and a full stop. Inside a sentence, a full stop
+# followed by a space may only precede a lower-case word or follow a common abbreviation, so the
+# sentence splitter (`chunking.split_sentences`) cannot cut a sentence off from its markers.
+_GRAMMAR = r"""root ::= "I don't know." | sent (" " sent){{0,{more}}}
+sent ::= open body cite+ "."
+open ::= [A-Z0-9"'(\u201C]
+body ::= ([^.!?\[\]\n] | "." [^ \n\[\]"'\u201D] | ". " [a-z] | abbr)*
+abbr ::= ("Mr" | "Mrs" | "Ms" | "Dr" | "Prof" | "St" | "Gen" | "U.S" | "U.N" | "U.K") ". "
+cite ::= " [" [1-{n}] "]"
+"""
+
+
+def citation_grammar(n_passages: int, max_sentences: int = 4) -> str:
+    """A GBNF grammar that makes every answer sentence end with `[n]` markers (1 <= n <= n_passages)."""
+    if not 1 <= n_passages <= 9:
+        raise ValueError("citation_grammar supports 1 to 9 passages")
+    return _GRAMMAR.format(n=n_passages, more=max(0, max_sentences - 1))
+
+
 def parse_markers(text: str, n_passages: int) -> list[int]:
     """Valid passage numbers cited in `text`, in order of first appearance, without repeats."""
     out: list[int] = []

@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--bbc", action=argparse.BooleanOptionalAction, default=None,
                     help="index the 2,225 BBC articles as distractors (default: on for the full run)")
     ev.add_argument("--thresholds", default="evals/thresholds.toml")
+    ev.add_argument("--judge", action="store_true", help="also score faithfulness with the configured chat model "
+                    "as an LLM judge (RAGAS-style statements and verdicts; slow with the local model)")
+    ev.add_argument("--only", default="", help="comma-separated datasets to run (seed, xquad, rgb-counterfactual, "
+                    "rgb-noise; a prefix works: rgb)")
     return p
 
 
@@ -86,8 +90,16 @@ def _run(args: argparse.Namespace) -> int:
 
         from .evaluation import check_thresholds, run_suite
 
-        summary = run_suite(assistant.settings, Path(args.out), quick=args.quick, with_bbc=args.bbc,
-                            answer_limit=args.answers)
+        judge = None
+        if args.judge:
+            from .errors import ConfigError
+            from .evaluation.judge import LLMJudge
+
+            if assistant.llm is None:
+                raise ConfigError("--judge needs a chat model: set ASSISTANT_LLM_BACKEND=local or openai")
+            judge = LLMJudge(assistant.llm)
+        summary = run_suite(assistant.settings, Path(args.out), quick=args.quick, with_bbc=args.bbc, judge=judge,
+                            answer_limit=args.answers, only={o for o in args.only.split(",") if o} or None)
         for name, values in summary["datasets"].items():
             print(f"\n{name}")
             for key, value in values.items():

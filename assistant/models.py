@@ -11,6 +11,7 @@ Loaded models are shared per process: one copy of each in memory, however many a
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import os
 import threading
@@ -187,9 +188,10 @@ class LlamaCppChat(BaseChatModel):
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        grammar = _grammar(kwargs["grammar"]) if kwargs.get("grammar") else None
         with _LOCK_GEN:  # llama.cpp contexts are not thread-safe: one generation at a time
             for part in self._llama.create_chat_completion(
-                messages=self._messages(messages), stream=True, stop=stop,
+                messages=self._messages(messages), stream=True, stop=stop, grammar=grammar,
                 max_tokens=kwargs.get("max_tokens", self.max_tokens), temperature=self.temperature,
             ):
                 token = part["choices"][0]["delta"].get("content") or ""
@@ -201,3 +203,11 @@ class LlamaCppChat(BaseChatModel):
 
 
 _LOCK_GEN = threading.Lock()
+
+
+@functools.lru_cache(maxsize=16)
+def _grammar(text: str) -> Any:
+    """A parsed llama.cpp grammar (GBNF text, e.g. `citations.citation_grammar`), cached by its text."""
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_string(text, verbose=False)

@@ -21,6 +21,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from . import answering, models
+from .citations import citation_grammar
 from .errors import BackendUnavailable
 from .index import Index
 from .ingest import IngestReport, ingest
@@ -86,7 +87,15 @@ class Assistant:
         llm = self.llm
         if llm is None:
             return RunnableLambda(self._extract)
-        return RunnableLambda(self._answer_messages) | llm | StrOutputParser()
+        return RunnableLambda(self._answer_model) | StrOutputParser()
+
+    def _answer_model(self, x: dict[str, Any]) -> Runnable[Any, Any]:
+        """The prompt and the chat model for this call; the local model is grammar-constrained to cite."""
+        llm = self.llm
+        assert llm is not None
+        if self.settings.constrain_citations and isinstance(llm, models.LlamaCppChat) and 0 < len(x["passages"]) < 10:
+            llm = llm.bind(grammar=citation_grammar(len(x["passages"])))  # type: ignore[assignment]
+        return RunnableLambda(lambda _: self._answer_messages(x)) | llm
 
     @cached_property
     def condense_chain(self) -> Runnable[dict[str, Any], str]:

@@ -23,6 +23,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "answer_user": frozenset({"passages", "question"}),
     "condense": frozenset({"history", "question"}),
     "refusal": frozenset({"reason"}),
+    "judge_statements": frozenset({"question", "answer"}),
+    "judge_verdict": frozenset({"passages", "statement"}),
 }
 
 

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     llm_context: int = Field(default=4096, ge=512, description="Context window of the local model, in tokens.")
     max_answer_tokens: int = Field(default=256, ge=16)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    constrain_citations: bool = Field(
+        default=True,
+        description="Local model: constrain decoding with a grammar so every sentence ends with [n] markers.",
+    )
     show_unsupported: bool = Field(
         default=False,
         description="Keep sentences the sources do not support, marked '(unsupported)', instead of dropping them.",

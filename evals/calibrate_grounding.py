@@ -1,6 +1,6 @@
 """Calibrate the grounding checker: build labelled pairs, fit the logistic weights, report held-out quality.
 
-Pairs come from `evals/pairs.py` (RGB counterfactuals and XQuAD, read in place from ../shared/data),
+Pairs come from `assistant/evaluation/pairs.py` (RGB counterfactuals and XQuAD, read in place from ../shared/data),
 split by RGB query / XQuAD article into calibration (60%) and held-out (40%) with a fixed seed.
 Two weight sets are fitted on the calibration split by L2 logistic regression with sign-constrained
 weights (a feature for support cannot count against it), each family (rgb_qa, rgb_sent, xquad_qa,
@@ -34,9 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 from assistant import grounding, models  # noqa: E402
 from assistant.chunking import split_sentences  # noqa: E402
+from assistant.evaluation.metrics import pair_report  # noqa: E402
+from assistant.evaluation.pairs import Pair, all_pairs, split  # noqa: E402
 from assistant.retrieval import cosine_similarity  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from evals.pairs import SUPPORT, Pair, all_pairs, split  # noqa: E402
 
 OUT = ROOT / "evals" / "out" / "grounding.json"
 VECTORS = OUT.with_name("grounding_vectors.pkl")  # embedding cache between runs (evals/out is not committed)
@@ -102,41 +103,6 @@ def fit(pairs: Sequence[Pair], names: Sequence[str], sim: CachedSimilarity | Non
     return {"bias": round(float(b[-1]), 4), **{n: round(float(c), 4) for n, c in zip(names, b[:-1], strict=True)}}
 
 
-def auroc(scores: Sequence[float], labels: Sequence[int]) -> float:
-    pos = [s for s, y in zip(scores, labels, strict=True) if y]
-    neg = [s for s, y in zip(scores, labels, strict=True) if not y]
-    if not pos or not neg:
-        return float("nan")
-    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
-    return wins / (len(pos) * len(neg))
-
-
-def balanced_accuracy(scores: Sequence[float], labels: Sequence[int], threshold: float = grounding.THRESHOLD) -> float:
-    pos = [s >= threshold for s, y in zip(scores, labels, strict=True) if y]
-    neg = [s < threshold for s, y in zip(scores, labels, strict=True) if not y]
-    return (sum(pos) / len(pos) + sum(neg) / len(neg)) / 2
-
-
-def report(pairs: Sequence[Pair], scores: Sequence[float]) -> list[dict[str, object]]:
-    """Rows per family x unsupported kind (with the family's supported pairs), per family, and overall."""
-    rows: list[dict[str, object]] = []
-
-    def row(name: str, idx: list[int]) -> None:
-        labels = [pairs[i].label for i in idx]
-        s = [scores[i] for i in idx]
-        rows.append({"pair_type": name, "n_pos": sum(labels), "n_neg": len(labels) - sum(labels),
-                     "balanced_accuracy": round(balanced_accuracy(s, labels), 3), "auroc": round(auroc(s, labels), 3)})
-
-    families = sorted({p.family for p in pairs})
-    for fam in families:
-        pos = [i for i, p in enumerate(pairs) if p.family == fam and p.kind == SUPPORT]
-        for kind in sorted({p.kind for p in pairs if p.family == fam} - {SUPPORT}):
-            row(f"{fam}:{kind}", pos + [i for i, p in enumerate(pairs) if p.pair_type == f"{fam}:{kind}"])
-        row(f"{fam}:all", [i for i, p in enumerate(pairs) if p.family == fam])
-    row("all", list(range(len(pairs))))
-    return rows
-
-
 def table(rows: Sequence[dict[str, object]], title: str) -> str:
     lines = [f"### {title}", "", "| pair type | n (supported / not) | balanced accuracy | AUROC |", "|---|---|---|---|"]
     lines += [f"| {r['pair_type']} | {r['n_pos'] + r['n_neg']} ({r['n_pos']} / {r['n_neg']}) "  # type: ignore[operator]
@@ -200,8 +166,9 @@ def main() -> None:
     fitted = {"lexical": fit(calib, LEXICAL, None), "semantic": fit(calib, SEMANTIC, sim)}
     for name, w in fitted.items():
         print(name, json.dumps(w))
-    meta = {"fitted_on": f"{len(calib)} calibration pairs (evals/pairs.py: RGB en_fact, XQuAD en; split by "
-                         "query/article, seed 13), family- and class-balanced, sign-constrained L2 logistic regression",
+    meta = {"fitted_on": f"{len(calib)} calibration pairs (assistant/evaluation/pairs.py: RGB en_fact, XQuAD en; "
+                         "split by query/article, seed 13), family- and class-balanced, sign-constrained L2 logistic "
+                         "regression",
             "l2": L2, "features": list(grounding.FEATURES), "sim_windows": grounding.SIM_WINDOWS}
     if args.no_write:  # score these weights without touching the shipped file
         OUT.parent.mkdir(parents=True, exist_ok=True)
@@ -220,7 +187,7 @@ def main() -> None:
         scorers["v1 hand-set, no similarity"] = lambda p: v1.support(p.premise, p.claim)  # type: ignore[attr-defined]
         scorers["v1 hand-set, with similarity"] = lambda p: v1.support(p.premise, p.claim, sim)  # type: ignore[attr-defined]
     for name, score in scorers.items():
-        rows = report(held, [score(p) for p in held])
+        rows = pair_report(held, [score(p) for p in held])
         results[name] = rows
         print(table(rows, f"held-out, {name}"), "\n", flush=True)
 

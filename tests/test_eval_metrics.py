@@ -46,3 +46,21 @@ def test_classifier_metrics() -> None:
     assert metrics.balanced_accuracy([1, 1, 0, 0], [0.9, 0.4, 0.1, 0.6]) == 0.5
     assert metrics.auroc([1, 1, 0, 0], [0.9, 0.8, 0.1, 0.2]) == 1.0
     assert metrics.auroc([1, 0], [0.5, 0.5]) == 0.5
+
+
+def test_checker_pair_metrics() -> None:
+    scores, labels = [0.9, 0.6, 0.4, 0.6, 0.1], [1, 1, 1, 0, 0]
+    # positives beat negatives: 0.9 > both (2), 0.6 ties 0.6 and beats 0.1 (1.5), 0.4 beats 0.1 (1) -> 4.5 / 6
+    assert math.isclose(metrics.auroc(labels, scores), 4.5 / 6)
+    # TPR 2/3 at 0.5, TNR 1/2 -> 7/12
+    assert math.isclose(metrics.balanced_accuracy(labels, scores), (2 / 3 + 1 / 2) / 2)
+
+    class P:
+        def __init__(self, label: int, kind: str) -> None:
+            self.label, self.kind, self.family, self.pair_type = label, kind, "f", f"f:{kind}"
+
+    pairs = [P(1, "support"), P(1, "support"), P(0, "swap"), P(0, "other")]
+    rows = {r["pair_type"]: r for r in metrics.pair_report(pairs, [0.8, 0.3, 0.2, 0.9])}
+    assert set(rows) == {"f:other", "f:swap", "f:all", "all"}
+    assert rows["f:swap"]["n_pos"] == 2 and rows["f:swap"]["n_neg"] == 1 and rows["f:swap"]["auroc"] == 1.0
+    assert rows["f:other"]["auroc"] == 0.0 and rows["all"]["balanced_accuracy"] == 0.5

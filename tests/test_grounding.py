@@ -8,6 +8,7 @@ import pytest
 
 import assistant
 from assistant import grounding
+from assistant.evaluation.metrics import balanced_accuracy
 from assistant.grounding import THRESHOLD, support
 
 PREMISE = ("In the joint letter, the ambassadors commend China for Xinjiang’s economic and social progress. "
@@ -79,24 +80,18 @@ def test_missing_weights_file_falls_back_with_a_warning(monkeypatch: pytest.Monk
         grounding.weights.cache_clear()
 
 
-def _balanced_accuracy(scores: list[float], labels: list[int]) -> float:
-    pos = [s >= THRESHOLD for s, y in zip(scores, labels, strict=True) if y]
-    neg = [s < THRESHOLD for s, y in zip(scores, labels, strict=True) if not y]
-    return (sum(pos) / len(pos) + sum(neg) / len(neg)) / 2
-
-
 @pytest.fixture(scope="module")
 def rgb_held_out() -> list:
     if not RGB.is_file():
         pytest.skip(f"shared data not found: {RGB}")
-    from evals.pairs import rgb_pairs, split
+    from assistant.evaluation.pairs import rgb_pairs, split
 
     return split(rgb_pairs(RGB))[1]
 
 
 def test_rgb_held_out_balanced_accuracy_without_similarity(rgb_held_out: list) -> None:
     scores = [support(p.premise, p.claim) for p in rgb_held_out]
-    assert _balanced_accuracy(scores, [p.label for p in rgb_held_out]) >= LEXICAL_FLOOR
+    assert balanced_accuracy([p.label for p in rgb_held_out], scores, THRESHOLD) >= LEXICAL_FLOOR
 
 
 def test_rgb_held_out_balanced_accuracy_with_similarity(rgb_held_out: list) -> None:
@@ -122,7 +117,7 @@ def test_rgb_held_out_balanced_accuracy_with_similarity(rgb_held_out: list) -> N
         return [float(vectors[o] @ vectors[text]) for o in others]
 
     scores = [support(p.premise, p.claim, sim) for p in sample]
-    assert _balanced_accuracy(scores, [p.label for p in sample]) >= SEMANTIC_FLOOR
+    assert balanced_accuracy([p.label for p in sample], scores, THRESHOLD) >= SEMANTIC_FLOOR
 
 
 def test_support_is_public_api() -> None:

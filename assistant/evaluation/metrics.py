@@ -8,11 +8,13 @@ false-refusal rate, and the CRAG score (+1 right, 0 abstain, -1 wrong).
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import string
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import Any
 
 Judge = Callable[[str, str], bool]
 
@@ -111,5 +113,30 @@ def auroc(labels: Sequence[int], scores: Sequence[float]) -> float:
     neg = [s for y, s in zip(labels, scores, strict=True) if not y]
     if not pos or not neg:
         return 0.0
-    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    neg.sort()
+    wins = sum(bisect.bisect_left(neg, p) + 0.5 * (bisect.bisect_right(neg, p) - bisect.bisect_left(neg, p))
+               for p in pos)
     return wins / (len(pos) * len(neg))
+
+
+# ---- the checker's own accuracy on labelled (premise, claim) pairs ------------------------------------
+def pair_report(pairs: Sequence[Any], scores: Sequence[float], support_kind: str = "support") -> list[dict[str, Any]]:
+    """Rows per `family:kind` (the family's supported pairs against one unsupported kind), per family, overall.
+
+    `pairs` are objects with `label`, `family`, `kind` and `pair_type` (see `pairs.Pair`).
+    """
+    rows: list[dict[str, Any]] = []
+
+    def row(name: str, idx: list[int]) -> None:
+        labels = [pairs[i].label for i in idx]
+        s = [scores[i] for i in idx]
+        rows.append({"pair_type": name, "n_pos": sum(labels), "n_neg": len(labels) - sum(labels),
+                     "balanced_accuracy": round(balanced_accuracy(labels, s), 3), "auroc": round(auroc(labels, s), 3)})
+
+    for fam in sorted({p.family for p in pairs}):
+        pos = [i for i, p in enumerate(pairs) if p.family == fam and p.kind == support_kind]
+        for kind in sorted({p.kind for p in pairs if p.family == fam} - {support_kind}):
+            row(f"{fam}:{kind}", pos + [i for i, p in enumerate(pairs) if p.pair_type == f"{fam}:{kind}"])
+        row(f"{fam}:all", [i for i, p in enumerate(pairs) if p.family == fam])
+    row("all", list(range(len(pairs))))
+    return rows

@@ -1,7 +1,8 @@
 """Summaries and the report: per-dataset metrics from per-item records, plots, Markdown.
 
 Plots (PNG, matplotlib, no display needed): recall@k curves, support-score histograms of kept vs
-unsupported sentences, the refusal trade-off as the retrieval threshold moves, latency by stage.
+unsupported sentences, the refusal trade-off as the retrieval threshold moves, latency by stage, and
+the checker's held-out scores per pair family.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ def summarise_dataset(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "crag_score": round(metrics.crag_score([r["outcome"] for r in answered]), 3) if answered else None,
         "states_other_answer": _mean([float(r["states_other_answer"]) for r in answered_ok
                                       if r["dataset"] == "rgb-counterfactual"]),
+        # Optional LLM judge (assistant eval --judge): RAGAS-style faithfulness, and agreement with our checker.
+        "judge_faithfulness": _mean([r["judge"]["faithfulness"] for r in answered_ok
+                                     if "judge" in r and r["judge"]["faithfulness"] is not None]),
+        "judge_checker_agreement": _mean([float(x) for r in answered_ok if "judge" in r
+                                          for x in r["judge"]["checker_agrees"]]),
     })
     for stage in STAGES:
         values = [r["timings"][stage] for r in answered if stage in r["timings"]]
@@ -121,8 +127,38 @@ def _save(fig: Any, path: Path) -> str:
     return path.name
 
 
-def write_report(summary: dict[str, Any], records: list[dict[str, Any]], out: Path) -> Path:
+def _checker_plot(scored: list[dict[str, Any]], out: Path) -> str:
+    """Held-out support scores per pair family: supported pairs against unsupported ones."""
+    import matplotlib.pyplot as plt
+
+    families = sorted({s["pair_type"].split(":")[0] for s in scored})
+    fig, axes = plt.subplots(1, len(families), figsize=(3.2 * len(families), 3), sharey=False, squeeze=False)
+    for ax, fam in zip(axes[0], families, strict=True):
+        pos = [s["score"] for s in scored if s["pair_type"].startswith(fam + ":") and s["label"]]
+        neg = [s["score"] for s in scored if s["pair_type"].startswith(fam + ":") and not s["label"]]
+        ax.hist([pos, neg], bins=20, range=(0, 1), label=["supported", "not supported"], color=["#1a7f37", "#cf222e"])
+        ax.axvline(0.5, color="k", ls="--", lw=1)
+        ax.set(title=fam, xlabel="support()")
+    axes[0][0].set_ylabel("held-out pairs")
+    axes[0][0].legend(fontsize=7)
+    return _save(fig, out / "checker_scores.png")
+
+
+def _checker_section(checker: dict[str, Any]) -> list[str]:
+    lines = ["## The checker on held-out labelled pairs", "",
+             f"{checker['n_pairs']} pairs the weights were not fitted on; time per pair p50 "
+             f"{checker['ms_per_pair_p50']} ms, p95 {checker['ms_per_pair_p95']} ms.", "",
+             "| pair type | supported / not | balanced accuracy | AUROC |", "|---|---|---|---|"]
+    lines += [f"| {r['pair_type']} | {r['n_pos']} / {r['n_neg']} | {r['balanced_accuracy']} | {r['auroc']} |"
+              for r in checker["rows"]]
+    return [*lines, ""]
+
+
+def write_report(summary: dict[str, Any], records: list[dict[str, Any]], out: Path,
+                 checker_scored: list[dict[str, Any]] | None = None) -> Path:
     plots = _plots(records, out)
+    if checker_scored:
+        plots.append(_checker_plot(checker_scored, out))
     lines = ["# Grounding evaluation report", ""]
     config = summary.get("config", {})
     if config:
@@ -133,7 +169,10 @@ def write_report(summary: dict[str, Any], records: list[dict[str, Any]], out: Pa
     for k in keys:
         cells = [summary["datasets"][n].get(k, "") for n in names]
         lines.append(f"| {k} | " + " | ".join(str(c) for c in cells) + " |")
-    lines += ["", *[f"![{p}]({p})" for p in plots], ""]
+    lines.append("")
+    if "checker" in summary:
+        lines += _checker_section(summary["checker"])
+    lines += [*[f"![{p}]({p})" for p in plots], ""]
     path = out / "report.md"
     path.write_text("\n".join(lines), "utf-8")
     return path

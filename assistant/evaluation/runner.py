@@ -2,7 +2,8 @@
 
 Datasets (see `datasets.py`): the seed questions; XQuAD-en with every 8th article left out of the index
 (its questions become derived unanswerables) and, in the full run, the 2,225 BBC articles as
-distractors; RGB en_fact counterfactual snippets and noise-only snippets. Indexes live under
+distractors; RGB en_fact counterfactual snippets and noise-only snippets; and the checker itself on
+held-out labelled pairs (`checker.py`). Indexes live under
 `cache_dir/eval/` and are reused (ingest is incremental). Every answer is produced with
 `show_unsupported=True` so that unsupported sentences can be counted; the user-visible answer is the
 supported and re-cited sentences. Writes `items.jsonl`, `summary.json`, `report.md` and plots.
@@ -23,6 +24,7 @@ from ..pipeline import Assistant
 from ..settings import Settings
 from ..types import Answer
 from . import metrics
+from .checker import checker_accuracy
 from .datasets import (
     EvalItem,
     fetch_bbc_wheel,
@@ -33,6 +35,7 @@ from .datasets import (
     write_xquad,
     xquad_items,
 )
+from .judge import LLMJudge
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,6 +80,16 @@ def score(item: EvalItem, answer: Answer, ranks_doc: dict[str, str], retrieved: 
     }
 
 
+def judge_record(judge: LLMJudge, answer: Answer, visible: str,
+                 similarity: Callable[[str, Any], list[float]]) -> dict[str, Any]:
+    """The LLM judge's statements and verdicts for one answer, and where our checker agrees with it."""
+    j = judge.judge(answer.question, visible, answer.passages)
+    texts = [p.text for p in answer.passages]
+    ours = [grounding.best_support(s, texts, similarity)[1] >= grounding.THRESHOLD for s in j.statements]
+    return {"statements": list(j.statements), "verdicts": list(j.verdicts), "faithfulness": j.faithfulness,
+            "checker_agrees": [o == v for o, v in zip(ours, j.verdicts, strict=True)]}
+
+
 def _plan(quick: bool, with_bbc: bool, cache: Path, seed_path: Path) -> list[tuple[str, list[Path], list[EvalItem]]]:
     questions = write_xquad(cache / "xquad-articles")
     held = held_out_articles(questions)
@@ -99,14 +112,17 @@ def _plan(quick: bool, with_bbc: bool, cache: Path, seed_path: Path) -> list[tup
 
 
 def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool | None = None,
-              answer_limit: int | None = None, seed_path: Path | None = None) -> dict[str, Any]:
-    """Run every dataset; return the summary (also written to `out`)."""
+              answer_limit: int | None = None, seed_path: Path | None = None,
+              only: set[str] | None = None, judge: LLMJudge | None = None) -> dict[str, Any]:
+    """Run every dataset (or those whose name starts with one in `only`); return the summary."""
     from .report import summarise, write_report
 
     with_bbc = (not quick) if with_bbc is None else with_bbc
     cache = settings.cache_dir / "eval"
     records: list[dict[str, Any]] = []
     for name, folders, items in _plan(quick, with_bbc, cache, seed_path or ROOT / "evals" / "seed.jsonl"):
+        if only and not any(name.startswith(o) for o in only):
+            continue
         a = Assistant(settings=settings.model_copy(update={"data_dir": cache / "index" / name,
                                                            "show_unsupported": True}))
         a.ingest(folders, progress=not quick)
@@ -123,19 +139,28 @@ def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool
                 rec = score(item, Answer(item.question, "", refused=True), doc_ids, retrieved, a._similarity)
                 rec["answered"] = False
             else:
-                rec = score(item, a.ask(item.question), doc_ids, retrieved, a._similarity)
+                answer = a.ask(item.question)
+                rec = score(item, answer, doc_ids, retrieved, a._similarity)
                 rec["answered"] = True
                 answered[item.answerable] += 1
+                if judge is not None and not answer.refused:
+                    rec["judge"] = judge_record(judge, answer, rec["answer"], a._similarity)
             rec["timings"] = {**rec["timings"], "retrieve_top10": retrieval_s}
             records.append(rec)
+    checker: dict[str, Any] | None = None
+    if not only or "checker" in only:  # the judge's own accuracy on held-out labelled pairs
+        probe = Assistant(settings=settings.model_copy(update={"data_dir": cache / "index" / "seed"}))
+        checker = checker_accuracy(probe._similarity, sample=600 if quick else None, progress=True)
     out.mkdir(parents=True, exist_ok=True)
     (out / "items.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
     summary = summarise(records)
+    if checker is not None:
+        summary["checker"] = {k: v for k, v in checker.items() if k != "scored"}
     summary["config"] = {"quick": quick, "with_bbc": with_bbc, "answer_limit": answer_limit,
                          **{k: v for k, v in settings.model_dump().items() if k in (
                              "llm_backend", "k", "min_score", "retrieval", "rerank", "chunk_tokens")}}
     (out / "summary.json").write_text(json.dumps(summary, indent=2), "utf-8")
-    write_report(summary, records, out)
+    write_report(summary, records, out, checker["scored"] if checker else None)
     return summary
 
 
@@ -146,7 +171,10 @@ def check_thresholds(summary: dict[str, Any], path: Path) -> list[str]:
     failures = []
     for dataset, limits in tomllib.loads(path.read_text()).items():
         for metric, minimum in limits.items():
-            value = summary.get("datasets", {}).get(dataset, {}).get(metric)
+            values = summary.get("datasets", {}).get(dataset, {})
+            if dataset == "checker" and "checker" in summary:  # the overall row of the held-out pairs
+                values = next(r for r in summary["checker"]["rows"] if r["pair_type"] == "all")
+            value = values.get(metric)
             if value is None:
                 continue
             bad = value > minimum if metric in _LOWER_IS_BETTER else value < minimum

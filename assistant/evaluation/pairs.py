@@ -28,9 +28,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.chunking import split_sentences
+from ..chunking import split_sentences
+from .datasets import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RGB = SHARED_DATA / "rgb" / "en_fact.json"
 XQUAD = SHARED_DATA / "xquad" / "xquad.en.json"
 SUPPORT = "support"
