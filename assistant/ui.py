@@ -200,7 +200,7 @@ def _corpus_tab(gr: Any, current: _Current) -> Any:
                     elem_id="upload")
     status = gr.Markdown(elem_id="corpus-status")
     table = gr.Dataframe(headers=["title", "source", "date", "chunks", "file", "id"], interactive=False,
-                         wrap=True, elem_id="documents")
+                         wrap=True, column_widths=["34%", "22%", "11%", "7%", "14%", "12%"], elem_id="documents")
     with gr.Row():
         choice = gr.Dropdown(label="Document to delete", choices=[], elem_id="delete-choice", scale=4)
         remove = gr.Button("Delete document", variant="stop", scale=1)

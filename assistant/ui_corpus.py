@@ -83,8 +83,9 @@ def ingest_uploads(assistant: Assistant, files: Sequence[tuple[str | Path, str]]
 
 
 def document_rows(docs: Sequence[DocumentInfo]) -> list[list[str | int]]:
-    """Rows of the documents table: title, source, date, chunks, file, id."""
-    return [[d.title or "Untitled", d.source, d.date, d.n_chunks, Path(d.source_path).name, d.doc_id] for d in docs]
+    """Rows of the documents table: title, source, date, chunks, file, id (its first 12 characters)."""
+    return [[d.title or "Untitled", d.source, d.date, d.n_chunks, Path(d.source_path).name, d.doc_id[:12]]
+            for d in docs]
 
 
 def document_choices(docs: Sequence[DocumentInfo]) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ Screenshots go to $ASSISTANT_TEST_ARTIFACTS (default tests/artifacts/), kept as 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 from collections.abc import Iterator
@@ -113,6 +114,10 @@ def test_ask_click_citation_upload_and_nothing_runs(page: tuple[Any, Any]) -> No
     assert mark.text_content() == expected.citations[0].quote
     expect(tab.locator(".article-view:not([hidden]) h3")).to_have_text(expected.citations[0].title)
     tab.screenshot(path=str(ARTIFACTS / "1-seed-answer-citation-opened.png"))
+    with tab.expect_download() as download:
+        tab.locator("#export").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "## Sources" in exported and " ".join(expected.citations[0].quote.split()) in exported
 
     # Upload two files through the Corpus tab; the documents table follows.
     upload_dir = ARTIFACTS / "uploads"
@@ -148,3 +153,26 @@ def test_ask_click_citation_upload_and_nothing_runs(page: tuple[Any, Any]) -> No
     tab.wait_for_timeout(300)
     tab.screenshot(path=str(ARTIFACTS / "4-hostile-document-shown-as-text.png"))
     assert tab.evaluate("typeof window.__pwned") == "undefined"
+
+    # Settings: a wrong backend setting is a readable message; a good one applies.
+    tab.get_by_role("tab", name="Settings").click()
+    tab.get_by_role("radio", name="openai").check()
+    tab.get_by_role("button", name="Apply settings").click()
+    expect(tab.locator("#settings-status")).to_contain_text("Not applied: llm_backend 'openai' needs")
+    assert "Traceback" not in tab.locator("#settings-status").inner_text()
+    tab.screenshot(path=str(ARTIFACTS / "5-settings-readable-error.png"))
+    tab.get_by_role("radio", name="extractive").check()
+    tab.get_by_label("Rerank candidates").uncheck()
+    tab.get_by_role("button", name="Apply settings").click()
+    expect(tab.locator("#settings-status")).to_contain_text("Applied: backend extractive")
+    assert app.current.assistant.settings.rerank is False
+
+    # Delete the hostile document from the Corpus tab; the table follows.
+    tab.get_by_role("tab", name="Corpus").click()
+    tab.locator("#delete-choice input").click()
+    tab.get_by_role("option", name=re.compile("Quillon lighthouse")).click()
+    tab.get_by_role("button", name="Delete document").click()
+    expect(tab.locator("#corpus-status")).to_contain_text("Deleted 1 document(s)")
+    expect(tab.locator("#documents")).not_to_contain_text("Quillon lighthouse")
+    assert all("Quillon" not in d.title for d in app.current.assistant.documents())
+    tab.screenshot(path=str(ARTIFACTS / "6-corpus-after-delete.png"))
