@@ -11,7 +11,9 @@ page shows one line, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import html
 import logging
+import re
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -22,7 +24,7 @@ from . import ui_corpus
 from .errors import AssistantError
 from .pipeline import Assistant
 from .types import Answer, Document
-from .ui_render import answer_html, answer_markdown, sources_html
+from .ui_render import answer_html, answer_key, answer_markdown, sources_html
 
 __all__ = ["CLICK_JS", "CSS", "answer_html", "build_app", "launch", "sources_html"]
 
@@ -93,6 +95,12 @@ def _text(content: Any) -> str:
     return str(content or "")
 
 
+def _plain(content: Any) -> str:
+    """A chat message as plain text for the condensing model: no markup, no status marks."""
+    text = re.sub(r"<[^>]*>", "", _text(content))
+    return html.unescape(text).replace(" ✓", "").replace(" ↻", "").replace(" ⚠", "").strip()
+
+
 def _documents(assistant: Assistant, answer: Answer) -> dict[str, Document]:
     docs = {}
     for doc_id in {c.doc_id for c in answer.citations}:
@@ -109,13 +117,14 @@ def _failure(exc: Exception) -> str:
 
 
 def _chat_tab(gr: Any, current: _Current) -> None:
-    def respond(message: str, chat: list[dict[str, Any]], previous: Answer | None) -> Iterator[Out]:
-        import html
+    exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
 
-        history = [{"role": m["role"], "content": _text(m["content"])} for m in chat or []]
-        chat = [*history, {"role": "user", "content": html.escape(message)}, {"role": "assistant", "content": "…"}]
+    def respond(message: str, chat: list[dict[str, Any]], previous: Answer | None) -> Iterator[Out]:
+        history = [{"role": m["role"], "content": _plain(m["content"])} for m in chat or []]
+        shown = [{"role": m["role"], "content": _text(m["content"])} for m in chat or []]
+        chat = [*shown, {"role": "user", "content": html.escape(message)}, {"role": "assistant", "content": "…"}]
         if not message.strip():
-            yield history, sources_html(None), "", previous
+            yield shown, sources_html(None), "", previous
             return
         yield chat, sources_html(None), "", previous
         assistant, streamed = current.assistant, ""
@@ -135,7 +144,7 @@ def _chat_tab(gr: Any, current: _Current) -> None:
     def export(answer: Answer | None) -> Any:
         if answer is None:
             return gr.DownloadButton(value=None, interactive=False)
-        path = Path(tempfile.mkdtemp(prefix="answer-")) / "answer.md"
+        path = exports / f"answer-{answer_key(answer)}.md"
         path.write_text(answer_markdown(answer), encoding="utf-8")
         return gr.DownloadButton(value=str(path), interactive=True)
 
@@ -168,8 +177,6 @@ def _corpus_tab(gr: Any, current: _Current) -> Any:
                 gr.Dropdown(choices=ui_corpus.document_choices(docs), value=None))
 
     def upload(files: list[Any] | None, progress: Any = gr.Progress()) -> tuple[str, Any, Any]:  # noqa: B008
-        import html
-
         pairs = []
         for f in files or []:
             path = str(getattr(f, "name", f))
@@ -183,8 +190,6 @@ def _corpus_tab(gr: Any, current: _Current) -> Any:
         return (html.escape(summary), *listing())
 
     def delete(doc_id: str | None) -> tuple[str, Any, Any]:
-        import html
-
         if not doc_id:
             return "Choose a document to delete.", *listing()
         try:

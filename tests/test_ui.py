@@ -140,3 +140,11 @@ def test_chat_streams_an_answer_with_sources(seeded_copy: Path) -> None:
         assert '<mark class="cited" id="cite-' in panel and "Chen Xu" in panel
     finally:
         app.close()
+
+
+def test_chat_history_reaches_the_model_as_plain_text() -> None:
+    from assistant.ui import _plain
+
+    ans, _ = _answer()
+    assert _plain(answer_html(ans)) == "x <img src=x onerror=alert(1)> [1]"
+    assert _plain([{"type": "text", "text": "a &lt;b&gt;"}]) == "a <b>"
