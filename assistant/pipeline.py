@@ -21,7 +21,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from . import answering, models
-from .errors import BackendUnavailable, ConfigError
+from .errors import AssistantError, BackendUnavailable, ConfigError
 from .index import DocumentInfo, Index
 from .ingest import IngestReport, ingest
 from .keyword import KeywordIndex
@@ -127,7 +127,7 @@ class Assistant:
         Returns the files forgotten. Derived indexes (BM25) follow through the index generation counter.
         """
         if not self.index.has_document(doc_id):
-            raise ConfigError(f"no document {doc_id!r} in the index; refresh the list")
+            raise AssistantError(f"no document {doc_id!r} in the index; refresh the list")
         return self.index.remove_document(doc_id)
 
     def with_settings(self, **update: Any) -> Assistant:
