@@ -50,6 +50,9 @@ $(STAMP): pyproject.toml Makefile
 	  CMAKE_ARGS="$(LLAMA_CMAKE)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
 	  $(BIN)/pip wheel -q --no-deps --no-cache-dir -w $(WHEELS) llama-cpp-python==$(LLAMA_VERSION)
 	$(BIN)/pip install -q $(WHEELS)/llama_cpp_python-*.whl
+	# Debian's Chromium for the browser test (Playwright drives /usr/bin/chromium; nothing is downloaded).
+	command -v chromium >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 	touch $(STAMP)
 
 clean:

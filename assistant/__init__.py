@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import AssistantError, BackendUnavailable, ConfigError, IngestError, ParseError, PromptError
+from .errors import AssistantError, BackendUnavailable, ConfigError, IngestError, ParseError, PromptError, UploadError
 from .types import Answer, Chunk, Citation, Document, Passage, Sentence
 
 if TYPE_CHECKING:
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 __all__ = ["Answer", "Assistant", "AssistantError", "BackendUnavailable", "Chunk", "Citation", "ConfigError",
-           "Document", "IngestError", "ParseError", "Passage", "PromptError", "Sentence", "Settings", "support"]
+           "Document", "IngestError", "ParseError", "Passage", "PromptError", "Sentence", "Settings", "UploadError",
+           "support"]
 
 
 def __getattr__(name: str) -> Any:

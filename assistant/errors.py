@@ -38,3 +38,7 @@ class IngestError(AssistantError):
         lines = "\n".join(f"  {p}: {r}" for p, r in failures.items())
         super().__init__(f"{len(failures)} file(s) were skipped:\n{lines}")
         self.failures = failures
+
+
+class UploadError(AssistantError):
+    """An uploaded file was refused (type or size) before anything was stored."""

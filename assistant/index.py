@@ -137,9 +137,11 @@ class Index:
             self._db.execute("COMMIT")
             return self._apply_deletes()
 
-    def remove_document(self, doc_id: str) -> None:
+    def remove_document(self, doc_id: str) -> list[str]:
+        """Forget the files that produced `doc_id` (so their other documents go too); returns those files."""
         files = [f for (f,) in self._db.execute("SELECT DISTINCT file FROM sources WHERE doc_id=?", (doc_id,))]
         self.remove_files(files)
+        return files
 
     def _docs_of_file(self, file: str) -> set[str]:
         return {d for (d,) in self._db.execute("SELECT doc_id FROM sources WHERE file=?", (file,))}

@@ -22,8 +22,8 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from . import answering, models
 from .citations import citation_grammar
-from .errors import BackendUnavailable
-from .index import Index
+from .errors import AssistantError, BackendUnavailable, ConfigError
+from .index import DocumentInfo, Index
 from .ingest import IngestReport, ingest
 from .keyword import KeywordIndex
 from .rerank import CrossEncoderReranker, FeatureReranker
@@ -31,6 +31,10 @@ from .retrieval import PassageRetriever, cosine_similarity
 from .settings import Settings
 from .types import Answer, Passage
 
+_EMBEDDER_FIELDS = frozenset({"embedding_model", "cache_dir", "embed_batch_size"})
+_INDEX_FIELDS = frozenset({"data_dir", "chroma_url", "collection"})
+_LLM_FIELDS = frozenset({"llm_backend", "llm_model", "llm_base_url", "llm_api_key", "llm_threads", "llm_context",
+                         "max_answer_tokens", "temperature", "cache_dir"})
 History = Sequence[dict[str, str]] | Sequence[tuple[str, str]] | None
 _UNSET: Any = object()
 
@@ -121,6 +125,45 @@ class Assistant:
         """Add, update and remove documents so the index matches `paths` (files and folders)."""
         return ingest(self.index, self.embedder, self.settings.chunk_tokens, paths, progress=progress,
                       prune=prune, on_progress=on_progress)
+
+    def documents(self) -> list[DocumentInfo]:
+        """Every indexed document (title, source, date, chunk count), newest first."""
+        return self.index.documents()
+
+    def delete_document(self, doc_id: str) -> list[str]:
+        """Remove a document with the file it came from (and that file's other documents, e.g. a .jsonl's).
+
+        Returns the files forgotten. Derived indexes (BM25) follow through the index generation counter.
+        """
+        if not self.index.has_document(doc_id):
+            raise AssistantError(f"no document {doc_id!r} in the index; refresh the list")
+        return self.index.remove_document(doc_id)
+
+    def with_settings(self, **update: Any) -> Assistant:
+        """A new `Assistant` with some settings changed, sharing the already loaded parts it can.
+
+        The embedder and the index are shared when their settings are unchanged, the chat model
+        when no generation setting changed; retrieval is rebuilt (cheap). Invalid values raise
+        `ConfigError` with a readable message.
+        """
+        from pydantic import ValidationError
+
+        try:
+            settings = Settings(**{**self.settings.model_dump(), **update})
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ConfigError(f"invalid settings: {problems}") from exc
+        changed = {name for name in Settings.model_fields if getattr(settings, name) != getattr(self.settings, name)}
+        llm = self._llm
+        if "llm" in self.__dict__ and not changed & _LLM_FIELDS:
+            llm = self.__dict__["llm"]
+        elif changed & _LLM_FIELDS:
+            llm = _UNSET
+        new = Assistant(settings=settings, llm=llm)
+        for part, fields in (("embedder", _EMBEDDER_FIELDS), ("index", _EMBEDDER_FIELDS | _INDEX_FIELDS)):
+            if part in self.__dict__ and not changed & fields:
+                new.__dict__[part] = self.__dict__[part]
+        return new
 
     def retrieve(self, query: str, k: int = 5) -> list[Passage]:
         return self.retriever.passages(query, k)

@@ -1,87 +1,88 @@
-"""The Gradio chat: `build_app(assistant)`. Rendering only; every answer comes from `Assistant.stream`.
+"""The Gradio app: `build_app(assistant)` and `launch`. Wiring only; answers come from `Assistant.stream`.
 
-Left: the chat (streamed tokens, then the checked answer with `[n]` markers). Right: the sources
-panel, one card per cited passage with the exact cited sentence highlighted and the article's
-title, source, date and link. All article text and model output is HTML-escaped here.
+Tabs: Chat (streamed answer with clickable `[n]` markers, sources panel and article view, Markdown
+export), Corpus (upload with type and size limits, ingest progress, documents table, delete) and
+Settings (backend, k, rerank, unsupported sentences). The `/ask` API endpoint takes (message, chat)
+and returns (chat, sources panel, cleared box). Rendering lives in `ui_render`, corpus handling in
+`ui_corpus`. Errors a person can act on are shown as messages; other failures are logged, and the
+page shows one line, never a traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
+import logging
+import re
+import tempfile
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+from . import ui_corpus
 from .errors import AssistantError
 from .pipeline import Assistant
-from .types import Answer, Passage
+from .types import Answer, Document
+from .ui_render import answer_html, answer_key, answer_markdown, sources_html
 
-_CSS = """
-.source-card {border:1px solid #d0d7de; border-radius:8px; padding:10px; margin-bottom:10px;}
+__all__ = ["CLICK_JS", "CSS", "answer_html", "build_app", "launch", "sources_html"]
+
+log = logging.getLogger(__name__)
+
+CSS = """
+.source-card {border:1px solid #d0d7de; border-radius:8px; padding:8px 10px; margin-bottom:8px;}
 .source-card h4 {margin:0 0 4px 0;}
 .source-meta {color:#57606a; font-size:0.85em; margin-bottom:6px;}
-.source-card mark {background:#fff3a3; padding:0 2px;}
 .source-num {font-weight:bold; color:#0969da;}
-.sentence.recited {border-bottom:1px dotted #9a6700;}
-.sentence.unsupported {color:#cf222e;}
+.source-card ul.quotes {margin:4px 0 0 1em; padding:0;}
+a.cite {color:#0969da; text-decoration:none; cursor:pointer;}
+.article-views {max-height:55vh; overflow-y:auto; border:1px solid #d0d7de; border-radius:8px; padding:10px;}
+.article-views {padding-top:0;}
+.article-header {position:sticky; top:0; background:var(--background-fill-primary, #fff); padding-top:8px;
+  border-bottom:1px solid #d0d7de; z-index:1;}
+.article-header h3 {margin:0 0 2px 0;}
+.article-text {white-space:pre-wrap; line-height:1.5; padding-top:6px;}
+mark.cited {background:#fff3a3; padding:0 2px;}
+mark.cited.focus {background:#ffd33d; outline:2px solid #bf8700; border-radius:2px;}
+.hint {color:#57606a;}
 """
 
+# One capturing listener: a click on any `#cite-…` link opens the article that holds the mark,
+# focuses the mark and scrolls it into view. No HTML is built from data here.
+CLICK_JS = """<script>
+(() => {
+  function openCite(id) {
+    const mark = document.getElementById(id);
+    if (!mark) return false;
+    const article = mark.closest('.article-view');
+    document.querySelectorAll('.article-view').forEach((a) => { a.hidden = a !== article; });
+    document.querySelectorAll('mark.cited.focus').forEach((m) => m.classList.remove('focus'));
+    mark.classList.add('focus');
+    mark.scrollIntoView({block: 'center', inline: 'nearest'});
+    return true;
+  }
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest ? event.target.closest('a[href^="#cite-"]') : null;
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    if (!openCite(link.getAttribute('href').slice(1))) {
+      link.title = 'This marker belongs to an earlier answer; its sources are no longer shown.';
+    }
+  }, true);
+})();
+</script>"""
 
-def sources_html(answer: Answer | None, passages: tuple[Passage, ...] = ()) -> str:
-    """The sources panel: cited passages with the cited sentences highlighted (escaped HTML)."""
-    if answer is None:
-        return "<p><em>Sources of the answer appear here.</em></p>"
-    if answer.refused:
-        near = answer.passages[:3]
-        if not near:
-            return "<p><em>No passages were found.</em></p>"
-        cards = [_card(None, p, []) for p in near]
-        return "<p><em>Closest passages (not enough to answer):</em></p>" + "".join(cards)
-    marks: dict[int, list[tuple[int, int]]] = {}
-    for c in answer.citations:
-        marks.setdefault(c.number, []).append((c.char_start, c.char_end))
-    return "".join(_card(n, answer.passages[n - 1], spans) for n, spans in sorted(marks.items()))
-
-
-_LABELS = {"supported": "✓ supported", "recited": "↻ re-cited", "unsupported": "⚠ unsupported"}
-
-
-def answer_html(answer: Answer) -> str:
-    """The answer as escaped text: each sentence with its [n] markers and its support status."""
-    if answer.refused:
-        return html.escape(answer.text)
-    parts = []
-    for s in answer.sentences:
-        marks = "".join(f" [{c.number}]" for c in s.citations)
-        label = _LABELS.get(s.label, "")
-        title = f"{label} ({s.support:.2f})" if s.support is not None else label
-        parts.append(f'<span class="sentence {html.escape(s.label)}" title="{html.escape(title)}">'
-                     f"{html.escape(s.text)}{marks}</span>"
-                     + (" <em>(unsupported)</em>" if s.label == "unsupported" else ""))
-    return " ".join(parts)
+Out = tuple[list[dict[str, Any]], str, str, Any]
 
 
-def _card(number: int | None, p: Passage, spans: list[tuple[int, int]]) -> str:
-    m = p.metadata
-    title = html.escape(str(m.get("title") or "Untitled"))
-    meta = " · ".join(html.escape(str(x)) for x in (m.get("source"), m.get("date")) if x)
-    url = str(m.get("url") or "")
-    link = f' · <a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer">link</a>' \
-        if url.startswith(("http://", "https://")) else ""
-    body, pos = [], p.char_start
-    for a, b in sorted(spans):
-        a, b = max(a, pos), min(b, p.char_end)
-        if a >= b:
-            continue
-        body.append(html.escape(p.span_text(pos, a)))
-        body.append(f'<mark class="cited">{html.escape(p.span_text(a, b))}</mark>')
-        pos = b
-    body.append(html.escape(p.text[pos - p.char_start:]))
-    num = f'<span class="source-num">[{number}]</span> ' if number else ""
-    also = m.get("also_published_by") or []
-    also_html = f" · also published by {html.escape(', '.join(map(str, also)))}" if also else ""
-    return (f'<div class="source-card" data-doc="{html.escape(p.doc_id)}"><h4>{num}{title}</h4>'
-            f'<div class="source-meta">{meta}{link}{also_html} · score {p.score:.2f}</div>'
-            f'<div class="source-text">{"".join(body)}</div></div>')
+class _Current:
+    """The app's assistant; Settings replace it with one sharing the loaded models."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.lock = threading.Lock()
 
 
 def _text(content: Any) -> str:
@@ -94,19 +95,39 @@ def _text(content: Any) -> str:
     return str(content or "")
 
 
-def build_app(assistant: Assistant) -> Any:
-    import gradio as gr
+def _plain(content: Any) -> str:
+    """A chat message as plain text for the condensing model: no markup, no status marks."""
+    text = re.sub(r"<[^>]*>", "", _text(content))
+    return html.unescape(text).replace(" ✓", "").replace(" ↻", "").replace(" ⚠", "").strip()
 
-    Out = tuple[list[dict[str, Any]], str, str, Any]
+
+def _documents(assistant: Assistant, answer: Answer) -> dict[str, Document]:
+    docs = {}
+    for doc_id in {c.doc_id for c in answer.citations}:
+        with contextlib.suppress(KeyError):  # deleted meanwhile: the article view shows the cited passage
+            docs[doc_id] = assistant.index.document(doc_id)
+    return docs
+
+
+def _failure(exc: Exception) -> str:
+    if isinstance(exc, AssistantError):
+        return str(exc)
+    log.exception("unexpected error in the UI")
+    return f"something went wrong ({type(exc).__name__}); the server log has the details"
+
+
+def _chat_tab(gr: Any, current: _Current) -> None:
+    exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
 
     def respond(message: str, chat: list[dict[str, Any]], previous: Answer | None) -> Iterator[Out]:
-        history = [{"role": m["role"], "content": _text(m["content"])} for m in chat or []]
-        chat = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
+        history = [{"role": m["role"], "content": _plain(m["content"])} for m in chat or []]
+        shown = [{"role": m["role"], "content": _text(m["content"])} for m in chat or []]
+        chat = [*shown, {"role": "user", "content": html.escape(message)}, {"role": "assistant", "content": "…"}]
         if not message.strip():
-            yield history, sources_html(None), "", previous
+            yield shown, sources_html(None), "", previous
             return
         yield chat, sources_html(None), "", previous
-        streamed = ""
+        assistant, streamed = current.assistant, ""
         try:
             for event in assistant.stream(message, history, previous):
                 if event.kind == "token":
@@ -115,27 +136,149 @@ def build_app(assistant: Assistant) -> Any:
                     yield chat, sources_html(None), "", previous
                 elif event.answer is not None:
                     chat[-1] = {"role": "assistant", "content": answer_html(event.answer)}
-                    yield chat, sources_html(event.answer), "", event.answer
-        except AssistantError as exc:
-            chat[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"}
+                    yield chat, sources_html(event.answer, _documents(assistant, event.answer)), "", event.answer
+        except Exception as exc:
+            chat[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(_failure(exc))}"}
             yield chat, sources_html(None), "", previous
 
+    def export(answer: Answer | None) -> Any:
+        if answer is None:
+            return gr.DownloadButton(value=None, interactive=False)
+        path = exports / f"answer-{answer_key(answer)}.md"
+        path.write_text(answer_markdown(answer), encoding="utf-8")
+        return gr.DownloadButton(value=str(path), interactive=True)
+
+    with gr.Row():
+        with gr.Column(scale=3):
+            chatbot = gr.Chatbot(label="Chat", height=520, sanitize_html=True, render_markdown=True,
+                                 feedback_options=None, elem_id="chat")
+            box = gr.Textbox(placeholder="Ask about your articles…", show_label=False, submit_btn=True,
+                             elem_id="question")
+            with gr.Row():
+                clear = gr.ClearButton([chatbot, box], value="New chat")
+                download = gr.DownloadButton("Export answer (Markdown)", value=None, interactive=False,
+                                             elem_id="export")
+        with gr.Column(scale=2):
+            gr.Markdown("### Sources")
+            panel = gr.HTML(sources_html(None), elem_id="sources")
+    last = gr.State(None)
+    box.submit(respond, [box, chatbot, last], [chatbot, panel, box, last], api_name="ask").then(
+        export, last, download, api_name=False)
+    clear.click(lambda: (None, sources_html(None), gr.DownloadButton(value=None, interactive=False)),
+                None, [last, panel, download], api_name=False)
+
+
+def _corpus_tab(gr: Any, current: _Current) -> Any:
+    """Builds the tab; returns a function that refreshes (table, delete selector)."""
+
+    def listing() -> tuple[Any, Any]:
+        docs = current.assistant.documents()
+        return (gr.Dataframe(value=ui_corpus.document_rows(docs)),
+                gr.Dropdown(choices=ui_corpus.document_choices(docs), value=None))
+
+    def upload(files: list[Any] | None, progress: Any = gr.Progress()) -> tuple[str, Any, Any]:  # noqa: B008
+        pairs = []
+        for f in files or []:
+            path = str(getattr(f, "name", f))
+            pairs.append((path, str(getattr(f, "orig_name", None) or Path(path).name)))
+        try:
+            progress(0.0, desc="Ingesting")
+            summary = ui_corpus.ingest_uploads(current.assistant, pairs, on_progress=lambda i, n, name: progress(
+                (i, max(n, 1)), desc=f"Ingesting {name}" if name else "Embedding and storing"))
+        except Exception as exc:
+            summary = f"⚠️ {_failure(exc)}"
+        return (html.escape(summary), *listing())
+
+    def delete(doc_id: str | None) -> tuple[str, Any, Any]:
+        if not doc_id:
+            return "Choose a document to delete.", *listing()
+        try:
+            summary = ui_corpus.delete_document(current.assistant, doc_id)
+        except Exception as exc:
+            summary = f"⚠️ {_failure(exc)}"
+        return (html.escape(summary), *listing())
+
+    limit = current.assistant.settings.max_upload_mb
+    gr.Markdown(f"Upload articles ({', '.join(ui_corpus.UPLOAD_SUFFIXES)}; at most {limit:g} MB each). "
+                "They are stored in the data dir and added to the index; other documents are untouched.")
+    files = gr.File(label="Upload articles", file_count="multiple", file_types=list(ui_corpus.UPLOAD_SUFFIXES),
+                    elem_id="upload")
+    status = gr.Markdown(elem_id="corpus-status")
+    table = gr.Dataframe(headers=["title", "source", "date", "chunks", "file", "id"], interactive=False,
+                         wrap=True, column_widths=["34%", "22%", "11%", "7%", "14%", "12%"], elem_id="documents")
+    with gr.Row():
+        choice = gr.Dropdown(label="Document to delete", choices=[], elem_id="delete-choice", scale=4)
+        remove = gr.Button("Delete document", variant="stop", scale=1)
+        refresh = gr.Button("Refresh list", scale=1)
+    files.upload(upload, files, [status, table, choice], api_name="upload", show_progress="full")
+    remove.click(delete, choice, [status, table, choice], api_name="delete")
+    refresh.click(listing, None, [table, choice], api_name=False)
+    return listing, [table, choice]
+
+
+def _settings_tab(gr: Any, current: _Current) -> None:
+    s = current.assistant.settings
+
+    def apply(backend: str, base_url: str, model: str, api_key: str, k: float, rerank: bool,
+              unsupported: bool) -> str:
+        update: dict[str, Any] = {"llm_backend": backend, "llm_base_url": base_url.strip(),
+                                  "llm_model": model.strip(), "k": int(k), "rerank": bool(rerank),
+                                  "show_unsupported": bool(unsupported)}
+        if api_key.strip():
+            update["llm_api_key"] = api_key.strip()
+        try:
+            with current.lock:
+                new = current.assistant.with_settings(**update)
+                _ = new.llm  # build the chat model now, so a wrong setting is reported here
+                current.assistant = new
+        except Exception as exc:
+            return f"⚠️ Not applied: {_failure(exc)}"
+        return (f"Applied: backend **{backend}**, k = {int(k)}, rerank {'on' if rerank else 'off'}, "
+                f"unsupported sentences {'shown' if unsupported else 'dropped'}.")
+
+    gr.Markdown("Settings apply to this app (every open chat); the index is unchanged.")
+    backend = gr.Radio(["extractive", "local", "openai"], value=s.llm_backend, label="Backend",
+                       info="extractive: quotes sentences, no LLM · local: the embedded model · "
+                            "openai: any OpenAI-compatible server")
+    with gr.Row():
+        base_url = gr.Textbox(value=s.llm_base_url, label="OpenAI-compatible base URL",
+                              placeholder="http://127.0.0.1:11434/v1")
+        model = gr.Textbox(value=s.llm_model, label="Model", placeholder="model name, or a .gguf path for local")
+        api_key = gr.Textbox(value="", label="API key", type="password", placeholder="unchanged when empty")
+    k = gr.Slider(1, 20, value=s.k, step=1, label="k: passages given to the answerer")
+    rerank = gr.Checkbox(value=s.rerank, label="Rerank candidates")
+    unsupported = gr.Checkbox(value=s.show_unsupported, label="Show unsupported sentences (marked)")
+    button = gr.Button("Apply settings", variant="primary")
+    result = gr.Markdown(elem_id="settings-status")
+    button.click(apply, [backend, base_url, model, api_key, k, rerank, unsupported], result, api_name=False)
+
+
+def build_app(assistant: Assistant) -> Any:
+    import gradio as gr
+
+    current = _Current(assistant)
     with gr.Blocks(title="Research Assistant") as app:
         gr.Markdown("## Research Assistant\nAnswers only from your articles; every sentence is cited.")
-        with gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="Chat", height=520, sanitize_html=True, render_markdown=True,
-                                     feedback_options=None)
-                box = gr.Textbox(placeholder="Ask about your articles…", show_label=False, submit_btn=True)
-                gr.ClearButton([chatbot, box], value="New chat")
-            with gr.Column(scale=2):
-                gr.Markdown("### Sources")
-                panel = gr.HTML(sources_html(None), elem_id="sources")
-        last = gr.State(None)
-        box.submit(respond, [box, chatbot, last], [chatbot, panel, box, last], api_name="ask")
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                _chat_tab(gr, current)
+            with gr.Tab("Corpus", id="corpus"):
+                listing, outputs = _corpus_tab(gr, current)
+            with gr.Tab("Settings", id="settings"):
+                _settings_tab(gr, current)
+        app.load(listing, None, outputs, api_name=False)
     app.queue(default_concurrency_limit=4, max_size=64)
+    app.current = current  # the live assistant, for tests and embedding apps
     return app
 
 
-def launch(assistant: Assistant, host: str = "127.0.0.1", port: int | None = None) -> None:
-    build_app(assistant).launch(server_name=host, server_port=port, css=_CSS)
+def launch(assistant: Assistant, host: str = "127.0.0.1", port: int | None = None, **kwargs: Any) -> None:
+    """Serve the app; uploads over `max_upload_mb` are refused by Gradio itself too."""
+    app = build_app(assistant)
+    app.launch(server_name=host, server_port=port, **launch_options(assistant), **kwargs)
+
+
+def launch_options(assistant: Assistant) -> dict[str, Any]:
+    """What `launch` passes to Gradio's `launch`: CSS, the click script, the upload limit."""
+    return {"css": CSS, "head": CLICK_JS, "max_file_size": int(assistant.settings.max_upload_mb * 1e6),
+            "show_error": False}

@@ -1,13 +1,21 @@
-"""The Gradio app served on 127.0.0.1 and driven through its API with gradio_client."""
+"""The chat UI: rendering (escaping, citation targets, export), safe uploads, corpus actions, settings,
+and the Gradio app served on 127.0.0.1 and driven through its API with gradio_client."""
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 
-from assistant import Assistant
+import pytest
+
+from assistant import Assistant, AssistantError, ConfigError, Document, UploadError
 from assistant.types import Answer, Citation, Passage, Sentence
 from assistant.ui import build_app, sources_html
+from assistant.ui_corpus import delete_document, ingest_uploads, safe_name, store_upload
+from assistant.ui_render import answer_html, answer_markdown
+
+TEXT = "First <b>bold</b> sentence. The cited <script>alert(1)</script> one."
 
 
 def free_port() -> int:
@@ -16,18 +24,106 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _answer(url: str = "javascript:alert(1)") -> tuple[Answer, Citation]:
+    p = Passage(chunk_id="d:100-170", doc_id="d", text=TEXT, char_start=100, char_end=100 + len(TEXT), score=0.8,
+                metadata={"title": "T <i>", "source": "S", "date": "2020-01-01", "url": url})
+    start = 100 + TEXT.index("The cited")
+    c = Citation(number=1, doc_id="d", chunk_id=p.chunk_id, char_start=start, char_end=100 + len(TEXT),
+                 quote=TEXT[start - 100:], title="T <i>", source="S", date="2020-01-01", url=url)
+    s = Sentence("x <img src=x onerror=alert(1)>", (c,), support=0.9, label="supported")
+    return Answer(question="q", text="x [1]", refused=False, sentences=(s,), passages=(p,)), c
+
+
 def test_sources_panel_highlights_exact_sentence_and_escapes() -> None:
-    text = "First <b>bold</b> sentence. The cited <script>alert(1)</script> one."
-    p = Passage(chunk_id="d:0-70", doc_id="d", text=text, char_start=100, char_end=100 + len(text), score=0.8,
-                metadata={"title": "T <i>", "source": "S", "date": "2020-01-01", "url": "javascript:alert(1)"})
-    start = 100 + text.index("The cited")
-    c = Citation(number=1, doc_id="d", chunk_id=p.chunk_id, char_start=start, char_end=100 + len(text),
-                 quote=text[start - 100:], title="T")
-    ans = Answer(question="q", text="x [1]", refused=False, sentences=(Sentence("x", (c,)),), passages=(p,))
+    ans, _ = _answer()
     out = sources_html(ans)
-    assert "<script>" not in out and "&lt;script&gt;" in out and "<b>" not in out
-    assert '<mark class="cited">The cited &lt;script&gt;alert(1)&lt;/script&gt; one.</mark>' in out
+    assert "<script>" not in out and "&lt;script&gt;" in out and "<b>" not in out and "<i>" not in out
+    assert re.search(r'<mark class="cited" id="cite-\w+-0">The cited &lt;script&gt;alert\(1\)&lt;/script&gt; one\.'
+                     r"</mark>", out)
     assert "javascript:" not in out  # only http(s) links are rendered
+
+
+def test_every_marker_targets_a_mark_in_the_article_view() -> None:
+    ans, c = _answer("https://example.org/a?x=1&y=<2>")
+    doc = Document(doc_id="d", text="x" * 100 + TEXT, source_path="/a.md", title="T <i>", url=c.url)
+    chat, panel = answer_html(ans), sources_html(ans, {"d": doc})
+    targets = re.findall(r'<a class="cite" href="#(cite-[\w-]+)"', chat)
+    assert targets and all(f'id="{t}"' in panel for t in targets)
+    assert "<img" not in chat and "&lt;img" in chat and "✓" in chat
+    assert 'href="https://example.org/a?x=1&amp;y=&lt;2&gt;"' in panel
+    assert "x" * 100 in panel  # the article view holds the whole stored text, not only the passage
+
+
+def test_refusal_says_what_was_searched_and_what_came_closest() -> None:
+    ans, _ = _answer()
+    refusal = Answer(question="who?", text="I can't answer that.", refused=True, passages=ans.passages,
+                     standalone_query="who is <x>?")
+    assert "Searched for: “who is &lt;x&gt;?”" in answer_html(refusal)
+    panel = sources_html(refusal)
+    assert "who is &lt;x&gt;?" in panel and "Closest passages" in panel and "The cited &lt;script&gt;" in panel
+    assert "## Closest passages" in answer_markdown(refusal)
+
+
+def test_markdown_export_has_numbered_sources_with_quotes_and_offsets() -> None:
+    ans, c = _answer("https://example.org/a")
+    md = answer_markdown(ans)
+    assert "**Question:** q" in md and "- x &lt;img src=x onerror=alert(1)&gt; [1]" in md
+    assert "[1] T &lt;i&gt; — S — 2020-01-01 <https://example.org/a>" in md
+    assert "> “The cited &lt;script&gt;alert(1)&lt;/script&gt; one.”" in md
+    assert f"characters {c.char_start}–{c.char_end}" in md and "<script>" not in md
+
+
+@pytest.mark.parametrize("name, expected", [("../../evil.txt", "evil.txt"), ("..\\..\\x\\evil.md", "evil.md"),
+                                            ("/etc/passwd.txt", "passwd.txt"), ("..", "upload"),
+                                            ("a b<c>.HTML", "a_b_c.html"), (".hidden.md", "hidden.md")])
+def test_upload_names_cannot_leave_the_uploads_folder(name: str, expected: str) -> None:
+    assert safe_name(name) == expected
+
+
+def test_store_upload_limits_type_and_size_and_stays_under_data_dir(tmp_path: Path) -> None:
+    src = tmp_path / "tmp-upload"
+    src.write_text("hello")
+    uploads = tmp_path / "data" / "uploads"
+    stored = store_upload(src, "../../evil.txt", uploads, max_bytes=100)
+    assert stored == uploads / "evil.txt" and stored.read_text() == "hello"
+    assert not (tmp_path / "evil.txt").exists() and not (tmp_path.parent / "evil.txt").exists()
+    with pytest.raises(UploadError, match="not accepted"):
+        store_upload(src, "run.sh", uploads, max_bytes=100)
+    with pytest.raises(UploadError, match="over the"):
+        store_upload(src, "big.txt", uploads, max_bytes=3)
+    assert sorted(p.name for p in uploads.iterdir()) == ["evil.txt"]
+
+
+def test_upload_ingest_and_delete_keep_the_index_in_step(seeded_copy: Path, tmp_path: Path) -> None:
+    a = Assistant(seeded_copy, llm_backend="extractive", max_upload_mb=0.001)
+    new = tmp_path / "tmp-1"
+    new.write_text("# Saltmere harbour\n\nThe Saltmere harbour reopened on 3 May after the storm repairs.\n")
+    big = tmp_path / "tmp-2"
+    big.write_text("x" * 2000)
+    summary = ingest_uploads(a, [(new, "../saltmere.md"), (big, "big.md"), (new, "evil.exe")])
+    assert "Ingested 1 file(s)" in summary and "big.md" in summary and "evil.exe" in summary
+    assert (seeded_copy / "uploads" / "saltmere.md").is_file()
+    assert not (seeded_copy / "uploads" / "big.md").exists()
+    doc = next(d for d in a.documents() if d.title == "Saltmere harbour")
+    assert any(p.doc_id == doc.doc_id for p in a.retrieve("When did the Saltmere harbour reopen?", 3))
+    assert "Deleted 1 document(s): Saltmere harbour" in delete_document(a, doc.doc_id)
+    assert doc.doc_id not in {d.doc_id for d in a.documents()}
+    assert not (seeded_copy / "uploads" / "saltmere.md").exists()
+    assert all(p.doc_id != doc.doc_id for p in a.retrieve("When did the Saltmere harbour reopen?", 3))  # BM25 too
+    with pytest.raises(AssistantError, match="no document"):
+        a.delete_document(doc.doc_id)
+
+
+def test_settings_share_loaded_parts_and_refuse_invalid_values(seeded_copy: Path) -> None:
+    a = Assistant(seeded_copy, llm_backend="extractive")
+    a.retrieve("Chen Xu", 2)
+    b = a.with_settings(k=2, rerank=False, show_unsupported=True)
+    assert b.embedder is a.embedder and b.index is a.index and b.settings.k == 2 and not b.settings.rerank
+    assert b.llm is None
+    with pytest.raises(ConfigError, match="k"):
+        a.with_settings(k=0)
+    with pytest.raises(ConfigError, match="ASSISTANT_LLM_BASE_URL"):
+        _ = a.with_settings(llm_backend="openai", llm_base_url="").llm
 
 
 def test_chat_streams_an_answer_with_sources(seeded_copy: Path) -> None:
@@ -41,6 +137,14 @@ def test_chat_streams_an_answer_with_sources(seeded_copy: Path) -> None:
         chat, panel, box = client.predict("Who is Chen Xu?", [], api_name="/ask")[:3]
         assert box == ""
         assert chat[-1]["role"] == "assistant" and "[" in str(chat[-1]["content"])
-        assert '<mark class="cited">' in panel and "Chen Xu" in panel
+        assert '<mark class="cited" id="cite-' in panel and "Chen Xu" in panel
     finally:
         app.close()
+
+
+def test_chat_history_reaches_the_model_as_plain_text() -> None:
+    from assistant.ui import _plain
+
+    ans, _ = _answer()
+    assert _plain(answer_html(ans)) == "x <img src=x onerror=alert(1)> [1]"
+    assert _plain([{"type": "text", "text": "a &lt;b&gt;"}]) == "a <b>"
