@@ -36,15 +36,18 @@ def number_passages(passages: Sequence[Passage]) -> str:
 
 
 # The answer format as a GBNF grammar for constrained decoding (llama.cpp): "I don't know." or up to
-# `max_sentences` sentences, each closed by its markers and a full stop. Inside a sentence, a full stop
-# followed by a space may only precede a lower-case word or follow a common abbreviation, so the
-# sentence splitter (`chunking.split_sentences`) cannot cut a sentence off from its markers.
-_GRAMMAR = r"""root ::= "I don't know." | sent (" " sent){{0,{more}}}
-sent ::= open body cite+ "."
+# `max_sentences` sentences, each closed by its markers (at most three) and a full stop (optional for
+# the last one, so the model can stop right after its markers instead of repeating them). Inside a
+# sentence, a full stop followed by a space may only precede a lower-case word or follow a common
+# abbreviation, so the sentence splitter (`chunking.split_sentences`) cannot cut a sentence off from
+# its markers.
+_GRAMMAR = r"""root ::= "I don't know." | (sent " "){{0,{more}}} last
+sent ::= open body cites "."
+last ::= open body cites "."?
+cites ::= " [" [1-{n}] "]" ("[" [1-{n}] "]"){{0,2}}
 open ::= [A-Z0-9"'(\u201C]
 body ::= ([^.!?\[\]\n] | "." [^ \n\[\]"'\u201D] | ". " [a-z] | abbr)*
 abbr ::= ("Mr" | "Mrs" | "Ms" | "Dr" | "Prof" | "St" | "Gen" | "U.S" | "U.N" | "U.K") ". "
-cite ::= " [" [1-{n}] "]"
 """
 
 

@@ -35,3 +35,22 @@ def test_question_the_article_does_not_answer_is_refused(local: Assistant) -> No
     for q in ("What did the French ambassador say about the letter?", "Who won the 2018 FIFA World Cup?"):
         ans = local.ask(q)
         assert ans.refused, (q, ans.text)
+
+
+def test_every_sentence_carries_its_own_citation(local: Assistant) -> None:
+    """The grammar makes the model end each sentence with [n]; the checker then finds them supported."""
+    ans = local.ask("Who is Chen Xu and what did he say about the letter?")
+    assert not ans.refused, ans.text
+    assert ans.sentences and all(s.citations for s in ans.sentences)
+    assert sum(s.label == "supported" for s in ans.sentences) >= len(ans.sentences) - 1, ans.sentences
+
+
+def test_xinjiang_claims_are_attributed_to_their_sources(local: Assistant) -> None:
+    ans = local.ask("Are the Xinjiang facilities vocational schools?")
+    assert not ans.refused, ans.text
+    text = ans.text
+    # China's description is never restated as fact: each sentence calling them vocational names China.
+    for s in ans.sentences:
+        if "vocational" in s.text.lower():
+            assert any(w in s.text for w in ("China", "Chinese", "Beijing", "Xinhua", "according to", "According to"))
+    assert "vocational" in text.lower(), text
