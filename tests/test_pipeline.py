@@ -94,3 +94,30 @@ def test_extractive_backend_needs_no_llm(seeded_copy: Path) -> None:
     assert a.llm is None
     ans = a.ask("How does China describe the facilities in Xinjiang?")
     assert not ans.refused and any("vocational education centers" in c.quote for c in ans.citations)
+
+
+class RecordingLlama:
+    """Stands in for `llama_cpp.Llama` under the real `LlamaCppChat`: records the call, streams a reply."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply, self.calls = reply, []  # type: ignore[var-annotated]
+
+    def create_chat_completion(self, **kwargs: Any) -> Any:
+        self.calls.append(kwargs)
+        return iter([{"choices": [{"delta": {"content": w + " "}}]} for w in self.reply.split(" ")])
+
+
+def test_local_model_is_grammar_constrained_to_cite(seeded_copy: Path) -> None:
+    from assistant import models
+    from assistant.citations import citation_grammar
+
+    llama = RecordingLlama("Ambassadors from 50 countries co-signed the letter [1].")
+    a = Assistant(seeded_copy, llm=models.LlamaCppChat(llama=llama))
+    ans = a.ask("How many countries' ambassadors co-signed the letter?")
+    assert not ans.refused and ans.sentences[0].label == "supported"
+    grammar = llama.calls[-1]["grammar"]
+    n = len(ans.passages)
+    assert grammar is models._grammar(citation_grammar(n)) and f"[1-{n}]" in citation_grammar(n)
+    off = Assistant(seeded_copy, llm=models.LlamaCppChat(llama=llama), constrain_citations=False)
+    off.ask("How many countries' ambassadors co-signed the letter?")
+    assert llama.calls[-1]["grammar"] is None
