@@ -111,7 +111,7 @@ class Assistant:
                on_progress: Any = None) -> IngestReport:
         """Add, update and remove documents so the index matches `paths` (files and folders)."""
         return ingest(self.index, self.embedder, self.settings.chunk_tokens, paths, progress=progress,
-                      prune=prune, on_progress=on_progress)
+                      prune=prune, on_progress=on_progress, max_file_bytes=int(self.settings.max_file_mb * 2**20))
 
     def retrieve(self, query: str, k: int = 5) -> list[Passage]:
         return self.retriever.passages(query, k)

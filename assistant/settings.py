@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     )
     chunk_tokens: int = Field(default=160, ge=16, le=2048, description="Maximum tiktoken tokens per chunk.")
     embed_batch_size: int = Field(default=32, ge=1)
+    max_file_mb: float = Field(
+        default=50.0, gt=0, description="Files larger than this (MiB) are skipped with an error, never read."
+    )
 
     # Retrieval and refusal
     k: int = Field(default=4, ge=1, le=50, description="Passages given to the answerer.")
