@@ -60,7 +60,14 @@ def extractive_answer(question: str, passages: Sequence[Passage], similarity: Si
     picked = [c for c in candidates[:max_sentences] if c[0] >= min_score]
     if not picked:
         return "I don't know."
-    return " ".join(f"{text.rstrip()} [{n}]" for _, n, text in picked)
+    # A sentence without end punctuation (a headline) gets a full stop, or re-splitting the answer would
+    # merge it with the next picked sentence, possibly from another passage.
+    return " ".join(f"{_closed(text)} [{n}]" for _, n, text in picked)
+
+
+def _closed(sentence: str) -> str:
+    s = sentence.rstrip()
+    return s if re.search(r"[.!?…][\"'”’)\]]*$", s) else s + "."
 
 
 def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: Similarity | None,
