@@ -15,7 +15,16 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from . import grounding, prompts, tokens
 from .attribution import attribute
-from .citations import Similarity, lexical_overlap, number_passages, resolve, split_answer
+from .citations import (
+    Similarity,
+    best_sentences,
+    lexical_overlap,
+    number_passages,
+    resolve,
+    split_answer,
+    strip_markers,
+)
+from .injection import looks_like_instruction
 from .types import Answer, Passage, Sentence
 
 _DONT_KNOW = re.compile(r"\b(i (?:do not|don't) know|not (?:mentioned|stated|provided|specified)|"
@@ -55,6 +64,8 @@ def extractive_answer(question: str, passages: Sequence[Passage], similarity: Si
         texts = [p.span_text(a, b) for a, b in p.sentence_spans()]
         sims = similarity(question, texts)
         for t, s in zip(texts, sims, strict=True):
+            if looks_like_instruction(t):  # an instruction planted in an article is not an answer
+                continue
             candidates.append((0.6 * s + 0.4 * lexical_overlap(question, t), n, t))
     candidates.sort(key=lambda c: -c[0])
     picked = [c for c in candidates[:max_sentences] if c[0] >= min_score]
@@ -62,7 +73,13 @@ def extractive_answer(question: str, passages: Sequence[Passage], similarity: Si
         return "I don't know."
     # A sentence without end punctuation (a headline) gets a full stop, or re-splitting the answer would
     # merge it with the next picked sentence, possibly from another passage.
-    return " ".join(f"{_closed(text)} [{n}]" for _, n, text in picked)
+    # Markers inside article text ("[7]") are dropped: only this answer's own markers cite.
+    return " ".join(f"{_closed(strip_markers(text))} [{n}]" for _, n, text in picked)
+
+
+def _instruction_only(claim: str, passage: Passage) -> bool:
+    """Whether the passage sentence(s) that best match the claim's own words are an instruction to the model."""
+    return looks_like_instruction(passage.span_text(*best_sentences(claim, passage)))
 
 
 def _closed(sentence: str) -> str:
@@ -75,7 +92,8 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
     """Parse `raw` into sentences, verify each against its citations, refuse in code if none hold.
 
     Per sentence: supported by its own citations -> "supported"; else supported by another passage ->
-    "recited" to that passage; else "unsupported", dropped unless `keep_unsupported`.
+    "recited" to that passage; else "unsupported", dropped unless `keep_unsupported`. A sentence whose
+    cited evidence is only an instruction planted in an article (`injection.py`) is "unsupported".
     """
     texts = [p.text for p in passages]
     sentences: list[Sentence] = []
@@ -91,11 +109,13 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
             best, score = grounding.best_support(text, texts, similarity)
             label, numbers = ("recited", [best + 1]) if score >= grounding.THRESHOLD else ("unsupported", ids)
             score = max([score, *(sc for _, sc in own)])
+        context = f"{question} {text}"  # short answers ('50') need the question to find their sentence
+        citations = tuple(resolve(n, context, passages[n - 1], similarity) for n in numbers)
+        if label != "unsupported" and all(_instruction_only(text, passages[n - 1]) for n in numbers):
+            label = "unsupported"  # its evidence is an instruction planted in an article (prompt injection)
         if label == "unsupported" and not keep_unsupported:
             dropped += 1
             continue
-        context = f"{question} {text}"  # short answers ('50') need the question to find their sentence
-        citations = tuple(resolve(n, context, passages[n - 1], similarity) for n in numbers)
         if citations and label != "unsupported":
             text = attribute(text, citations[0].quote)  # reported speech stays attributed to its speaker
         sentences.append(Sentence(text=text, citations=citations, support=round(score, 3), label=label))
