@@ -79,7 +79,7 @@ def check_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> None:
     if size == 0:
         raise ParseError(name, "the file is empty")
     if size > max_bytes:
-        raise ParseError(name, f"the file is {size / 2**20:.0f} MB, over the {max_bytes / 2**20:.0f} MB limit "
+        raise ParseError(name, f"the file is {size / 2**20:.3g} MB, over the {max_bytes / 2**20:g} MB limit "
                                "(raise ASSISTANT_MAX_FILE_MB to ingest it)")
 
 
