@@ -18,7 +18,9 @@ _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+|these\s+|those\s+)*"
     r"(?:previous\s+|prior\s+|above\s+|earlier\s+|preceding\s+|system\s+|original\s+)*"
     r"(?:instructions?|prompts?|rules|directions|guidelines|context)\b"
-    r"|^\W*(?:system|assistant|developer)\s*(?:prompt\s*)?:"
+    r"|^\W*assistant\s*:"  # a fake model turn
+    r"|^\W*system\s*(?:prompt\s*)?:\s*(?:you|ignore|disregard|forget|from\s+now|always|never|reply|respond|answer|"
+    r"say|print|output|new)\b"  # a fake system prompt ("System: Nintendo Switch" in a games review is not)
     r"|\byou\s+are\s+now\b|\bdeveloper\s+mode\b|\bnew\s+(?:rules|instructions)\s*:"
     r"|\b(?:reply|respond|answer)\s+only\s+with\b|\bjailbreak",
     re.IGNORECASE | re.MULTILINE,
