@@ -19,6 +19,7 @@ Similarity = Callable[[str, Sequence[str]], list[float]]
 
 _MARKER = re.compile(r"\[\s*(?:(?:passages?|sources?|doc(?:ument)?s?)\s*)?(\d+(?:\s*(?:[,;\-–]|and)\s*\d+)*)\s*\]",
                      re.IGNORECASE)
+_BLOCK_TAG = re.compile(r"<\s*(/?\s*passages?)\s*>", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*")
 _STOP = frozenset("a an the of to in on at for and or but is are was were be been by with from as that this "
                   "these those it its their they he she his her said says say who what when where which how "
@@ -26,12 +27,17 @@ _STOP = frozenset("a an the of to in on at for and or but is are was were be bee
 
 
 def number_passages(passages: Sequence[Passage]) -> str:
-    """The passages block of the prompt: `[n] (title, source, date)` then the passage text."""
+    """The passages block of the prompt: `[n] (title, source, date)` then the passage text.
+
+    Article text is data: citation-like markers inside it (`[7]`, `[Passage 9]`) become `(7)`, `(Passage 9)`
+    and `<passages>` tags lose their angle brackets, so only the real block headers number passages and
+    no article can close the passages block of the prompt.
+    """
     blocks = []
     for n, p in enumerate(passages, 1):
-        head = ", ".join(str(x) for x in (p.metadata.get("title"), p.metadata.get("source"),
-                                          p.metadata.get("date")) if x)
-        blocks.append(f"[{n}] ({head})\n{p.text.strip()}")
+        head = ", ".join(as_data(str(x)) for x in (p.metadata.get("title"), p.metadata.get("source"),
+                                                   p.metadata.get("date")) if x)
+        blocks.append(f"[{n}] ({head})\n{as_data(p.text.strip())}")
     return "\n\n".join(blocks)
 
 
@@ -56,6 +62,12 @@ def citation_grammar(n_passages: int, max_sentences: int = 4) -> str:
     if not 1 <= n_passages <= 9:
         raise ValueError("citation_grammar supports 1 to 9 passages")
     return _GRAMMAR.format(n=n_passages, more=max(0, max_sentences - 1))
+
+
+def as_data(text: str) -> str:
+    """`text` with citation markers and passage-block tags defused (for quoting article text in a prompt)."""
+    text = _MARKER.sub(lambda m: "(" + m.group(0)[1:-1].strip() + ")", text)
+    return _BLOCK_TAG.sub(lambda m: m.group(1), text)
 
 
 def parse_markers(text: str, n_passages: int) -> list[int]:

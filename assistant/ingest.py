@@ -3,7 +3,10 @@
 A file whose bytes are unchanged since the last ingest is skipped without parsing; a changed file
 replaces only its own documents' chunks; a file gone from an ingested folder loses its chunks.
 A file that fails to parse is reported with its reason and skipped; the rest lands (and a
-previously ingested version of a broken file is kept). Embedding is batched across files.
+previously ingested version of a broken file is kept). Empty and oversized files are refused from
+their size before being read. A JSON/JSONL file with some bad records lands without them; each bad
+record is reported as `file#n`, and the file is re-checked (and re-reported) on every run until fixed.
+Embedding is batched across files; chunks of documents already in the index are not re-embedded.
 This module orchestrates; storage is `index.py`, formats are `parsing.py`, splitting `chunking.py`.
 """
 
@@ -20,15 +23,16 @@ from .chunking import chunk_document
 from .errors import ParseError
 from .index import Index
 from .models import SentenceEmbeddings
-from .parsing import iter_files, parse_file
+from .parsing import MAX_FILE_BYTES, check_file, iter_files, parse_file_records
 from .types import Chunk, Document
 
 EMBED_BATCH_CHUNKS = 256
+PARTIAL = ":partial"  # suffix of the stored hash of a file ingested without its bad records
 
 
 @dataclass
 class IngestReport:
-    """What an ingest run did. `failed` maps each skipped file to the reason."""
+    """What an ingest run did. `failed` maps each skipped file (or `file#n` record) to the reason."""
 
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
@@ -43,6 +47,14 @@ class IngestReport:
         return s + "".join(f"\n  skipped {p}: {r}" for p, r in self.failed.items())
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def chunk_for_model(doc: Document, max_tokens: int, embedder: SentenceEmbeddings) -> list[Chunk]:
     """Chunks within `max_tokens` tiktoken tokens and within the embedding model's max sequence."""
     limit = max_tokens
@@ -55,7 +67,8 @@ def chunk_for_model(doc: Document, max_tokens: int, embedder: SentenceEmbeddings
 
 def ingest(index: Index, embedder: SentenceEmbeddings, chunk_tokens: int, paths: Iterable[str | Path],
            progress: bool = True, prune: bool = True,
-           on_progress: Callable[[int, int, str], None] | None = None) -> IngestReport:
+           on_progress: Callable[[int, int, str], None] | None = None,
+           max_file_bytes: int = MAX_FILE_BYTES) -> IngestReport:
     """Bring the index in line with `paths` (files and folders). See the module docstring."""
     from tqdm import tqdm
 
@@ -67,10 +80,11 @@ def ingest(index: Index, embedder: SentenceEmbeddings, chunk_tokens: int, paths:
     batch: list[tuple[str, str, list[tuple[Document, list[Chunk]]]]] = []
 
     def flush() -> None:
-        texts = [c.text for _, _, docs in batch for _, chunks in docs for c in chunks]
+        known = {d.doc_id for _, _, docs in batch for d, _ in docs if index.has_document(d.doc_id)}
+        texts = [c.text for _, _, docs in batch for d, chunks in docs if d.doc_id not in known for c in chunks]
         vectors = iter(embedder.embed_documents(texts))
         for key, sha, docs in batch:
-            items = [(d, chunks, [next(vectors) for _ in chunks]) for d, chunks in docs]
+            items = [(d, chunks, [] if d.doc_id in known else [next(vectors) for _ in chunks]) for d, chunks in docs]
             report.chunks += index.put_file(key, sha, items)
             report.added.append(key)
         batch.clear()
@@ -82,20 +96,29 @@ def ingest(index: Index, embedder: SentenceEmbeddings, chunk_tokens: int, paths:
         if on_progress:
             on_progress(i, len(files), path.name)
         try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            report.failed[str(path)] = f"cannot be read ({exc.strerror or exc})"
-            continue
-        sha = hashlib.sha256(raw).hexdigest()
-        if index.file_sha(key) == sha:
-            report.unchanged.append(key)
-            continue
-        try:
-            docs = parse_file(key)
+            check_file(path, max_file_bytes)  # empty or oversized: refused before reading a byte
+            sha = _sha256(path)
         except ParseError as exc:
             report.failed[str(path)] = exc.reason
             bar.write(f"skipped {path}: {exc.reason}")
             continue
+        except OSError as exc:
+            report.failed[str(path)] = f"cannot be read ({exc.strerror or exc})"
+            continue
+        if index.file_sha(key) == sha:
+            report.unchanged.append(key)
+            continue
+        try:
+            docs, bad_records = parse_file_records(key, max_file_bytes)
+        except ParseError as exc:
+            report.failed[str(path)] = exc.reason
+            bar.write(f"skipped {path}: {exc.reason}")
+            continue
+        for name, reason in bad_records.items():
+            report.failed[name.replace(key, str(path), 1)] = reason
+            bar.write(f"skipped {name}: {reason}")
+        if bad_records:
+            sha += PARTIAL  # never "unchanged": the bad records are reported again next time
         batch.append((key, sha, [(d, chunk_for_model(d, chunk_tokens, embedder)) for d in docs]))
         if sum(len(c) for _, _, ds in batch for _, c in ds) >= EMBED_BATCH_CHUNKS:
             flush()

@@ -3,6 +3,14 @@
 Each parser returns the document's one stored text plus its metadata (title, source, date, url).
 Offsets everywhere else refer to that text. A file that cannot be read raises `ParseError` with the
 reason; this module never skips silently and never touches the index.
+
+Bad input, decided once: empty files and files over the size limit are refused from `stat()` alone
+(never read into memory); text is UTF-8 (BOM or not), UTF-16 with a BOM, else Windows-1252 (a
+superset of Latin-1 for text), so `café` saved as Latin-1 is ingested as `café`; data with NUL bytes
+or mostly control characters is refused as binary. HTML that trafilatura finds no article in falls
+back to its visible text (malformed markup is fine; markup with no text is an error). An encrypted
+PDF is read only when it opens with the empty password. In JSON lists and JSONL, a bad record (invalid
+JSON, no text field) is reported as `file#n` and the file's other records are still ingested.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -58,49 +67,85 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             yield p
 
 
-def parse_file(path: str | Path) -> list[Document]:
-    """Parse one file into one or more documents (JSON and JSONL may hold several)."""
+def check_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> None:
+    """Refuse a file from its name and size alone: missing, unsupported, empty or too large."""
     p = Path(path)
     name = str(p)
-    if not p.exists():
-        raise ParseError(name, "file not found")
-    parser = _PARSERS.get(p.suffix.lower())
-    if parser is None:
+    if not p.is_file():
+        raise ParseError(name, "file not found" if not p.exists() else "not a regular file")
+    if p.suffix.lower() not in _PARSERS:
         raise ParseError(name, f"unsupported file type {p.suffix!r}; supported: {', '.join(SUFFIXES)}")
     size = p.stat().st_size
     if size == 0:
         raise ParseError(name, "the file is empty")
-    if size > MAX_FILE_BYTES:
-        raise ParseError(name, f"the file is {size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB")
+    if size > max_bytes:
+        raise ParseError(name, f"the file is {size / 2**20:.3g} MB, over the {max_bytes / 2**20:g} MB limit "
+                               "(raise ASSISTANT_MAX_FILE_MB to ingest it)")
+
+
+def parse_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> list[Document]:
+    """Parse one file into one or more documents (JSON and JSONL may hold several); any bad record raises."""
+    docs, problems = parse_file_records(path, max_bytes)
+    if problems:
+        name, reason = next(iter(problems.items()))
+        raise ParseError(name, reason)
+    return docs
+
+
+def parse_file_records(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[list[Document], dict[str, str]]:
+    """Parse one file, keeping its good records: (documents, {"file#n": reason} for each bad record).
+
+    Raises `ParseError` when the file as a whole is unusable (nothing good in it).
+    """
+    p = Path(path)
+    check_file(p, max_bytes)
+    problems: dict[str, str] = {}
     try:
-        return parser(p)
+        docs = _PARSERS[p.suffix.lower()](p, problems)
     except ParseError:
         raise
     except Exception as exc:  # a parser library failed: report it as this file's problem
-        raise ParseError(name, f"could not be parsed ({type(exc).__name__}: {exc})") from exc
+        raise ParseError(str(p), f"could not be parsed ({type(exc).__name__}: {exc})") from exc
+    if not docs:
+        if len(problems) == 1:
+            name, reason = next(iter(problems.items()))
+            raise ParseError(name, reason)
+        detail = "; ".join(f"{n.rsplit('#', 1)[-1]}: {r}" for n, r in list(problems.items())[:3])
+        raise ParseError(str(p), f"no usable records ({detail or 'the file holds no records'})")
+    return docs, problems
 
 
 def read_text(p: Path) -> str:
-    """Decode a text file: UTF-8 (with or without BOM), else Windows-1252; refuse binary data."""
+    """Decode a text file: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252; refuse binary data."""
     raw = p.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ParseError(str(p), f"has a UTF-16 mark but is not UTF-16 text ({exc.reason})") from exc
     if b"\x00" in raw[:8192]:
         raise ParseError(str(p), "looks like a binary file (it contains NUL bytes), not text")
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
-            return raw.decode("cp1252")
+            text = raw.decode("cp1252")
         except UnicodeDecodeError as exc:
-            raise ParseError(
-                str(p), f"is neither UTF-8 nor Windows-1252 text ({exc.reason} at byte {exc.start})"
-            ) from exc
+            raise ParseError(str(p), f"looks like binary data: it is neither UTF-8 nor Windows-1252/Latin-1 text "
+                                     f"(byte 0x{raw[exc.start]:02x} at offset {exc.start}); save it as UTF-8") from exc
+    head = text[:8192]
+    controls = sum(1 for ch in head if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    if controls > max(8, len(head) // 20):
+        raise ParseError(str(p), f"looks like a binary file ({controls} control characters in its first "
+                                 f"{len(head)}), not text")
+    return text
 
 
-def _parse_txt(p: Path) -> list[Document]:
+def _parse_txt(p: Path, problems: dict[str, str]) -> list[Document]:
     return [make_document(read_text(p), str(p))]
 
 
-def _parse_markdown(p: Path) -> list[Document]:
+def _parse_markdown(p: Path, problems: dict[str, str]) -> list[Document]:
     text = read_text(p)
     meta: dict[str, Any] = {}
     m = _FRONT_MATTER.match(text)
@@ -121,7 +166,47 @@ def _parse_markdown(p: Path) -> list[Document]:
     return [make_document(text, str(p), **meta)]
 
 
-def _parse_html(p: Path) -> list[Document]:
+class _VisibleText(HTMLParser):
+    """The visible text of (possibly malformed) HTML: no scripts, styles or tags; blocks on their own lines."""
+
+    _HIDDEN = frozenset({"script", "style", "noscript", "template", "head", "title", "svg"})
+    _BLOCK = frozenset({"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article",
+                        "blockquote", "pre", "table", "ul", "ol"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in self._HIDDEN:
+            self._hidden += 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+    def text(self) -> str:
+        lines = (re.sub(r"[ \t\xa0]+", " ", x).strip() for x in "".join(self.parts).split("\n"))
+        return "\n\n".join(x for x in lines if x)
+
+
+def _visible_text(html: str) -> str:
+    parser = _VisibleText()
+    parser.feed(html)
+    parser.close()
+    return parser.text()
+
+
+def _parse_html(p: Path, problems: dict[str, str]) -> list[Document]:
     import trafilatura
 
     html = read_text(p)
@@ -131,7 +216,10 @@ def _parse_html(p: Path) -> list[Document]:
     if isinstance(doc, dict):
         doc = SimpleNamespace(**doc)
     if doc is None or not (doc.text or "").strip():
-        raise ParseError(str(p), "no article text could be extracted from the HTML")
+        text = _visible_text(html)  # short or malformed pages trafilatura finds no article in
+        if not text:
+            raise ParseError(str(p), "no text could be extracted from the HTML (it holds only markup or scripts)")
+        return [make_document(text, str(p))]
     return [
         make_document(
             str(doc.text), str(p), title=doc.title, source=doc.sitename or doc.hostname, date=doc.date, url=doc.url
@@ -139,14 +227,21 @@ def _parse_html(p: Path) -> list[Document]:
     ]
 
 
-def _parse_pdf(p: Path) -> list[Document]:
+def _parse_pdf(p: Path, problems: dict[str, str]) -> list[Document]:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError
 
     try:
         reader = PdfReader(str(p))
         if reader.is_encrypted:
-            raise ParseError(str(p), "the PDF is encrypted; decrypt it first (e.g. `qpdf --decrypt`)")
+            try:
+                opened = reader.decrypt("")  # restrictions-only PDFs open with the empty password
+            except (DependencyError, NotImplementedError) as exc:
+                raise ParseError(str(p), f"the PDF is encrypted and cannot be opened here ({exc}); decrypt it "
+                                         "first (e.g. `qpdf --decrypt in.pdf out.pdf`)") from exc
+            if not opened:
+                raise ParseError(str(p), "the PDF is encrypted with a password; decrypt it first "
+                                         "(e.g. `qpdf --password=... --decrypt in.pdf out.pdf`)")
         pages = [page.extract_text() or "" for page in reader.pages]
     except PdfReadError as exc:
         raise ParseError(str(p), f"corrupt or unreadable PDF ({exc})") from exc
@@ -162,27 +257,38 @@ def _parse_pdf(p: Path) -> list[Document]:
     ]
 
 
-def _parse_json(p: Path) -> list[Document]:
+def _parse_json(p: Path, problems: dict[str, str]) -> list[Document]:
     try:
         data = json.loads(read_text(p))
     except json.JSONDecodeError as exc:
         raise ParseError(str(p), f"invalid JSON ({exc})") from exc
     items = data if isinstance(data, list) else [data]
-    return [_record(item, f"{p}#{i}" if len(items) > 1 else str(p)) for i, item in enumerate(items)]
+    if not items:
+        raise ParseError(str(p), "no records found (an empty JSON list)")
+    return _records(((f"{p}#{i}" if len(items) > 1 else str(p), item) for i, item in enumerate(items)), problems)
 
 
-def _parse_jsonl(p: Path) -> list[Document]:
-    docs = []
+def _parse_jsonl(p: Path, problems: dict[str, str]) -> list[Document]:
+    items: list[tuple[str, Any]] = []
     for n, line in enumerate(read_text(p).splitlines(), 1):
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            items.append((f"{p}#{n}", json.loads(line)))
         except json.JSONDecodeError as exc:
-            raise ParseError(str(p), f"line {n} is not valid JSON ({exc})") from exc
-        docs.append(_record(item, f"{p}#{n}"))
-    if not docs:
+            problems[f"{p}#{n}"] = f"line {n} is not valid JSON ({exc})"
+    if not items and not problems:
         raise ParseError(str(p), "no records found")
+    return _records(items, problems)
+
+
+def _records(items: Iterable[tuple[str, Any]], problems: dict[str, str]) -> list[Document]:
+    docs = []
+    for name, item in items:
+        try:
+            docs.append(_record(item, name))
+        except ParseError as exc:
+            problems[exc.path] = exc.reason
     return docs
 
 
@@ -224,7 +330,7 @@ def _pdf_date(v: Any) -> str:
     return f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else ""
 
 
-_PARSERS: dict[str, Callable[[Path], list[Document]]] = {
+_PARSERS: dict[str, Callable[[Path, dict[str, str]], list[Document]]] = {
     ".txt": _parse_txt,
     ".md": _parse_markdown,
     ".markdown": _parse_markdown,

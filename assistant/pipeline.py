@@ -3,17 +3,18 @@
 ask = condense the follow-up (LLM) -> retrieve -> refuse in code if the best score is below
 `min_score` -> pack passages (tiktoken budget) -> generate (LangChain chat model, streamed) or
 extract (no LLM) -> parse and resolve citations -> `Answer`. Heavy objects (embedder, index, chat
-model) are built lazily on first use, so constructing an `Assistant` is cheap.
+model) are built lazily on first use, so constructing an `Assistant` is cheap; each is built once per
+`Assistant` even when many threads (chat sessions) reach it first at the same time.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
@@ -37,6 +38,38 @@ _LLM_FIELDS = frozenset({"llm_backend", "llm_model", "llm_base_url", "llm_api_ke
                          "max_answer_tokens", "temperature", "cache_dir"})
 History = Sequence[dict[str, str]] | Sequence[tuple[str, str]] | None
 _UNSET: Any = object()
+T = TypeVar("T")
+
+
+class _built_once(Generic[T]):  # lower case: used as a decorator, like cached_property
+    """Like `functools.cached_property`, but the first build holds the instance's reentrant lock.
+
+    So threads (chat sessions) that reach a part first at the same moment build one copy, not one each.
+    Not `cached_property` plus a lock: on Python 3.11 its own per-attribute lock, taken before ours,
+    would deadlock when one thread builds `retriever` (needs `index`) while another builds `index`.
+    """
+
+    def __init__(self, build: Callable[[Any], T]) -> None:
+        self.build = build
+        self.name = build.__name__
+        self.__doc__ = build.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _built_once[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | _built_once[T]:
+        if instance is None:
+            return self
+        cache = instance.__dict__
+        if self.name not in cache:  # afterwards the instance attribute shadows this (non-data) descriptor
+            with instance._build_lock:  # type: ignore[attr-defined]
+                if self.name not in cache:
+                    cache[self.name] = self.build(instance)
+        return cache[self.name]
 
 
 @dataclass(frozen=True)
@@ -59,18 +92,19 @@ class Assistant:
         base = settings.model_copy(update=overrides) if settings is not None else Settings(**overrides)
         self.settings = base
         self._llm = llm
+        self._build_lock = threading.RLock()
 
     # ---- lazily built parts ----------------------------------------------------------------
-    @cached_property
+    @_built_once
     def embedder(self) -> models.SentenceEmbeddings:
         return models.embeddings(self.settings)
 
-    @cached_property
+    @_built_once
     def index(self) -> Index:
         dim = len(self.embedder.embed_query("dimension probe"))
         return Index(self.settings, self.settings.embedding_model, dim)
 
-    @cached_property
+    @_built_once
     def retriever(self) -> PassageRetriever:
         s = self.settings
         keyword = KeywordIndex(self.index, s.data_dir / "bm25") if s.retrieval != "dense" else None
@@ -81,11 +115,11 @@ class Assistant:
                                 mode=s.retrieval, candidates=s.candidates, mmr_lambda=s.mmr_lambda,
                                 recency_half_life_days=s.recency_half_life_days)
 
-    @cached_property
+    @_built_once
     def llm(self) -> BaseChatModel | None:
         return models.chat_model(self.settings) if self._llm is _UNSET else self._llm
 
-    @cached_property
+    @_built_once
     def answer_chain(self) -> Runnable[dict[str, Any], str]:
         """question + passages -> raw answer text with [n] markers (a LangChain Runnable)."""
         llm = self.llm
@@ -101,7 +135,7 @@ class Assistant:
             llm = llm.bind(grammar=citation_grammar(len(x["passages"])))  # type: ignore[assignment]
         return RunnableLambda(lambda _: self._answer_messages(x)) | llm
 
-    @cached_property
+    @_built_once
     def condense_chain(self) -> Runnable[dict[str, Any], str]:
         """question + history -> a standalone query."""
         llm = self.llm
@@ -124,7 +158,7 @@ class Assistant:
                on_progress: Any = None) -> IngestReport:
         """Add, update and remove documents so the index matches `paths` (files and folders)."""
         return ingest(self.index, self.embedder, self.settings.chunk_tokens, paths, progress=progress,
-                      prune=prune, on_progress=on_progress)
+                      prune=prune, on_progress=on_progress, max_file_bytes=int(self.settings.max_file_mb * 2**20))
 
     def documents(self) -> list[DocumentInfo]:
         """Every indexed document (title, source, date, chunk count), newest first."""

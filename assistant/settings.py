@@ -41,8 +41,8 @@ class Settings(BaseSettings):
     )
     chunk_tokens: int = Field(default=160, ge=16, le=2048, description="Maximum tiktoken tokens per chunk.")
     embed_batch_size: int = Field(default=32, ge=1)
-    max_upload_mb: float = Field(
-        default=50.0, gt=0, description="Largest file the chat UI accepts, in MB (uploads go to data_dir/uploads)."
+    max_file_mb: float = Field(
+        default=50.0, gt=0, description="Files (ingested or uploaded) over this many MiB are refused, never read.",
     )
 
     # Retrieval and refusal

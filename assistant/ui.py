@@ -198,7 +198,7 @@ def _corpus_tab(gr: Any, current: _Current) -> Any:
             summary = f"⚠️ {_failure(exc)}"
         return (html.escape(summary), *listing())
 
-    limit = current.assistant.settings.max_upload_mb
+    limit = current.assistant.settings.max_file_mb
     gr.Markdown(f"Upload articles ({', '.join(ui_corpus.UPLOAD_SUFFIXES)}; at most {limit:g} MB each). "
                 "They are stored in the data dir and added to the index; other documents are untouched.")
     files = gr.File(label="Upload articles", file_count="multiple", file_types=list(ui_corpus.UPLOAD_SUFFIXES),
@@ -273,12 +273,12 @@ def build_app(assistant: Assistant) -> Any:
 
 
 def launch(assistant: Assistant, host: str = "127.0.0.1", port: int | None = None, **kwargs: Any) -> None:
-    """Serve the app; uploads over `max_upload_mb` are refused by Gradio itself too."""
+    """Serve the app; uploads over `max_file_mb` are refused by Gradio itself too."""
     app = build_app(assistant)
     app.launch(server_name=host, server_port=port, **launch_options(assistant), **kwargs)
 
 
 def launch_options(assistant: Assistant) -> dict[str, Any]:
     """What `launch` passes to Gradio's `launch`: CSS, the click script, the upload limit."""
-    return {"css": CSS, "head": CLICK_JS, "max_file_size": int(assistant.settings.max_upload_mb * 1e6),
+    return {"css": CSS, "head": CLICK_JS, "max_file_size": int(assistant.settings.max_file_mb * 2**20),
             "show_error": False}

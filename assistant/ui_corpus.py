@@ -1,6 +1,6 @@
 """The corpus side of the chat UI: accept uploads safely, ingest them, list and delete documents.
 
-An upload is checked (type by suffix, size against `max_upload_mb`) before anything is stored,
+An upload is checked (type by suffix, size against `max_file_mb`) before anything is stored,
 then copied to `data_dir/uploads/<sanitised basename>`: the client's file name never chooses
 the directory (`../../evil.txt` lands as `data_dir/uploads/evil.txt`). No Gradio here.
 """
@@ -44,8 +44,8 @@ def store_upload(src: str | Path, name: str, uploads: Path, max_bytes: int) -> P
                           f"upload one of {', '.join(UPLOAD_SUFFIXES)}")
     size = Path(src).stat().st_size
     if size > max_bytes:
-        raise UploadError(f"{Path(name).name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit "
-                          "(ASSISTANT_MAX_UPLOAD_MB)")
+        raise UploadError(f"{Path(name).name}: {size / 2**20:.1f} MiB is over the {max_bytes / 2**20:.0f} MiB limit "
+                          "(ASSISTANT_MAX_FILE_MB)")
     uploads.mkdir(parents=True, exist_ok=True)
     if target.resolve().parent != uploads.resolve():  # cannot happen with safe_name; checked all the same
         raise UploadError(f"{name!r} is not a valid file name")
@@ -59,7 +59,7 @@ def ingest_uploads(assistant: Assistant, files: Sequence[tuple[str | Path, str]]
 
     Refused or unparsable files are listed with their reason; the others are ingested.
     """
-    max_bytes = int(assistant.settings.max_upload_mb * 1e6)
+    max_bytes = int(assistant.settings.max_file_mb * 2**20)
     stored: list[Path] = []
     problems: list[str] = []
     for src, name in files:

@@ -95,7 +95,7 @@ def test_store_upload_limits_type_and_size_and_stays_under_data_dir(tmp_path: Pa
 
 
 def test_upload_ingest_and_delete_keep_the_index_in_step(seeded_copy: Path, tmp_path: Path) -> None:
-    a = Assistant(seeded_copy, llm_backend="extractive", max_upload_mb=0.001)
+    a = Assistant(seeded_copy, llm_backend="extractive", max_file_mb=0.001)
     new = tmp_path / "tmp-1"
     new.write_text("# Saltmere harbour\n\nThe Saltmere harbour reopened on 3 May after the storm repairs.\n")
     big = tmp_path / "tmp-2"
