@@ -42,18 +42,17 @@ def number_passages(passages: Sequence[Passage]) -> str:
 
 
 # The answer format as a GBNF grammar for constrained decoding (llama.cpp): "I don't know." or up to
-# `max_sentences` sentences, each closed by its markers (at most three) and a full stop (optional for
-# the last one, so the model can stop right after its markers instead of repeating them). Inside a
-# sentence, a full stop followed by a space may only precede a lower-case word or follow a common
-# abbreviation, so the sentence splitter (`chunking.split_sentences`) cannot cut a sentence off from
-# its markers.
-_GRAMMAR = r"""root ::= "I don't know." | (sent " "){{0,{more}}} last
-sent ::= open body cites "."
-last ::= open body cites "."?
+# `max_sentences` sentences, each a full stop followed by its markers: "Paris is the capital. [1]".
+# A full stop can only end a sentence (or sit inside a number or a common abbreviation), and after it
+# the only way on is " [n]": when the model wants to stop, it must first say which passage it used.
+# `split_answer` gives markers after a full stop to the sentence before them.
+_GRAMMAR = r"""root ::= "I don't know." | sent (" " sent){{0,{more}}}
+sent ::= open body "." cites
 cites ::= " [" [1-{n}] "]" ("[" [1-{n}] "]"){{0,2}}
 open ::= [A-Z0-9"'(\u201C]
-body ::= ([^.!?\[\]\n] | "." [^ \n\[\]"'\u201D] | ". " [a-z] | abbr)*
-abbr ::= ("Mr" | "Mrs" | "Ms" | "Dr" | "Prof" | "St" | "Gen" | "U.S" | "U.N" | "U.K") ". "
+body ::= ([^.!?\[\]\n0-9] | num | abbr)*
+num ::= [0-9]+ ("." [0-9]+)?
+abbr ::= ("Mr" | "Mrs" | "Ms" | "Dr" | "Prof" | "St" | "Gen" | "U.S" | "U.N" | "U.K" | "a.m" | "p.m") "."
 """
 
 
