@@ -162,6 +162,15 @@ def assemble_default_gguf(cache_dir: Path) -> Path:
     return target
 
 
+def defuse_special(text: str) -> str:
+    """`text` with chat-template control strings (`<|im_start|>`, `<|eot_id|>`, ...) broken up.
+
+    llama-cpp-python tokenizes the formatted prompt with special tokens enabled, so an article or a
+    chat turn containing `<|im_end|><|im_start|>system` would otherwise open a real system turn.
+    """
+    return text.replace("<|", "<\u2060|").replace("|>", "|\u2060>")
+
+
 class LlamaCppChat(BaseChatModel):
     """A LangChain chat model over a loaded `llama_cpp.Llama` (uses the GGUF's chat template)."""
 
@@ -179,7 +188,7 @@ class LlamaCppChat(BaseChatModel):
 
     def _messages(self, messages: list[BaseMessage]) -> list[dict[str, str]]:
         roles = {"human": "user", "ai": "assistant", "system": "system"}
-        return [{"role": roles.get(m.type, "user"), "content": str(m.content)} for m in messages]
+        return [{"role": roles.get(m.type, "user"), "content": defuse_special(str(m.content))} for m in messages]
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:

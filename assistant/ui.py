@@ -24,7 +24,7 @@ from . import ui_corpus
 from .errors import AssistantError
 from .pipeline import Assistant
 from .types import Answer, Document
-from .ui_render import answer_html, answer_key, answer_markdown, sources_html
+from .ui_render import answer_html, answer_key, answer_markdown, escape_text, sources_html
 
 __all__ = ["CLICK_JS", "CSS", "answer_html", "build_app", "launch", "sources_html"]
 
@@ -122,7 +122,7 @@ def _chat_tab(gr: Any, current: _Current) -> None:
     def respond(message: str, chat: list[dict[str, Any]], previous: Answer | None) -> Iterator[Out]:
         history = [{"role": m["role"], "content": _plain(m["content"])} for m in chat or []]
         shown = [{"role": m["role"], "content": _text(m["content"])} for m in chat or []]
-        chat = [*shown, {"role": "user", "content": html.escape(message)}, {"role": "assistant", "content": "…"}]
+        chat = [*shown, {"role": "user", "content": escape_text(message)}, {"role": "assistant", "content": "…"}]
         if not message.strip():
             yield shown, sources_html(None), "", previous
             return
@@ -132,7 +132,7 @@ def _chat_tab(gr: Any, current: _Current) -> None:
             for event in assistant.stream(message, history, previous):
                 if event.kind == "token":
                     streamed += event.text
-                    chat[-1] = {"role": "assistant", "content": html.escape(streamed)}
+                    chat[-1] = {"role": "assistant", "content": escape_text(streamed)}
                     yield chat, sources_html(None), "", previous
                 elif event.answer is not None:
                     chat[-1] = {"role": "assistant", "content": answer_html(event.answer)}

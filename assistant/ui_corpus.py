@@ -7,6 +7,8 @@ the directory (`../../evil.txt` lands as `data_dir/uploads/evil.txt`). No Gradio
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import shutil
 from collections.abc import Callable, Sequence
@@ -42,15 +44,34 @@ def store_upload(src: str | Path, name: str, uploads: Path, max_bytes: int) -> P
     if target.suffix.lower() not in UPLOAD_SUFFIXES:
         raise UploadError(f"{Path(name).name}: file type {target.suffix or '(none)'!r} is not accepted; "
                           f"upload one of {', '.join(UPLOAD_SUFFIXES)}")
-    size = Path(src).stat().st_size
+    try:
+        size = Path(src).stat().st_size
+    except OSError as exc:
+        raise UploadError(f"{Path(name).name}: the uploaded file could not be read ({exc.strerror})") from exc
     if size > max_bytes:
         raise UploadError(f"{Path(name).name}: {size / 2**20:.1f} MiB is over the {max_bytes / 2**20:.0f} MiB limit "
                           "(ASSISTANT_MAX_FILE_MB)")
     uploads.mkdir(parents=True, exist_ok=True)
     if target.resolve().parent != uploads.resolve():  # cannot happen with safe_name; checked all the same
         raise UploadError(f"{name!r} is not a valid file name")
-    shutil.copyfile(src, target)
+    if target.exists() and _digest(target) != _digest(Path(src)):  # same name, other file: keep both
+        target = target.with_name(f"{target.stem}-{_digest(Path(src))[:8]}{target.suffix}")
+    tmp = target.with_name(f".{target.name}.part")
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, target)  # an ingest never sees a half-copied file
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UploadError(f"{Path(name).name}: could not be stored ({exc.strerror})") from exc
     return target
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def ingest_uploads(assistant: Assistant, files: Sequence[tuple[str | Path, str]],

@@ -37,7 +37,14 @@ def cite_ids(answer: Answer) -> dict[tuple[str, int, int], str]:
 
 
 def _esc(value: Any) -> str:
-    return html.escape(str(value or ""))
+    """HTML-escaped text that Markdown cannot turn into a link or an image either (the chat renders
+    Markdown: `![x](https://…)` in article or model text would make the browser fetch that URL)."""
+    return html.escape(str(value or "")).replace("[", "&#91;").replace("]", "&#93;")
+
+
+def escape_text(value: Any) -> str:
+    """Public name of `_esc`, for text the chat shows while it streams."""
+    return _esc(value)
 
 
 def _link(url: str, label: str = "link") -> str:

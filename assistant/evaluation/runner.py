@@ -20,6 +20,7 @@ from typing import Any
 from tqdm import tqdm
 
 from .. import grounding
+from ..answering import evidence_text
 from ..pipeline import Assistant
 from ..settings import Settings
 from ..types import Answer
@@ -84,7 +85,7 @@ def judge_record(judge: LLMJudge, answer: Answer, visible: str,
                  similarity: Callable[[str, Any], list[float]]) -> dict[str, Any]:
     """The LLM judge's statements and verdicts for one answer, and where our checker agrees with it."""
     j = judge.judge(answer.question, visible, answer.passages)
-    texts = [p.text for p in answer.passages]
+    texts = [evidence_text(p) for p in answer.passages]  # what the answer path checks against
     ours = [grounding.best_support(s, texts, similarity)[1] >= grounding.THRESHOLD for s in j.statements]
     return {"statements": list(j.statements), "verdicts": list(j.verdicts), "faithfulness": j.faithfulness,
             "checker_agrees": [o == v for o, v in zip(ours, j.verdicts, strict=True)]}
