@@ -30,19 +30,6 @@ _DONT_KNOW = re.compile(r"\b(i (?:do not|don't) know|not (?:mentioned|stated|pro
                         r"(?:passages|sources|context) do(?:es)? not (?:contain|say|mention|provide))\b", re.I)
 
 
-# "According to the passage, ..." attributes a claim to the evidence itself: it says nothing, and the
-# misattribution rule would read "the passage" as an unknown speaker. It is removed before checking.
-_META = re.compile(r"^(?:according to|as (?:stated|mentioned|reported) in|based on|as per)\s+(?:the\s+)?"
-                   r"(?:given\s+|provided\s+)?(?:passages?|articles?|texts?|sources?|context|documents?)"
-                   r"(?:\s*\[?\d+\]?)?\s*,\s*", re.I)
-
-
-def strip_meta(sentence: str) -> str:
-    """`sentence` without a leading "According to the passage," (capitalised again)."""
-    rest = _META.sub("", sentence, count=1)
-    return rest[:1].upper() + rest[1:] if rest != sentence and rest else sentence
-
-
 def pack(passages: Sequence[Passage], budget: int) -> list[Passage]:
     """The leading passages that fit the prompt's token budget (at least one)."""
     return list(passages[: tokens.pack([p.text for p in passages], budget)])
@@ -119,7 +106,6 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
     for text, ids in split_answer(raw, len(passages)):
         if _DONT_KNOW.search(text):
             continue
-        text = strip_meta(text)
         own = [(n, grounding.support(texts[n - 1], text, similarity)) for n in ids]
         good = [n for n, score in own if score >= grounding.THRESHOLD]
         if good:
