@@ -47,7 +47,8 @@ class IngestReport:
         return s + "".join(f"\n  skipped {p}: {r}" for p, r in self.failed.items())
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The file's sha256, read in 1 MiB blocks (never whole into memory)."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -97,7 +98,7 @@ def ingest(index: Index, embedder: SentenceEmbeddings, chunk_tokens: int, paths:
             on_progress(i, len(files), path.name)
         try:
             check_file(path, max_file_bytes)  # empty or oversized: refused before reading a byte
-            sha = _sha256(path)
+            sha = file_sha256(path)
         except ParseError as exc:
             report.failed[str(path)] = exc.reason
             bar.write(f"skipped {path}: {exc.reason}")

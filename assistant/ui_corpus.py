@@ -7,7 +7,6 @@ the directory (`../../evil.txt` lands as `data_dir/uploads/evil.txt`). No Gradio
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from .errors import UploadError
 from .index import DocumentInfo
+from .ingest import file_sha256
 from .parsing import SUFFIXES
 from .pipeline import Assistant
 
@@ -54,8 +54,8 @@ def store_upload(src: str | Path, name: str, uploads: Path, max_bytes: int) -> P
     uploads.mkdir(parents=True, exist_ok=True)
     if target.resolve().parent != uploads.resolve():  # cannot happen with safe_name; checked all the same
         raise UploadError(f"{name!r} is not a valid file name")
-    if target.exists() and _digest(target) != _digest(Path(src)):  # same name, other file: keep both
-        target = target.with_name(f"{target.stem}-{_digest(Path(src))[:8]}{target.suffix}")
+    if target.exists() and file_sha256(target) != (digest := file_sha256(Path(src))):  # same name, other file
+        target = target.with_name(f"{target.stem}-{digest[:8]}{target.suffix}")
     tmp = target.with_name(f".{target.name}.part")
     try:
         shutil.copyfile(src, tmp)
@@ -64,14 +64,6 @@ def store_upload(src: str | Path, name: str, uploads: Path, max_bytes: int) -> P
         tmp.unlink(missing_ok=True)
         raise UploadError(f"{Path(name).name}: could not be stored ({exc.strerror})") from exc
     return target
-
-
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def ingest_uploads(assistant: Assistant, files: Sequence[tuple[str | Path, str]],
