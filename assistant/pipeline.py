@@ -23,6 +23,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from . import answering, models
 from .citations import citation_grammar
+from .embedding import SentenceEmbeddings
 from .errors import AssistantError, BackendUnavailable, ConfigError
 from .index import DocumentInfo, Index
 from .ingest import IngestReport, ingest
@@ -32,7 +33,7 @@ from .retrieval import PassageRetriever, cosine_similarity
 from .settings import Settings
 from .types import Answer, Passage
 
-_EMBEDDER_FIELDS = frozenset({"embedding_model", "cache_dir", "embed_batch_size"})
+_EMBEDDER_FIELDS = frozenset({"embedding_model", "embedding_backend", "cache_dir", "embed_batch_size"})
 _INDEX_FIELDS = frozenset({"data_dir", "chroma_url", "collection"})
 _LLM_FIELDS = frozenset({"llm_backend", "llm_model", "llm_base_url", "llm_api_key", "llm_threads", "llm_context",
                          "max_answer_tokens", "temperature", "cache_dir"})
@@ -96,13 +97,13 @@ class Assistant:
 
     # ---- lazily built parts ----------------------------------------------------------------
     @_built_once
-    def embedder(self) -> models.SentenceEmbeddings:
+    def embedder(self) -> SentenceEmbeddings:
         return models.embeddings(self.settings)
 
     @_built_once
     def index(self) -> Index:
         dim = len(self.embedder.embed_query("dimension probe"))
-        return Index(self.settings, self.settings.embedding_model, dim)
+        return Index(self.settings, self.embedder.name, dim)
 
     @_built_once
     def retriever(self) -> PassageRetriever:

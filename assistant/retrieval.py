@@ -19,9 +19,9 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 
 from .dates import date_weight, question_range, to_day
+from .embedding import SentenceEmbeddings
 from .index import Index
 from .keyword import KeywordIndex
-from .models import SentenceEmbeddings
 from .rerank import FeatureReranker
 from .types import Passage
 

@@ -1,18 +1,28 @@
-"""Answer benchmark on the embedded default: model load, time to first token, total answer time, memory.
+"""Answer benchmark on the embedded default: time to first token (TTFT), total time, and where it goes.
 
-Baseline in the same run: the same questions through the extractive backend (no LLM), so the ratio
-shows what generation costs. Usage: python benchmarks/answer.py
+1. End to end (`Assistant.ask`, seed article, k=4 passages): the extractive backend (no LLM) is the
+   baseline in the same run; then the local model. Per question: TTFT and total.
+2. Profile: the same prompts sent straight to llama.cpp, split into the prompt's fixed prefix (system
+   prompt + worked example, reused from the previous call by llama-cpp-python's prefix matching) and
+   the part evaluated per question (passages + question), with tokens and tokens/s for each.
+3. `--sweep`: the local model's knobs, each against the default in the same run, on the same four
+   prompts (prefix warm): threads, n_batch / n_ubatch, flash attention, KV cache type, context size.
+Usage: python benchmarks/answer.py [--sweep]
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import resource
 import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from assistant import Assistant
+from assistant.answering import messages, pack
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [
@@ -23,7 +33,7 @@ QUESTIONS = [
 ]
 
 
-def run(a: Assistant) -> tuple[list[float], list[float]]:
+def end_to_end(a: Assistant) -> tuple[list[float], list[float]]:
     first, total = [], []
     for q in QUESTIONS:
         ans = a.ask(q)
@@ -33,21 +43,99 @@ def run(a: Assistant) -> tuple[list[float], list[float]]:
     return first, total
 
 
+def prompts_for(a: Assistant) -> list[list[dict[str, str]]]:
+    """The chat messages the pipeline sends for each question (k passages, packed to the budget)."""
+    from assistant.models import LlamaCppChat
+
+    out = []
+    for q in QUESTIONS:
+        passages = pack(a.retrieve(q, a.settings.k), a.settings.prompt_budget)
+        out.append(LlamaCppChat._messages(None, messages(q, passages)))  # type: ignore[arg-type]
+    return out
+
+
+def first_token(llama: Any, msgs: list[dict[str, str]]) -> tuple[float, int]:
+    """Seconds to the first generated token, and the prompt's token count."""
+    t = time.perf_counter()
+    res = llama.create_chat_completion(messages=msgs, max_tokens=1, temperature=0.0)
+    return time.perf_counter() - t, int(res["usage"]["prompt_tokens"])
+
+
+def profile(llama: Any, prompts: list[list[dict[str, str]]]) -> None:
+    prefix_msgs = prompts[0][:3]  # system + worked example: identical in every prompt
+    llama.reset()
+    cold_prefix, prefix_tokens = first_token(llama, [*prefix_msgs, {"role": "user", "content": "x"}])
+    print(f"\nfixed prefix (system prompt + worked example): {prefix_tokens} tokens, "
+          f"{cold_prefix:.2f}s cold ({prefix_tokens / cold_prefix:.0f} tokens/s)")
+    print("\n| question | prompt tokens | evaluated (prefix reused) | TTFT, prefix warm | tokens/s | "
+          "TTFT, cold |\n|---|---|---|---|---|---|")
+    for q, msgs in zip(QUESTIONS, prompts, strict=True):
+        first_token(llama, [*prefix_msgs, {"role": "user", "content": "x"}])  # leave only the prefix in cache
+        warm, n = first_token(llama, msgs)
+        llama.reset()
+        cold, _ = first_token(llama, msgs)
+        fresh = n - prefix_tokens
+        print(f"| {q[:40]} | {n} | {fresh} | {warm:.2f} s | {fresh / warm:.0f} | {cold:.2f} s |", flush=True)
+
+
+def sweep(path: Path, prompts: list[list[dict[str, str]]], n_ctx: int) -> None:
+    from llama_cpp import Llama
+
+    cores = os.cpu_count() or 2
+    base: dict[str, Any] = {"n_ctx": n_ctx, "n_threads": cores, "n_batch": 512, "verbose": False}
+    variants: dict[str, dict[str, Any]] = {
+        "default (n_batch 512, all cores)": {},
+        "n_batch 128": {"n_batch": 128, "n_ubatch": 128},
+        "n_batch 256": {"n_batch": 256, "n_ubatch": 256},
+        "n_batch 1024": {"n_batch": 1024, "n_ubatch": 1024},
+        "1 thread": {"n_threads": 1},
+        "flash attention": {"flash_attn": True},
+        "KV cache q8_0": {"flash_attn": True, "type_k": 8, "type_v": 8},
+        "context 2048": {"n_ctx": 2048},
+    }
+    print("\n| setting | median TTFT (prefix warm) | median prompt tokens/s |\n|---|---|---|")
+    for name, change in variants.items():
+        try:
+            llama = Llama(model_path=str(path), **{**base, **change})
+        except Exception as exc:  # a knob this build does not support
+            print(f"| {name} | not supported ({exc}) | |")
+            continue
+        prefix = [*prompts[0][:3], {"role": "user", "content": "x"}]
+        times, rates = [], []
+        for msgs in prompts:
+            first_token(llama, prefix)
+            _, prefix_n = first_token(llama, prefix)
+            t, n = first_token(llama, msgs)
+            times.append(t)
+            rates.append((n - prefix_n) / t)
+        print(f"| {name} | {statistics.median(times):.2f} s | {statistics.median(rates):.0f} |", flush=True)
+        llama.close()
+
+
 def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sweep", action="store_true")
+    args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ext = Assistant(Path(tmp), llm_backend="extractive")
         ext.ingest([ROOT / "corpus"], progress=False)
         print("extractive (baseline, no LLM):")
-        _, base_total = run(ext)
+        _, base_total = end_to_end(ext)
         local = Assistant(Path(tmp), llm_backend="local")
         t = time.perf_counter()
-        local.llm  # noqa: B018  (load outside the timed questions)
+        llm = local.llm  # load outside the timed questions
         print(f"local model load: {time.perf_counter() - t:.1f}s")
         print("local (Qwen2.5-1.5B-Instruct Q4_K_M, llama.cpp):")
-        first, total = run(local)
+        first, total = end_to_end(local)
         print(f"median first token {statistics.median(first):.2f}s, median total {statistics.median(total):.2f}s, "
               f"ratio to extractive {statistics.median(total) / statistics.median(base_total):.0f}x")
         print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        prompts = prompts_for(local)
+        profile(llm._llama, prompts)  # type: ignore[union-attr]
+        if args.sweep:
+            from assistant.models import assemble_default_gguf
+
+            sweep(assemble_default_gguf(local.settings.cache_dir), prompts, local.settings.llm_context)
 
 
 if __name__ == "__main__":

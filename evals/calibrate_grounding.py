@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant import grounding, models  # noqa: E402
 from assistant.chunking import split_sentences  # noqa: E402
+from assistant.embedding import SentenceEmbeddings  # noqa: E402
 from assistant.evaluation.metrics import pair_report  # noqa: E402
 from assistant.evaluation.pairs import Pair, all_pairs, split  # noqa: E402
 from assistant.retrieval import cosine_similarity  # noqa: E402
@@ -51,7 +52,7 @@ Score = Callable[[Pair], float]
 class CachedSimilarity:
     """The product's cosine similarity with embeddings memoised per text (same model, same numbers)."""
 
-    def __init__(self, embedder: models.SentenceEmbeddings) -> None:
+    def __init__(self, embedder: SentenceEmbeddings) -> None:
         self.embedder = embedder
         self.vectors: dict[str, np.ndarray] = {}
 

@@ -12,6 +12,7 @@ supported and re-cited sentences. Writes `items.jsonl`, `summary.json`, `report.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -121,12 +122,13 @@ def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool
 
     with_bbc = (not quick) if with_bbc is None else with_bbc
     cache = settings.cache_dir / "eval"
+    indexes = cache / "index" / _slug(settings.embedding_model + "-" + settings.embedding_backend)
     records: list[dict[str, Any]] = []
     for name, folders, items in _plan(quick, with_bbc, cache, seed_path or ROOT / "evals" / "seed.jsonl",
                                       rgb_limit=answer_limit):
         if only and not any(name.startswith(o) for o in only):
             continue
-        a = Assistant(settings=settings.model_copy(update={"data_dir": cache / "index" / name,
+        a = Assistant(settings=settings.model_copy(update={"data_dir": indexes / name,
                                                            "show_unsupported": True}))
         a.ingest(folders, progress=not quick)
         doc_ids = {Path(d.source_path).name: d.doc_id for d in a.index.documents()}
@@ -152,7 +154,7 @@ def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool
             records.append(rec)
     checker: dict[str, Any] | None = None
     if not only or "checker" in only:  # the judge's own accuracy on held-out labelled pairs
-        probe = Assistant(settings=settings.model_copy(update={"data_dir": cache / "index" / "seed"}))
+        probe = Assistant(settings=settings.model_copy(update={"data_dir": indexes / "seed"}))
         checker = checker_accuracy(probe._similarity, sample=600 if quick else None, progress=True)
     out.mkdir(parents=True, exist_ok=True)
     (out / "items.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
@@ -189,3 +191,8 @@ def check_thresholds(summary: dict[str, Any], path: Path) -> list[str]:
 _LOWER_IS_BETTER = {"false_refusal_rate", "unsupported_share", "miscited_share", "states_other_answer",
                     "latency_p95_s"}
 
+
+
+def _slug(text: str) -> str:
+    """A folder name for an embedder: indexes built by different embedders never share a folder."""
+    return re.sub(r"[^A-Za-z0-9.+-]+", "_", text).strip("_")[-80:]
