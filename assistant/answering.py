@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
@@ -30,9 +31,37 @@ _DONT_KNOW = re.compile(r"\b(i (?:do not|don't) know|not (?:mentioned|stated|pro
                         r"(?:passages|sources|context) do(?:es)? not (?:contain|say|mention|provide))\b", re.I)
 
 
-def pack(passages: Sequence[Passage], budget: int) -> list[Passage]:
-    """The leading passages that fit the prompt's token budget (at least one)."""
-    return list(passages[: tokens.pack([p.text for p in passages], budget)])
+def pack(passages: Sequence[Passage], budget: int, question: str = "", passage_tokens: int = 0) -> list[Passage]:
+    """The leading passages that fit the prompt's token budget (at least one), each cut by `focus`
+    to `passage_tokens` when that is set (fewer prompt tokens: a faster first token on a CPU)."""
+    passages = [focus(p, question, passage_tokens) for p in passages] if passage_tokens else list(passages)
+    return passages[: tokens.pack([p.text for p in passages], budget)]
+
+
+def focus(passage: Passage, question: str, max_tokens: int) -> Passage:
+    """The passage cut to the run of consecutive sentences, within `max_tokens`, that best matches the question.
+
+    Grows from the sentence with the most question words, adding whichever neighbour matches more.
+    Offsets stay exact (the result is still `document.text[char_start:char_end]`). A passage that
+    already fits, or has no sentence offsets, is returned unchanged.
+    """
+    spans = list(passage.sentences)
+    if max_tokens <= 0 or len(spans) < 2 or tokens.count(passage.text) <= max_tokens:
+        return passage
+    score = [lexical_overlap(question, passage.span_text(a, b)) for a, b in spans]
+    lo = hi = max(range(len(spans)), key=lambda i: score[i])
+    while True:
+        options = [i for i in (lo - 1, hi + 1) if 0 <= i < len(spans)]
+        if not options:
+            break
+        nxt = max(options, key=lambda i: score[i])
+        a, b = spans[min(lo, nxt)][0], spans[max(hi, nxt)][1]
+        if tokens.count(passage.span_text(a, b)) > max_tokens:
+            break
+        lo, hi = min(lo, nxt), max(hi, nxt)
+    a, b = spans[lo][0], spans[hi][1]
+    return replace(passage, text=passage.span_text(a, b),
+                   char_start=a, char_end=b, sentences=tuple(spans[lo:hi + 1]))
 
 
 def messages(question: str, passages: Sequence[Passage]) -> list[BaseMessage]:

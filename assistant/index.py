@@ -1,4 +1,4 @@
-"""The index: Chroma (vectors + chunk metadata) and a SQLite store (document texts + manifest), kept in step.
+"""The index: Chroma (vectors + chunk metadata) and a SQLite store (texts, offsets, manifest), kept in step.
 
 - Chroma: `PersistentClient` under `data_dir/chroma`, or `HttpClient` when `chroma_url` is set.
   Chunk ids are `doc_id:start-end`, so writing the same chunks twice is an idempotent upsert.
@@ -18,7 +18,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlparse
 
@@ -186,16 +186,16 @@ class Index:
         self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
 
     def _upsert(self, items: Sequence[FileItem]) -> None:
+        """Vectors and filterable metadata only: texts and sentence offsets live in SQLite (cheaper writes)."""
         rows = [(doc, c, v) for doc, chunks, vectors in items for c, v in zip(chunks, vectors, strict=True)]
         step = max(1, min(5000, self._max_batch()))
         for i in range(0, len(rows), step):
             part = rows[i:i + step]
             self._collection.upsert(
-                ids=[c.chunk_id for _, c, _ in part], documents=[c.text for _, c, _ in part],
+                ids=[c.chunk_id for _, c, _ in part],
                 embeddings=np.asarray([v for _, _, v in part], dtype=np.float32),
                 metadatas=[{"doc_id": d.doc_id, "title": d.title, "source": d.source, "date": d.date, "url": d.url,
-                            "char_start": c.char_start, "char_end": c.char_end, "sentences": json.dumps(c.sentences)}
-                           for d, c, _ in part],
+                            "char_start": c.char_start, "char_end": c.char_end} for d, c, _ in part],
             )
 
     def _max_batch(self) -> int:
@@ -307,21 +307,14 @@ class Index:
         return list(self._collection.get(include=[])["ids"])
 
     def query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[Passage]:
-        """The k nearest chunks; `score` is cosine similarity (1 - cosine distance)."""
+        """The k nearest chunks; `score` is cosine similarity (1 - cosine distance). Texts come from SQLite."""
         n = self.count()
         if n == 0:
             return []
         res = self._collection.query(query_embeddings=[list(vector)], n_results=min(k, n), where=where,
-                                     include=["documents", "metadatas", "distances"])
-        out = []
-        for cid, text, meta, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0],
-                                         res["distances"][0], strict=True):
-            m = dict(meta)
-            sentences = tuple(tuple(s) for s in json.loads(str(m.pop("sentences", "[]"))))
-            out.append(Passage(chunk_id=cid, doc_id=str(m["doc_id"]), text=text or "",
-                               char_start=int(m["char_start"]), char_end=int(m["char_end"]),
-                               score=1.0 - float(dist), sentences=sentences, metadata=m))
-        return out
+                                     include=["distances"])
+        scores = {cid: 1.0 - float(dist) for cid, dist in zip(res["ids"][0], res["distances"][0], strict=True)}
+        return [replace(p, score=scores[p.chunk_id]) for p in self.passages(list(scores))]
 
     def close(self) -> None:
         self._db.close()

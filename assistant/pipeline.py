@@ -236,7 +236,7 @@ class Assistant:
                             passages=tuple(passages), standalone_query=query, timings=timings)
             yield Event("answer", answer=answer)
             return
-        packed = answering.pack(relevant, self.settings.prompt_budget)
+        packed = answering.pack(relevant, self.settings.prompt_budget, query, self.settings.passage_tokens)
         t2 = time.perf_counter()
         raw: list[str] = []
         try:

@@ -43,13 +43,13 @@ def end_to_end(a: Assistant) -> tuple[list[float], list[float]]:
     return first, total
 
 
-def prompts_for(a: Assistant) -> list[list[dict[str, str]]]:
+def prompts_for(a: Assistant, passage_tokens: int = 0) -> list[list[dict[str, str]]]:
     """The chat messages the pipeline sends for each question (k passages, packed to the budget)."""
     from assistant.models import LlamaCppChat
 
     out = []
     for q in QUESTIONS:
-        passages = pack(a.retrieve(q, a.settings.k), a.settings.prompt_budget)
+        passages = pack(a.retrieve(q, a.settings.k), a.settings.prompt_budget, q, passage_tokens)
         out.append(LlamaCppChat._messages(None, messages(q, passages)))  # type: ignore[arg-type]
     return out
 
@@ -62,6 +62,7 @@ def first_token(llama: Any, msgs: list[dict[str, str]]) -> tuple[float, int]:
 
 
 def profile(llama: Any, prompts: list[list[dict[str, str]]]) -> None:
+    """TTFT per question with the fixed prefix already evaluated (the steady state) and cold."""
     prefix_msgs = prompts[0][:3]  # system + worked example: identical in every prompt
     llama.reset()
     cold_prefix, prefix_tokens = first_token(llama, [*prefix_msgs, {"role": "user", "content": "x"}])
@@ -132,6 +133,13 @@ def main() -> None:
         print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
         prompts = prompts_for(local)
         profile(llm._llama, prompts)  # type: ignore[union-attr]
+        print("\nPassage packing: each of the 4 passages cut to its best sentences within 60 tokens "
+              "(ASSISTANT_PASSAGE_TOKENS=60):")
+        profile(llm._llama, prompts_for(local, 60))  # type: ignore[union-attr]
+        focused = Assistant(Path(tmp), llm_backend="local", passage_tokens=60)
+        print("end to end with ASSISTANT_PASSAGE_TOKENS=60:")
+        first, total = end_to_end(focused)
+        print(f"median first token {statistics.median(first):.2f}s, median total {statistics.median(total):.2f}s")
         if args.sweep:
             from assistant.models import assemble_default_gguf
 

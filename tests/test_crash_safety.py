@@ -20,10 +20,10 @@ pytestmark = pytest.mark.slow
 TRIALS = 10
 
 
-def _corpus(folder: Path, n: int, rng: random.Random) -> None:
+def _corpus(folder: Path, n: int, rng: random.Random, first: int = 0) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     words = SEED.read_text(encoding="utf-8").split()
-    for i in range(n):
+    for i in range(first, first + n):
         start = rng.randrange(0, len(words) - 300)
         body = " ".join(words[start:start + rng.randrange(80, 300)])
         (folder / f"article-{i:02d}.txt").write_text(f"Article {i} headline\n\n{body}. Item {i} ends here.\n")
@@ -37,15 +37,21 @@ def _ingest(data: Path, corpus: Path) -> subprocess.Popen[bytes]:
 def test_sigkill_at_random_points_converges(tmp_path: Path) -> None:
     rng = random.Random(7)
     data, corpus = tmp_path / "data", tmp_path / "corpus"
-    _corpus(corpus, 24, rng)
+    _corpus(corpus, 60, rng)
+    t = time.perf_counter()  # one undisturbed run (in a scratch dir) times start-up plus 60 new files
+    assert _ingest(tmp_path / "scratch", corpus).wait(timeout=300) == 0
+    whole = time.perf_counter() - t
     killed_after_start = 0
     for trial in range(TRIALS):
-        if trial % 3 == 2:  # change the corpus between crashes: edits, deletions, additions
-            files = sorted(corpus.iterdir())
+        if trial:  # every run has ~60 new files to ingest, whatever the last one finished
+            _corpus(corpus / f"batch{trial}", 60, rng, first=100 * trial)
+        if trial % 3 == 2:  # change the corpus between crashes: edits and deletions too
+            files = sorted(corpus.rglob("*.txt"))
             files[rng.randrange(len(files))].unlink()
-            _corpus(corpus / f"batch{trial}", 3, rng)
+            edited = files[rng.randrange(len(files))]
+            edited.write_text(f"Edited headline\n\n{edited.name} was edited in trial {trial}. It ends here.\n")
         proc = _ingest(data, corpus)
-        time.sleep(rng.uniform(3.0, 9.0))  # model loading takes a few seconds; kill somewhere after
+        time.sleep(rng.uniform(0.3, 0.95) * whole)  # anywhere from model loading to the last write
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed_after_start += 1

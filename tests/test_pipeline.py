@@ -121,3 +121,26 @@ def test_local_model_is_grammar_constrained_to_cite(seeded_copy: Path) -> None:
     off = Assistant(seeded_copy, llm=models.LlamaCppChat(llama=llama), constrain_citations=False)
     off.ask("How many countries' ambassadors co-signed the letter?")
     assert llama.calls[-1]["grammar"] is None
+
+
+def test_focus_keeps_the_best_sentences_with_exact_offsets(seeded_copy: Path) -> None:
+    """passage_tokens cuts each passage to its best-matching run of sentences; offsets stay exact."""
+    from assistant import tokens
+    from assistant.answering import focus
+
+    a = Assistant(seeded_copy, llm_backend="extractive")
+    question = "Who is Vadim Pisarevich?"
+    passages = a.retrieve(question, 4)
+    for p in passages:
+        cut = focus(p, question, 60)
+        doc = a.index.document(p.doc_id).text
+        assert doc[cut.char_start:cut.char_end] == cut.text
+        assert p.char_start <= cut.char_start < cut.char_end <= p.char_end
+        assert tokens.count(cut.text) <= 60 or len(cut.sentences) == 1
+        assert set(cut.sentences) <= set(p.sentences) and cut.chunk_id == p.chunk_id
+    best = focus(passages[0], question, 60)
+    assert "Pisarevich" in best.text and best.text != passages[0].text
+    answer = Assistant(seeded_copy, llm_backend="extractive", passage_tokens=60).ask(question)
+    assert not answer.refused and "Pisarevich" in answer.text
+    for c in answer.citations:
+        assert a.index.document(c.doc_id).text[c.char_start:c.char_end] == c.quote
