@@ -121,6 +121,16 @@ def _closed(sentence: str) -> str:
     return s if re.search(r"[.!?…][\"'”’)\]]*$", s) else s + "."
 
 
+def supporting(sentence: str, passages: Sequence[Passage], similarity: Similarity | None) -> set[int]:
+    """Numbers (1-based) of the passages whose evidence supports `sentence`, by the same checker and
+    evidence as `assemble`; the best-supporting one when none reaches the threshold."""
+    if not sentence.strip() or not passages:
+        return set()
+    scores = [grounding.support(evidence_text(p), sentence, similarity) for p in passages]
+    good = {n for n, sc in enumerate(scores, 1) if sc >= grounding.THRESHOLD}
+    return good or {max(range(len(scores)), key=scores.__getitem__) + 1}
+
+
 def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: Similarity | None,
              standalone_query: str = "", keep_unsupported: bool = False) -> Answer:
     """Parse `raw` into sentences, verify each against its citations, refuse in code if none hold.

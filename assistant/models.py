@@ -14,6 +14,7 @@ import atexit
 import functools
 import hashlib
 import os
+import re
 import threading
 from collections.abc import Iterator
 from importlib import resources
@@ -177,10 +178,17 @@ class LlamaCppChat(BaseChatModel):
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         grammar = _grammar(kwargs["grammar"]) if kwargs.get("grammar") else None
+        guide = kwargs.get("cite_guide")
+        processors = None
+        if guide is not None:
+            from llama_cpp import LogitsProcessorList
+
+            processors = LogitsProcessorList([CitationGuide(self._llama, guide)])
         with _LOCK_GEN:  # llama.cpp contexts are not thread-safe: one generation at a time
             for part in self._llama.create_chat_completion(
                 messages=self._messages(messages), stream=True, stop=stop, grammar=grammar,
                 max_tokens=kwargs.get("max_tokens", self.max_tokens), temperature=self.temperature,
+                logits_processor=processors,
             ):
                 token = part["choices"][0]["delta"].get("content") or ""
                 if token:
@@ -191,6 +199,40 @@ class LlamaCppChat(BaseChatModel):
 
 
 _LOCK_GEN = threading.Lock()
+
+
+class CitationGuide:
+    """A llama.cpp logits processor: the passage number after each `[` is one whose passage supports
+    the sentence just written, as `guide(sentence)` says (a set of allowed numbers, 1-9).
+
+    The model still picks among the allowed numbers by its own scores; only the digits of passages
+    that do not support the sentence are masked. Works with the citation grammar, which makes the
+    model open `[` only where a citation belongs.
+    """
+
+    def __init__(self, llama: Any, guide: Any) -> None:
+        self.llama, self.guide = llama, guide
+        self.start: int | None = None
+        self.digits = {d: llama.tokenize(str(d).encode(), add_bos=False, special=False) for d in range(1, 10)}
+        self._cache: dict[str, set[int]] = {}
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if self.start is None:  # the first call sees the prompt only
+            self.start = len(input_ids)
+            return scores
+        if len(input_ids) == self.start or not self.llama.detokenize(list(input_ids[-1:])).endswith(b"["):
+            return scores
+        text = self.llama.detokenize(list(input_ids[self.start:])).decode("utf-8", "ignore")[:-1]
+        sentence = re.sub(r"(?:\s*\[\d\])+\s*$", "", text)  # a second marker: the same sentence
+        sentence = re.split(r"\]\s+", sentence)[-1].strip()
+        if sentence not in self._cache:
+            self._cache[sentence] = set(self.guide(sentence))
+        allowed = self._cache[sentence]
+        if allowed:
+            for d, ids in self.digits.items():
+                if d not in allowed and len(ids) == 1:
+                    scores[ids[0]] = -float("inf")
+        return scores
 
 
 @functools.lru_cache(maxsize=16)

@@ -129,11 +129,14 @@ class Assistant:
         return RunnableLambda(self._answer_model) | StrOutputParser()
 
     def _answer_model(self, x: dict[str, Any]) -> Runnable[Any, Any]:
-        """The prompt and the chat model for this call; the local model is grammar-constrained to cite."""
+        """The prompt and the chat model for this call. The local model is grammar-constrained to cite, and
+        each `[n]` it writes is limited to passages that support the sentence (`models.CitationGuide`)."""
         llm = self.llm
         assert llm is not None
-        if self.settings.constrain_citations and isinstance(llm, models.LlamaCppChat) and 0 < len(x["passages"]) < 10:
-            llm = llm.bind(grammar=citation_grammar(len(x["passages"])))  # type: ignore[assignment]
+        passages = x["passages"]
+        if self.settings.constrain_citations and isinstance(llm, models.LlamaCppChat) and 0 < len(passages) < 10:
+            llm = llm.bind(grammar=citation_grammar(len(passages)),  # type: ignore[assignment]
+                           cite_guide=lambda s: answering.supporting(s, passages, self._similarity))
         return RunnableLambda(lambda _: self._answer_messages(x)) | llm
 
     @_built_once

@@ -46,3 +46,50 @@ def test_resolve_picks_the_sentence_that_supports_the_claim() -> None:
     c = resolve(1, "How many countries co-signed? 50 countries co-signed.", p)
     assert (c.char_start, c.char_end) == sentences[1]
     assert c.quote == doc[c.char_start:c.char_end] == "Ambassadors from 50 countries co-signed a letter."
+
+
+class _ByteTokenizer:
+    """Stands in for llama.cpp's tokenizer in the logits processor: one token per byte."""
+
+    def tokenize(self, data: bytes, add_bos: bool = False, special: bool = False) -> list[int]:
+        return list(data)
+
+    def detokenize(self, ids: list[int]) -> bytes:
+        return bytes(int(i) for i in ids)
+
+
+def test_citation_guide_masks_passages_that_do_not_support_the_sentence() -> None:
+    """After `[`, only the digits the checker allows stay open; real checker, real passages."""
+    import numpy as np
+
+    from assistant.answering import supporting
+    from assistant.models import CitationGuide
+
+    passages = [
+        Passage("a:0-60", "a", "The bridge was opened in 1932 by the mayor of the town.", 0, 60, 0.9),
+        Passage("b:0-60", "b", "Tesla died on 7 January 1943 in a New York hotel room.", 0, 60, 0.8),
+    ]
+    asked: list[str] = []
+
+    def guide(sentence: str) -> set[int]:
+        asked.append(sentence)
+        return supporting(sentence, passages, None)
+
+    tok = _ByteTokenizer()
+    proc = CitationGuide(tok, guide)
+    prompt = list(b"<prompt>")
+    proc(np.array(prompt), np.zeros(256))  # the first call sees the prompt
+    ids = prompt + list(b"Tesla died on 7 January 1943. [")
+    scores = proc(np.array(ids), np.zeros(256))
+    assert asked == ["Tesla died on 7 January 1943."]
+    assert scores[ord("2")] == 0 and scores[ord("1")] == -np.inf and scores[ord("3")] == -np.inf
+    # mid-sentence tokens are left alone; a second sentence is judged on its own
+    assert not np.isinf(proc(np.array(ids[:-3]), np.zeros(256))).any()
+    ids += list(b"2] The bridge was opened in 1932. [")
+    scores = proc(np.array(ids), np.zeros(256))
+    assert asked[-1] == "The bridge was opened in 1932."
+    assert scores[ord("1")] == 0 and scores[ord("2")] == -np.inf
+    # a second marker on the same sentence reuses the verdict
+    ids += list(b"1][")
+    scores = proc(np.array(ids), np.zeros(256))
+    assert len(asked) == 2 and scores[ord("2")] == -np.inf
