@@ -213,12 +213,13 @@ class CitationGuide:
     def __init__(self, llama: Any, guide: Any) -> None:
         self.llama, self.guide = llama, guide
         self.start: int | None = None
-        self.digits = {d: llama.tokenize(str(d).encode(), add_bos=False, special=False) for d in range(1, 10)}
+        self.digits: dict[int, list[int]] = {}
         self._cache: dict[str, set[int]] = {}
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         if self.start is None:  # the first call sees the prompt only
             self.start = len(input_ids)
+            self.digits = {d: self.llama.tokenize(str(d).encode(), add_bos=False, special=False) for d in range(1, 10)}
             return scores
         if len(input_ids) == self.start or not self.llama.detokenize(list(input_ids[-1:])).endswith(b"["):
             return scores

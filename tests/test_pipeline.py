@@ -118,9 +118,11 @@ def test_local_model_is_grammar_constrained_to_cite(seeded_copy: Path) -> None:
     grammar = llama.calls[-1]["grammar"]
     n = len(ans.passages)
     assert grammar is models._grammar(citation_grammar(n)) and f"[1-{n}]" in citation_grammar(n)
+    guides = llama.calls[-1]["logits_processor"]
+    assert len(guides) == 1 and isinstance(guides[0], models.CitationGuide)  # [n] limited to supporting passages
     off = Assistant(seeded_copy, llm=models.LlamaCppChat(llama=llama), constrain_citations=False)
     off.ask("How many countries' ambassadors co-signed the letter?")
-    assert llama.calls[-1]["grammar"] is None
+    assert llama.calls[-1]["grammar"] is None and llama.calls[-1]["logits_processor"] is None
 
 
 def test_focus_keeps_the_best_sentences_with_exact_offsets(seeded_copy: Path) -> None:
