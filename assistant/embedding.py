@@ -29,8 +29,6 @@ from langchain_core.embeddings import Embeddings
 
 from .errors import BackendUnavailable, ConfigError
 
-BACKENDS = ("onnx-int8", "onnx", "torch")
-
 
 class SentenceEmbeddings(Embeddings):
     """What the rest of the code relies on: L2-normalised vectors, token counts, the model's max length."""
@@ -105,6 +103,8 @@ class OnnxEmbeddings(SentenceEmbeddings):
         self._pool_lock = threading.Lock()
 
     def embed_array(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")
         groups = [order[i:i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
         if len(groups) == 1 or self.workers == 1:

@@ -270,8 +270,6 @@ class Index:
             return []
         scores: dict[str, float] = {}
         if vector is not None:
-            import numpy as np
-
             got = self._collection.get(ids=list(chunk_ids), include=["embeddings"])
             q = np.asarray(vector, dtype=np.float32)
             for cid, emb in zip(got["ids"], got["embeddings"], strict=True):

@@ -85,7 +85,7 @@ def ingest(index: Index, embedder: SentenceEmbeddings, chunk_tokens: int, paths:
         with index.writing():  # no delete may slip in between "already stored" and the write
             known = {d.doc_id for _, _, docs in batch for d, _ in docs if index.has_document(d.doc_id)}
             texts = [c.text for _, _, docs in batch for d, chunks in docs if d.doc_id not in known for c in chunks]
-            vectors = iter(embedder.embed_array(texts)) if texts else iter(())
+            vectors = iter(embedder.embed_array(texts))
             files = [(key, sha, [(d, chunks, [] if d.doc_id in known else [next(vectors) for _ in chunks])
                                  for d, chunks in docs]) for key, sha, docs in batch]
             report.chunks += index.put_files(files)
