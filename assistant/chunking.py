@@ -42,26 +42,42 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
 
 
 def chunk_document(doc: Document, max_tokens: int, count: Callable[[str], int]) -> list[Chunk]:
-    """Pack `doc`'s sentences into chunks of at most `max_tokens` tokens (as `count` measures)."""
+    """Pack `doc`'s sentences into chunks of at most `max_tokens` tokens (as `count` measures).
+
+    Each sentence is counted once; a run of sentences is estimated as the sum of its sentences plus one
+    per gap between them (an upper bound for cl100k: a space joins the next word, a line break is one
+    token), and only counted whole when the estimate is not decisive. Every chunk is then checked
+    exactly; should one exceed the limit, the document is packed again counting every run whole.
+    """
     text = doc.text
-    sentences: list[Span] = []
+    pieces: list[tuple[Span, int]] = []
     for a, b in split_sentences(text):
-        sentences.extend(_cut_long(text, a, b, max_tokens, count))
-    chunks: list[Chunk] = []
-    group: list[Span] = []
-    for span in sentences:
-        if group:
-            fits = count(text[group[0][0]:span[1]]) <= max_tokens
+        pieces.extend(_cut_long(text, a, b, max_tokens, count))
+    groups = _pack(text, pieces, max_tokens, count, estimate=True)
+    if any(len(g) > 1 and count(text[g[0][0]:g[-1][1]]) > max_tokens for g in groups):
+        groups = _pack(text, pieces, max_tokens, count, estimate=False)
+    return [_make(doc, g) for g in groups]
+
+
+def _pack(text: str, pieces: list[tuple[Span, int]], max_tokens: int, count: Callable[[str], int],
+          estimate: bool) -> list[list[Span]]:
+    def at_most(first: int, last: int, limit: int) -> bool:  # pieces[first..last] within `limit` tokens?
+        if estimate and sum(n for _, n in pieces[first:last + 1]) + (last - first) <= limit:
+            return True
+        return count(text[pieces[first][0][0]:pieces[last][0][1]]) <= limit
+
+    groups: list[list[Span]] = []
+    first = 0
+    for i, (span, _) in enumerate(pieces):
+        if i > first:
+            gap = text[pieces[i - 1][0][1]:span[0]]
             # Break at a paragraph end once the chunk is half full: chunks then follow the article.
-            para_break = "\n\n" in text[group[-1][1]:span[0]] or "\n" in text[group[-1][1]:span[0]]
-            half_full = count(text[group[0][0]:group[-1][1]]) >= max_tokens // 2
-            if not fits or (para_break and half_full):
-                chunks.append(_make(doc, group))
-                group = []
-        group.append(span)
-    if group:
-        chunks.append(_make(doc, group))
-    return chunks
+            if not at_most(first, i, max_tokens) or ("\n" in gap and not at_most(first, i - 1, max_tokens // 2 - 1)):
+                groups.append([s for s, _ in pieces[first:i]])
+                first = i
+    if pieces:
+        groups.append([s for s, _ in pieces[first:]])
+    return groups
 
 
 def _make(doc: Document, group: list[Span]) -> Chunk:
@@ -69,10 +85,11 @@ def _make(doc: Document, group: list[Span]) -> Chunk:
     return Chunk(doc_id=doc.doc_id, char_start=a, char_end=b, text=doc.text[a:b], sentences=tuple(group))
 
 
-def _cut_long(text: str, a: int, b: int, max_tokens: int, count: Callable[[str], int]) -> list[Span]:
-    """Cut one over-long sentence into word-aligned pieces that fit."""
-    if count(text[a:b]) <= max_tokens:
-        return [(a, b)]
+def _cut_long(text: str, a: int, b: int, max_tokens: int, count: Callable[[str], int]) -> list[tuple[Span, int]]:
+    """The sentence with its token count, or, when over-long, its word-aligned pieces that fit (counted)."""
+    n = count(text[a:b])
+    if n <= max_tokens:
+        return [((a, b), n)]
     words = [m.end() for m in re.finditer(r"\S+", text[a:b])]
     pieces: list[Span] = []
     start = a
@@ -90,7 +107,7 @@ def _cut_long(text: str, a: int, b: int, max_tokens: int, count: Callable[[str],
         start = end
         while start < b and text[start].isspace():
             start += 1
-    return [p for p in pieces if p[1] > p[0]]
+    return [(p, count(text[p[0]:p[1]])) for p in pieces if p[1] > p[0]]
 
 
 def _hard_cut(text: str, start: int, b: int, max_tokens: int, count: Callable[[str], int]) -> int:

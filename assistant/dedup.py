@@ -15,16 +15,17 @@ import numpy as np
 
 MAX_DISTANCE = 3
 _WORD = re.compile(r"\w+")
+_BITS = np.uint64(1) << np.arange(64, dtype=np.uint64)
 
 
 def simhash(text: str) -> int:
     words = [w.lower() for w in _WORD.findall(text)]
-    shingles = [" ".join(words[i:i + 3]) for i in range(max(1, len(words) - 2))]
-    hashes = np.array([int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big")
-                       for s in shingles], dtype=np.uint64)
-    bits = (hashes[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)  # one row per shingle
-    votes = 2 * bits.astype(np.int64).sum(axis=0) - len(shingles)  # (+1 per set bit, -1 per clear bit)
-    return sum(1 << bit for bit in range(64) if votes[bit] > 0)
+    shingles = [" ".join(t) for t in zip(words, words[1:], words[2:], strict=False)] or [" ".join(words)]
+    blake = hashlib.blake2b
+    digests = b"".join([blake(s.encode(), digest_size=8).digest() for s in shingles])
+    hashes = np.frombuffer(digests, dtype=">u8").astype(np.uint64)
+    votes = 2 * ((hashes[:, None] & _BITS) != 0).sum(axis=0) - len(shingles)  # +1 per set bit, -1 per clear
+    return int(_BITS[votes > 0].sum())
 
 
 def distance(a: int, b: int) -> int:

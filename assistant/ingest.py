@@ -7,7 +7,8 @@ previously ingested version of a broken file is kept). Empty and oversized files
 their size before being read. A JSON/JSONL file with some bad records lands without them; each bad
 record is reported as `file#n`, and the file is re-checked (and re-reported) on every run until fixed.
 Embedding is batched across files, and each batch is written with one Chroma upsert and one SQLite
-transaction; chunks of documents already in the index are not re-embedded.
+transaction; chunks of documents already in the index are not re-embedded. The three stages overlap
+(`_Pipeline`): one batch is parsed and chunked while the previous one embeds and the one before is written.
 This module orchestrates; storage is `index.py`, formats are `parsing.py`, splitting `chunking.py`.
 """
 
@@ -15,19 +16,24 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from . import tokens
 from .chunking import chunk_document
 from .embedding import SentenceEmbeddings
 from .errors import ParseError
-from .index import Index
+from .index import FileItem, Index
 from .parsing import MAX_FILE_BYTES, check_file, iter_files, parse_file_records
 from .types import Chunk, Document
 
 EMBED_BATCH_CHUNKS = 256
+Batch = list[tuple[str, str, list[tuple[Document, list[Chunk]]]]]  # (file, sha256, its documents and chunks)
 PARTIAL = ":partial"  # suffix of the stored hash of a file ingested without its bad records
 
 
@@ -79,55 +85,53 @@ def ingest(index: Index, embedder: SentenceEmbeddings, chunk_tokens: int, paths:
     roots = [Path(p) for p in paths]
     files = list(iter_files(roots))
     seen: set[str] = set()
-    batch: list[tuple[str, str, list[tuple[Document, list[Chunk]]]]] = []
+    batch: Batch = []
+    pipeline = _Pipeline(index, embedder, report)
 
     def flush() -> None:
-        with index.writing():  # no delete may slip in between "already stored" and the write
-            known = {d.doc_id for _, _, docs in batch for d, _ in docs if index.has_document(d.doc_id)}
-            texts = [c.text for _, _, docs in batch for d, chunks in docs if d.doc_id not in known for c in chunks]
-            vectors = iter(embedder.embed_array(texts))
-            files = [(key, sha, [(d, chunks, [] if d.doc_id in known else [next(vectors) for _ in chunks])
-                                 for d, chunks in docs]) for key, sha, docs in batch]
-            report.chunks += index.put_files(files)
-        report.added.extend(key for key, _, _ in batch)
+        pipeline.submit(list(batch))
         batch.clear()
 
     bar = tqdm(files, desc="Ingesting", unit="file", disable=not progress)
-    for i, path in enumerate(bar):
-        key = str(path.resolve())
-        seen.add(key)
-        if on_progress:
-            on_progress(i, len(files), path.name)
-        try:
-            check_file(path, max_file_bytes)  # empty or oversized: refused before reading a byte
-            sha = file_sha256(path)
-        except ParseError as exc:
-            report.failed[str(path)] = exc.reason
-            bar.write(f"skipped {path}: {exc.reason}")
-            continue
-        except OSError as exc:
-            report.failed[str(path)] = f"cannot be read ({exc.strerror or exc})"
-            continue
-        if index.file_sha(key) == sha:
-            report.unchanged.append(key)
-            continue
-        try:
-            docs, bad_records = parse_file_records(key, max_file_bytes)
-        except ParseError as exc:
-            report.failed[str(path)] = exc.reason
-            bar.write(f"skipped {path}: {exc.reason}")
-            continue
-        for name, reason in bad_records.items():
-            report.failed[name.replace(key, str(path), 1)] = reason
-            bar.write(f"skipped {name}: {reason}")
-        if bad_records:
-            sha += PARTIAL  # never "unchanged": the bad records are reported again next time
-        batch.append((key, sha, [(d, chunk_for_model(d, chunk_tokens, embedder)) for d in docs]))
-        if sum(len(c) for _, _, ds in batch for _, c in ds) >= EMBED_BATCH_CHUNKS:
+    try:
+        for i, path in enumerate(bar):
+            key = str(path.resolve())
+            seen.add(key)
+            if on_progress:
+                on_progress(i, len(files), path.name)
+            try:
+                check_file(path, max_file_bytes)  # empty or oversized: refused before reading a byte
+                sha = file_sha256(path)
+            except ParseError as exc:
+                report.failed[str(path)] = exc.reason
+                bar.write(f"skipped {path}: {exc.reason}")
+                continue
+            except OSError as exc:
+                report.failed[str(path)] = f"cannot be read ({exc.strerror or exc})"
+                continue
+            if index.file_sha(key) == sha:
+                report.unchanged.append(key)
+                continue
+            try:
+                docs, bad_records = parse_file_records(key, max_file_bytes)
+            except ParseError as exc:
+                report.failed[str(path)] = exc.reason
+                bar.write(f"skipped {path}: {exc.reason}")
+                continue
+            for name, reason in bad_records.items():
+                report.failed[name.replace(key, str(path), 1)] = reason
+                bar.write(f"skipped {name}: {reason}")
+            if bad_records:
+                sha += PARTIAL  # never "unchanged": the bad records are reported again next time
+            batch.append((key, sha, [(d, chunk_for_model(d, chunk_tokens, embedder)) for d in docs]))
+            if sum(len(c) for _, _, ds in batch for _, c in ds) >= EMBED_BATCH_CHUNKS:
+                flush()
+        if batch:
             flush()
-    if batch:
-        flush()
-    bar.close()
+        pipeline.finish()
+    finally:
+        pipeline.close()  # an interrupted run still lands (or rolls back) the batches in flight
+        bar.close()
     if prune:
         for folder in (p.resolve() for p in roots if p.is_dir()):
             gone = [f for f in index.files_under(str(folder)) if f not in seen]
@@ -144,3 +148,51 @@ def ingest(index: Index, embedder: SentenceEmbeddings, chunk_tokens: int, paths:
         on_progress(len(files), len(files), "")
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _Pipeline:
+    """Three stages in three threads: batch k+1 is parsed and chunked (the caller) while batch k is
+    embedded and batch k-1 written; at most two batches are in flight behind the caller."""
+
+    def __init__(self, index: Index, embedder: SentenceEmbeddings, report: IngestReport) -> None:
+        self.index, self.embedder, self.report = index, embedder, report
+        self._embedding = ThreadPoolExecutor(1, thread_name_prefix="ingest-embed")
+        self._writing = ThreadPoolExecutor(1, thread_name_prefix="ingest-write")
+        self._in_flight: deque[Future[None]] = deque()
+
+    def submit(self, batch: Batch) -> None:
+        while len(self._in_flight) >= 2:
+            self._in_flight.popleft().result()
+        new = {d.doc_id: chunks for _, _, docs in batch for d, chunks in docs}
+        embedded = self._embedding.submit(self._vectors, new)
+        self._in_flight.append(self._writing.submit(self._store, batch, embedded))
+
+    def finish(self) -> None:
+        while self._in_flight:
+            self._in_flight.popleft().result()
+
+    def close(self) -> None:
+        self._embedding.shutdown(wait=True)
+        self._writing.shutdown(wait=True)
+
+    def _vectors(self, docs: dict[str, list[Chunk]]) -> dict[str, np.ndarray]:
+        """Vectors by doc_id for the documents not stored yet (stored ones are only linked to the file)."""
+        todo = {doc_id: chunks for doc_id, chunks in docs.items() if not self.index.has_document(doc_id)}
+        flat = self.embedder.embed_array([c.text for chunks in todo.values() for c in chunks])
+        out, at = {}, 0
+        for doc_id, chunks in todo.items():
+            out[doc_id], at = flat[at:at + len(chunks)], at + len(chunks)
+        return out
+
+    def _store(self, batch: Batch, embedded: Future[dict[str, np.ndarray]]) -> None:
+        vectors = embedded.result()
+        with self.index.writing():  # no delete may slip in between "already stored" and the write
+            # A document already stored when its batch was embedded may have been removed since.
+            late = {d.doc_id: chunks for _, _, docs in batch for d, chunks in docs
+                    if d.doc_id not in vectors and not self.index.has_document(d.doc_id)}
+            vectors.update(self._vectors(late) if late else {})
+            files: list[tuple[str, str, list[FileItem]]] = [
+                (key, sha, [(d, chunks, list(vectors.get(d.doc_id, ()))) for d, chunks in docs])
+                for key, sha, docs in batch]
+            self.report.chunks += self.index.put_files(files)
+        self.report.added.extend(key for key, _, _ in batch)

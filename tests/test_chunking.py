@@ -72,3 +72,15 @@ def test_property_offsets_always_reconstruct(text: str, limit: int) -> None:
         assert tokens.count(c.text) <= limit
     joined = "".join(ch for ch in doc.text if not ch.isspace())
     assert "".join(ch for c in chunks for ch in c.text if not ch.isspace()) == joined
+
+
+def test_estimated_packing_matches_counting_every_run(seed_text: str) -> None:
+    """The fast path (a run = its sentences' counts + one per gap) cuts where exact counting would."""
+    from assistant.chunking import _cut_long, _pack
+
+    texts = [seed_text, seed_text.replace(". ", ".\n"), "In 2024 prices rose. 35 firms left.\n\n“Why?” he asked. " * 30]
+    for text in texts:
+        for limit in (20, 60, 160):
+            pieces = [p for a, b in split_sentences(text) for p in _cut_long(text, a, b, limit, tokens.count)]
+            assert _pack(text, pieces, limit, tokens.count, estimate=True) == \
+                _pack(text, pieces, limit, tokens.count, estimate=False)

@@ -99,3 +99,13 @@ def test_an_index_never_mixes_int8_and_fp32_vectors(tmp_path: Path) -> None:
     # fp32 ONNX computes the same vectors as PyTorch, so it shares the index
     answer = Assistant(tmp_path, llm_backend="extractive", embedding_backend="onnx").ask("Who is Chen Xu?")
     assert answer.citations
+
+
+def test_counting_first_then_embedding_gives_the_same_vectors(model_dir: str, cache: Path,
+                                                              sentences: list[str]) -> None:
+    """Ingest counts a chunk's tokens, then embeds it: the kept encoding must be the one embedding uses."""
+    texts = [*sentences[:6], "word " * 400]  # the last is over the limit: never kept, truncated when embedded
+    fresh = OnnxEmbeddings(model_dir, cache).embed_array(texts)
+    counted = OnnxEmbeddings(model_dir, cache)
+    assert [counted.count_tokens(t) > counted.max_seq_length for t in texts] == [False] * 6 + [True]
+    assert np.array_equal(counted.embed_array(texts), fresh)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
+from assistant.ingest import IngestReport
 from tests.conftest import SEED
 
 
@@ -98,3 +99,40 @@ def test_interrupted_write_is_undone_on_restart(tmp_path: Path, corpus: Path) ->
     assert set(b.index.chunk_ids()) == good
     b.ingest([corpus], progress=False)
     assert set(b.index.chunk_ids()) == expected_ids(b) and b.index.count() == len(expected_ids(b))
+
+
+def test_document_removed_while_its_batch_embeds_is_embedded_again(tmp_path: Path, corpus: Path) -> None:
+    """A batch is embedded outside the write lock; a document found stored then, and deleted before the
+    batch is written, must still land with its vectors (not fail, not be stored without them)."""
+    from assistant.ingest import _Pipeline, chunk_for_model
+    from assistant.parsing import parse_file
+
+    a = Assistant(tmp_path / "data", llm_backend="extractive")
+    a.ingest([corpus / SEED.name], progress=False)
+    seed = parse_file(corpus / SEED.name)[0]
+    harbour = parse_file(corpus / "harbour.txt")[0]
+    real = a.embedder.embed_array
+    calls: list[int] = []
+
+    def embed_then_delete(texts: list[str]):  # type: ignore[no-untyped-def]
+        calls.append(len(texts))
+        if len(calls) == 1:  # while the first batch embeds, another writer removes the seed article
+            a.index.remove_files([str((corpus / SEED.name).resolve())])
+        return real(texts)
+
+    a.embedder.embed_array = embed_then_delete  # type: ignore[method-assign]
+    copy = corpus / "copy-of-seed.md"
+    shutil.copy(corpus / SEED.name, copy)
+    report = IngestReport()
+    pipeline = _Pipeline(a.index, a.embedder, report)
+    batch = [(str(copy.resolve()), "sha", [(seed, chunk_for_model(seed, a.settings.chunk_tokens, a.embedder))]),
+             (str((corpus / "harbour.txt").resolve()), "sha2",
+              [(harbour, chunk_for_model(harbour, a.settings.chunk_tokens, a.embedder))])]
+    try:
+        pipeline.submit(batch)
+        pipeline.finish()
+    finally:
+        pipeline.close()
+    assert len(calls) == 2  # harbour first; then the seed article again, under the write lock
+    assert a.index.has_document(seed.doc_id) and a.index.has_document(harbour.doc_id)
+    assert set(a.index.chunk_ids()) == expected_ids(a) and a.index.count() == len(expected_ids(a))
