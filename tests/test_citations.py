@@ -93,3 +93,16 @@ def test_citation_guide_masks_passages_that_do_not_support_the_sentence() -> Non
     ids += list(b"1][")
     scores = proc(np.array(ids), np.zeros(256))
     assert len(asked) == 2 and scores[ord("2")] == -np.inf
+
+
+def test_an_articles_header_is_given_once_in_the_prompt() -> None:
+    from assistant.citations import number_passages
+
+    meta = {"title": "Bridge reopens [2]", "source": "Gazette", "date": "2024-01-02"}
+    ps = [Passage("a:0-10", "a", "First part.", 0, 10, 0.9, metadata=meta),
+          Passage("b:0-10", "b", "Other story.", 0, 10, 0.8, metadata={"title": "Other"}),
+          Passage("a:20-30", "a", "Second part.", 20, 30, 0.7, metadata=meta)]
+    block = number_passages(ps)
+    assert block == ("[1] (Bridge reopens (2), Gazette, 2024-01-02)\nFirst part.\n\n"
+                     "[2] (Other)\nOther story.\n\n"
+                     "[3] (same article as [1])\nSecond part.")
