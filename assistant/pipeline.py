@@ -159,7 +159,7 @@ class Assistant:
 
     # ---- public API ----------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path], progress: bool = True, prune: bool = True,
-               on_progress: Any = None) -> IngestReport:
+               on_progress: Callable[[int, int, str], None] | None = None) -> IngestReport:
         """Add, update and remove documents so the index matches `paths` (files and folders)."""
         return ingest(self.index, self.embedder, self.settings.chunk_tokens, paths, progress=progress,
                       prune=prune, on_progress=on_progress, max_file_bytes=int(self.settings.max_file_mb * 2**20))

@@ -70,7 +70,7 @@ def ingest_uploads(assistant: Assistant, files: Sequence[tuple[str | Path, str]]
                    on_progress: Callable[[int, int, str], None] | None = None) -> str:
     """Store and ingest uploaded files ((temporary path, original name) pairs); a readable summary.
 
-    Refused or unparsable files are listed with their reason; the others are ingested.
+    Refused or unparsable files are listed with their reason and not kept; the others are ingested.
     """
     max_bytes = int(assistant.settings.max_file_mb * 2**20)
     stored: list[Path] = []
@@ -83,6 +83,9 @@ def ingest_uploads(assistant: Assistant, files: Sequence[tuple[str | Path, str]]
     if stored:
         report = assistant.ingest(stored, progress=False, prune=False, on_progress=on_progress)
         problems += [f"{Path(p).name}: {reason}" for p, reason in report.failed.items()]
+        for p in map(Path, report.failed):  # a rejected upload is not kept, unless an older version is indexed
+            if p in stored and assistant.index.file_sha(str(p.resolve())) is None:
+                p.unlink(missing_ok=True)
         done = [f"{Path(p).name}" for p in report.added]
         same = [f"{Path(p).name}" for p in report.unchanged]
         lines = [f"Ingested {len(done)} file(s), {report.chunks} chunks, in {report.seconds:.1f}s"

@@ -188,7 +188,33 @@ def levers(corpus: Path, articles: int) -> None:
     int8_rate = rate(int8.embed_array)
     row("int8 weights (per channel, VNNI), one text per call on 2 cores", "ONNX fp32", fp32_rate,
         "ONNX int8", int8_rate)
+    import onnxruntime as ort
+
+    fused = OnnxEmbeddings(path, cache, quantize=True)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    fused.session = ort.InferenceSession(str(fused.file), options, providers=["CPUExecutionProvider"])
+    row("int8 without ONNX Runtime's SkipLayerNormalization fusion (same vectors)", "every default fusion",
+        rate(fused.embed_array), "without that one", int8_rate)
     row("all embedding levers together", "torch batch 32", torch_sorted, "ONNX int8", int8_rate)
+
+    # chunking: each sentence counted once, a run estimated (exactly counted only when undecided)
+    from assistant import tokens
+    from assistant.chunking import _cut_long, _pack, chunk_document, split_sentences
+
+    def exact(text: str) -> None:
+        pieces = [p for a, b in split_sentences(text) for p in _cut_long(text, a, b, 160, tokens.count)]
+        _pack(text, pieces, 160, tokens.count, estimate=False)
+
+    t = time.perf_counter()
+    for d in docs:
+        exact(d.text)
+    every_run = len(docs) / (time.perf_counter() - t)
+    t = time.perf_counter()
+    for d in docs:
+        chunk_document(d, 160, tokens.count)
+    row("chunking: sentences counted once, runs estimated", "every run counted", every_run,
+        "estimated", len(docs) / (time.perf_counter() - t), "articles/s")
 
     # parallel parsing and chunking: a process pool over the files vs one process
     from concurrent.futures import ProcessPoolExecutor

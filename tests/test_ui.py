@@ -100,10 +100,12 @@ def test_upload_ingest_and_delete_keep_the_index_in_step(seeded_copy: Path, tmp_
     new.write_text("# Saltmere harbour\n\nThe Saltmere harbour reopened on 3 May after the storm repairs.\n")
     big = tmp_path / "tmp-2"
     big.write_text("x" * 2000)
-    summary = ingest_uploads(a, [(new, "../saltmere.md"), (big, "big.md"), (new, "evil.exe")])
+    broken = tmp_path / "tmp-3"
+    broken.write_bytes(b"%PDF-1.4 garbage")
+    summary = ingest_uploads(a, [(new, "../saltmere.md"), (big, "big.md"), (new, "evil.exe"), (broken, "b.pdf")])
     assert "Ingested 1 file(s)" in summary and "big.md" in summary and "evil.exe" in summary
-    assert (seeded_copy / "uploads" / "saltmere.md").is_file()
-    assert not (seeded_copy / "uploads" / "big.md").exists()
+    assert "b.pdf" in summary
+    assert sorted(p.name for p in (seeded_copy / "uploads").iterdir()) == ["saltmere.md"]  # rejected: not kept
     doc = next(d for d in a.documents() if d.title == "Saltmere harbour")
     assert any(p.doc_id == doc.doc_id for p in a.retrieve("When did the Saltmere harbour reopen?", 3))
     assert "Deleted 1 document(s): Saltmere harbour" in delete_document(a, doc.doc_id)
