@@ -107,7 +107,8 @@ class Settings(BaseSettings):
     )
     passage_tokens: int = Field(
         default=0, ge=0, description="Cut each passage to its best-matching run of sentences within this many "
-        "tokens (0: whole passages). ~60 brings the local model's first token under 3 s on 2 cores.",
+        "tokens (0: whole passages). ~60 brings the local model's first token under 3 s on 2 cores but refuses "
+        "more answerable questions (docs/benchmarks.md).",
     )
 
     @field_validator("data_dir", "cache_dir")
