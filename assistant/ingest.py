@@ -158,18 +158,19 @@ class _Pipeline:
         self.index, self.embedder, self.report = index, embedder, report
         self._embedding = ThreadPoolExecutor(1, thread_name_prefix="ingest-embed")
         self._writing = ThreadPoolExecutor(1, thread_name_prefix="ingest-write")
-        self._in_flight: deque[Future[None]] = deque()
+        self._in_flight: deque[tuple[Future[None], set[str]]] = deque()  # each batch's write, its doc_ids
 
     def submit(self, batch: Batch) -> None:
         while len(self._in_flight) >= 2:
-            self._in_flight.popleft().result()
-        new = {d.doc_id: chunks for _, _, docs in batch for d, chunks in docs}
-        embedded = self._embedding.submit(self._vectors, new)
-        self._in_flight.append(self._writing.submit(self._store, batch, embedded))
+            self._in_flight.popleft()[0].result()
+        coming = set().union(*(ids for _, ids in self._in_flight))  # written before this batch is
+        docs = {d.doc_id: chunks for _, _, ds in batch for d, chunks in ds if d.doc_id not in coming}
+        embedded = self._embedding.submit(self._vectors, docs)
+        self._in_flight.append((self._writing.submit(self._store, batch, embedded), set(docs)))
 
     def finish(self) -> None:
         while self._in_flight:
-            self._in_flight.popleft().result()
+            self._in_flight.popleft()[0].result()
 
     def close(self) -> None:
         self._embedding.shutdown(wait=True)

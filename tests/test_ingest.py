@@ -136,3 +136,33 @@ def test_document_removed_while_its_batch_embeds_is_embedded_again(tmp_path: Pat
     assert len(calls) == 2  # harbour first; then the seed article again, under the write lock
     assert a.index.has_document(seed.doc_id) and a.index.has_document(harbour.doc_id)
     assert set(a.index.chunk_ids()) == expected_ids(a) and a.index.count() == len(expected_ids(a))
+
+
+def test_a_document_in_a_batch_still_being_written_is_not_embedded_again(
+        tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    import assistant.ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "EMBED_BATCH_CHUNKS", 1)  # every file is its own batch
+    only = tmp_path / "dups"
+    only.mkdir()
+    for name in ("a.md", "b.md"):  # the same article twice: b's batch embeds while a's is written
+        shutil.copy(corpus / SEED.name, only / name)
+    a = Assistant(tmp_path / "data", llm_backend="extractive")
+    embedded: list[str] = []
+    real_embed, real_put = a.embedder.embed_array, a.index.put_files
+
+    def embed(texts: list[str]):  # type: ignore[no-untyped-def]
+        embedded.extend(texts)
+        return real_embed(texts)
+
+    def slow_put(files):  # type: ignore[no-untyped-def]
+        time.sleep(0.5)
+        return real_put(files)
+
+    monkeypatch.setattr(a.embedder, "embed_array", embed)
+    monkeypatch.setattr(a.index, "put_files", slow_put)
+    report = a.ingest([only], progress=False)
+    assert sorted(Path(p).name for p in report.added) == ["a.md", "b.md"]
+    assert len(embedded) == len(set(embedded)) == a.index.count() == len(expected_ids(a))
