@@ -20,13 +20,13 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
+from .chroma import open_collection
 from .dates import to_day
 from .dedup import find_duplicate, simhash
-from .errors import AssistantError, BackendUnavailable, ConfigError
+from .errors import AssistantError
 from .settings import Settings
 from .types import Chunk, Document, Passage
 
@@ -74,7 +74,7 @@ class Index:
         for column in ("simhash", "dup_of"):  # data dirs made before near-duplicate detection
             if column not in columns:
                 self._db.execute(f"ALTER TABLE documents ADD COLUMN {column} TEXT")
-        self._collection = _open_collection(settings, embedding_name, dimension)
+        self._collection = open_collection(settings, embedding_name, dimension)
         self._fp: list[tuple[str, int]] | None = None
         self._newest: tuple[int, int | None] | None = None
         self.recover()
@@ -316,34 +316,3 @@ class Index:
 
     def close(self) -> None:
         self._db.close()
-
-
-def _open_collection(settings: Settings, embedding_name: str, dimension: int) -> Any:
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    try:
-        if settings.chroma_url:
-            u = urlparse(settings.chroma_url)
-            if not u.hostname:
-                raise ConfigError(f"ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not a URL like http://127.0.0.1:8000")
-            client: Any = chromadb.HttpClient(host=u.hostname, port=u.port or (443 if u.scheme == "https" else 8000),
-                                              ssl=u.scheme == "https", settings=chroma_settings)
-        else:
-            client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
-        collection = client.get_or_create_collection(
-            settings.collection, embedding_function=None,
-            metadata={"hnsw:space": "cosine", "embedding_model": embedding_name, "dimension": dimension},
-        )
-    except ConfigError:
-        raise
-    except Exception as exc:
-        where = settings.chroma_url or settings.chroma_dir
-        raise BackendUnavailable(f"could not open the Chroma store at {where} ({exc}); "
-                                 "is the server running (`chroma run`)?") from exc
-    meta = collection.metadata or {}
-    if meta.get("embedding_model") not in (None, embedding_name) or meta.get("dimension") not in (None, dimension):
-        raise ConfigError(f"the index in {settings.data_dir} was built with {meta.get('embedding_model')!r}, "
-                          f"not {embedding_name!r}; use another ASSISTANT_DATA_DIR or ASSISTANT_COLLECTION")
-    return collection

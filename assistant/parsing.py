@@ -1,4 +1,5 @@
-"""Files to `Document`s, one function per format: .txt, .md, .html, .pdf, .json, .jsonl.
+"""Files to `Document`s, one function per format: .txt, .md, .html, .pdf, .json, .jsonl (the text of
+HTML and PDF comes from `extract.py`).
 
 Each parser returns the document's one stored text plus its metadata (title, source, date, url).
 Offsets everywhere else refer to that text. A file that cannot be read raises `ParseError` with the
@@ -20,11 +21,10 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
-from html.parser import HTMLParser
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
+from . import extract
 from .errors import ParseError
 from .types import Document
 
@@ -166,95 +166,14 @@ def _parse_markdown(p: Path, problems: dict[str, str]) -> list[Document]:
     return [make_document(text, str(p), **meta)]
 
 
-class _VisibleText(HTMLParser):
-    """The visible text of (possibly malformed) HTML: no scripts, styles or tags; blocks on their own lines."""
-
-    _HIDDEN = frozenset({"script", "style", "noscript", "template", "head", "title", "svg"})
-    _BLOCK = frozenset({"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article",
-                        "blockquote", "pre", "table", "ul", "ol"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag in self._HIDDEN:
-            self._hidden += 1
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._HIDDEN:
-            self._hidden = max(0, self._hidden - 1)
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self.parts.append(data)
-
-    def text(self) -> str:
-        lines = (re.sub(r"[ \t\xa0]+", " ", x).strip() for x in "".join(self.parts).split("\n"))
-        return "\n\n".join(x for x in lines if x)
-
-
-def _visible_text(html: str) -> str:
-    parser = _VisibleText()
-    parser.feed(html)
-    parser.close()
-    return parser.text()
-
-
 def _parse_html(p: Path, problems: dict[str, str]) -> list[Document]:
-    import trafilatura
-
-    html = read_text(p)
-    doc: Any = trafilatura.bare_extraction(
-        html, with_metadata=True, include_comments=False, include_tables=True, favor_recall=True
-    )
-    if isinstance(doc, dict):
-        doc = SimpleNamespace(**doc)
-    if doc is None or not (doc.text or "").strip():
-        text = _visible_text(html)  # short or malformed pages trafilatura finds no article in
-        if not text:
-            raise ParseError(str(p), "no text could be extracted from the HTML (it holds only markup or scripts)")
-        return [make_document(text, str(p))]
-    return [
-        make_document(
-            str(doc.text), str(p), title=doc.title, source=doc.sitename or doc.hostname, date=doc.date, url=doc.url
-        )
-    ]
+    text, meta = extract.html_article(read_text(p), str(p))
+    return [make_document(text, str(p), **meta)]
 
 
 def _parse_pdf(p: Path, problems: dict[str, str]) -> list[Document]:
-    from pypdf import PdfReader
-    from pypdf.errors import DependencyError, PdfReadError
-
-    try:
-        reader = PdfReader(str(p))
-        if reader.is_encrypted:
-            try:
-                opened = reader.decrypt("")  # restrictions-only PDFs open with the empty password
-            except (DependencyError, NotImplementedError) as exc:
-                raise ParseError(str(p), f"the PDF is encrypted and cannot be opened here ({exc}); decrypt it "
-                                         "first (e.g. `qpdf --decrypt in.pdf out.pdf`)") from exc
-            if not opened:
-                raise ParseError(str(p), "the PDF is encrypted with a password; decrypt it first "
-                                         "(e.g. `qpdf --password=... --decrypt in.pdf out.pdf`)")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except PdfReadError as exc:
-        raise ParseError(str(p), f"corrupt or unreadable PDF ({exc})") from exc
-    info: Any = reader.metadata or {}
-    return [
-        make_document(
-            "\n\n".join(x.strip() for x in pages if x.strip()),
-            str(p),
-            title=info.get("/Title"),
-            source=info.get("/Author"),
-            date=_pdf_date(info.get("/CreationDate")),
-        )
-    ]
+    text, meta = extract.pdf_article(p)
+    return [make_document(text, str(p), **meta)]
 
 
 def _parse_json(p: Path, problems: dict[str, str]) -> list[Document]:
@@ -323,11 +242,6 @@ def _str(v: Any) -> str:
     if isinstance(v, datetime | date):
         return v.isoformat()[:10]
     return str(v).strip()
-
-
-def _pdf_date(v: Any) -> str:
-    m = re.match(r"D:(\d{4})(\d{2})(\d{2})", str(v or ""))
-    return f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else ""
 
 
 _PARSERS: dict[str, Callable[[Path, dict[str, str]], list[Document]]] = {
