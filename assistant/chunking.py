@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import pairwise
 
 from .types import Chunk, Document
 
@@ -44,9 +45,9 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
 def chunk_document(doc: Document, max_tokens: int, count: Callable[[str], int]) -> list[Chunk]:
     """Pack `doc`'s sentences into chunks of at most `max_tokens` tokens (as `count` measures).
 
-    Each sentence is counted once; a run of sentences is estimated as the sum of its sentences plus one
-    per gap between them (an upper bound for cl100k: a space joins the next word, a line break is one
-    token), and only counted whole when the estimate is not decisive. Every chunk is then checked
+    Each sentence is counted once; a run of sentences is estimated as the sum of its sentences plus what
+    each gap between them may add (`_gap_cost`: an upper bound for cl100k on the runs we sampled), and
+    only counted whole when the estimate is not decisive. Every chunk is then checked
     exactly; should one exceed the limit, the document is packed again counting every run whole.
     """
     text = doc.text
@@ -61,8 +62,10 @@ def chunk_document(doc: Document, max_tokens: int, count: Callable[[str], int]) 
 
 def _pack(text: str, pieces: list[tuple[Span, int]], max_tokens: int, count: Callable[[str], int],
           estimate: bool) -> list[list[Span]]:
+    gaps = [_gap_cost(text[a[1]:b[0]], count) for (a, _), (b, _) in pairwise(pieces)]
+
     def at_most(first: int, last: int, limit: int) -> bool:  # pieces[first..last] within `limit` tokens?
-        if estimate and sum(n for _, n in pieces[first:last + 1]) + (last - first) <= limit:
+        if estimate and sum(n for _, n in pieces[first:last + 1]) + sum(gaps[first:last]) <= limit:
             return True
         return count(text[pieces[first][0][0]:pieces[last][0][1]]) <= limit
 
@@ -78,6 +81,12 @@ def _pack(text: str, pieces: list[tuple[Span, int]], max_tokens: int, count: Cal
     if pieces:
         groups.append([s for s, _ in pieces[first:]])
     return groups
+
+
+def _gap_cost(gap: str, count: Callable[[str], int]) -> int:
+    """What the whitespace between two sentences may add to their counts: one token for a space or line
+    breaks (a space joins the next word), else the gap's own count plus one."""
+    return 1 if gap in (" ", "\n", "\n\n") else count(gap) + 1
 
 
 def _make(doc: Document, group: list[Span]) -> Chunk:

@@ -28,7 +28,7 @@ _STOP = frozenset("a an the of to in on at for and or but is are was were be bee
 
 def number_passages(passages: Sequence[Passage]) -> str:
     """The passages block of the prompt: `[n] (title, source, date)` then the passage text; a later
-    passage of the same article gets `[n] (same article as [m])` instead of the header again.
+    passage of the same article gets `[n] (same article as passage m)` instead of the header again.
 
     Article text is data: citation-like markers inside it (`[7]`, `[Passage 9]`) become `(7)`, `(Passage 9)`
     and `<passages>` tags lose their angle brackets, so only the real block headers number passages and
@@ -38,7 +38,7 @@ def number_passages(passages: Sequence[Passage]) -> str:
     first: dict[str, int] = {}  # doc_id -> the number of its first passage
     for n, p in enumerate(passages, 1):
         if p.doc_id in first:  # the article's header once (~35 tokens of prompt each time it is repeated)
-            head = f"same article as [{first[p.doc_id]}]"
+            head = f"same article as passage {first[p.doc_id]}"
         else:
             first[p.doc_id] = n
             head = ", ".join(as_data(str(x)) for x in (p.metadata.get("title"), p.metadata.get("source"),

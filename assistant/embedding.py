@@ -15,6 +15,7 @@ This module does not pick the backend from settings (see `models.embeddings`).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -29,7 +30,7 @@ from langchain_core.embeddings import Embeddings
 
 from .errors import BackendUnavailable, ConfigError
 
-_ENCODED_MAX = 4096
+_ENCODED_MAX = 1024  # an ingest counts at most ~3 batches of ~256 chunks ahead of the embedder
 
 
 class SentenceEmbeddings(Embeddings):
@@ -64,13 +65,16 @@ class TorchEmbeddings(SentenceEmbeddings):
         self.batch_size = batch_size
         self.model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
         self.max_seq_length = int(self.model.max_seq_length or 512)
+        # Counting runs on the ingest's main thread while another thread embeds: a tokenizer of its own,
+        # since sentence-transformers changes the shared one's truncation settings on every call.
+        self._counter = copy.deepcopy(self.model.tokenizer)
 
     def embed_array(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
                                             convert_to_numpy=True, show_progress_bar=False), dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
-        return len(self.model.tokenizer(text)["input_ids"])
+        return len(self._counter(text)["input_ids"])
 
 
 class OnnxEmbeddings(SentenceEmbeddings):

@@ -128,12 +128,13 @@ class Index:
                                           for c in chunks])
                 if new:
                     self._bump()
+                old: set[str] = set()
                 for file, file_sha, items in files:
-                    old = self._docs_of_file(file)
+                    old |= self._docs_of_file(file)
                     self._db.execute("DELETE FROM sources WHERE file=?", (file,))
                     self._db.executemany("INSERT OR REPLACE INTO sources VALUES (?,?,?,?)",
                                          [(d.source_path, file, file_sha, d.doc_id) for d, _, _ in items])
-                    self._orphan(old)
+                self._orphan(old)  # after every file's links: a document may move to a later file of the batch
                 self._db.executemany("DELETE FROM pending WHERE doc_id=? AND op='add'", [(d,) for d in new])
                 self._db.execute("COMMIT")
             except BaseException:

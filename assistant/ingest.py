@@ -159,6 +159,7 @@ class _Pipeline:
         self._embedding = ThreadPoolExecutor(1, thread_name_prefix="ingest-embed")
         self._writing = ThreadPoolExecutor(1, thread_name_prefix="ingest-write")
         self._in_flight: deque[tuple[Future[None], set[str]]] = deque()  # each batch's write, its doc_ids
+        self._failed = False  # once a batch fails, later ones are neither embedded nor written
 
     def submit(self, batch: Batch) -> None:
         while len(self._in_flight) >= 2:
@@ -178,6 +179,8 @@ class _Pipeline:
 
     def _vectors(self, docs: dict[str, list[Chunk]]) -> dict[str, np.ndarray]:
         """Vectors by doc_id for the documents not stored yet (stored ones are only linked to the file)."""
+        if self._failed:
+            return {}
         todo = {doc_id: chunks for doc_id, chunks in docs.items() if not self.index.has_document(doc_id)}
         flat = self.embedder.embed_array([c.text for chunks in todo.values() for c in chunks])
         out, at = {}, 0
@@ -186,7 +189,15 @@ class _Pipeline:
         return out
 
     def _store(self, batch: Batch, embedded: Future[dict[str, np.ndarray]]) -> None:
-        vectors = embedded.result()
+        if self._failed:
+            return  # the caller raises the first failure
+        try:
+            self._write(batch, embedded.result())
+        except BaseException:
+            self._failed = True
+            raise
+
+    def _write(self, batch: Batch, vectors: dict[str, np.ndarray]) -> None:
         with self.index.writing():  # no delete may slip in between "already stored" and the write
             # A document already stored when its batch was embedded may have been removed since.
             late = {d.doc_id: chunks for _, _, docs in batch for d, chunks in docs

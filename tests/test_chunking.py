@@ -78,9 +78,10 @@ def test_estimated_packing_matches_counting_every_run(seed_text: str) -> None:
     """The fast path (a run = its sentences' counts + one per gap) cuts where exact counting would."""
     from assistant.chunking import _cut_long, _pack
 
-    texts = [seed_text, seed_text.replace(". ", ".\n"), "In 2024 prices rose. 35 firms left.\n\n“Why?” he asked. " * 30]
+    texts = [seed_text, seed_text.replace(". ", ".\n"), "In 2024 prices rose. 35 firms left.\n\n“Why?” he asked. " * 30,
+             "Prices rose.\t\t" * 3 + "\nFirms left the city today.", "A b.\xa0\xa0C d.\n\xa0\n\u3000\nE f. " * 20]
     for text in texts:
-        for limit in (20, 60, 160):
+        for limit in (20, 24, 60, 160):
             pieces = [p for a, b in split_sentences(text) for p in _cut_long(text, a, b, limit, tokens.count)]
             assert _pack(text, pieces, limit, tokens.count, estimate=True) == \
                 _pack(text, pieces, limit, tokens.count, estimate=False)

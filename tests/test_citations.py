@@ -105,4 +105,4 @@ def test_an_articles_header_is_given_once_in_the_prompt() -> None:
     block = number_passages(ps)
     assert block == ("[1] (Bridge reopens (2), Gazette, 2024-01-02)\nFirst part.\n\n"
                      "[2] (Other)\nOther story.\n\n"
-                     "[3] (same article as [1])\nSecond part.")
+                     "[3] (same article as passage 1)\nSecond part.")

@@ -109,3 +109,27 @@ def test_counting_first_then_embedding_gives_the_same_vectors(model_dir: str, ca
     counted = OnnxEmbeddings(model_dir, cache)
     assert [counted.count_tokens(t) > counted.max_seq_length for t in texts] == [False] * 6 + [True]
     assert np.array_equal(counted.embed_array(texts), fresh)
+
+
+def test_torch_counts_stay_right_while_another_thread_embeds(model_dir: str, sentences: list[str]) -> None:
+    """Ingest counts on one thread while another embeds; the count must never see the embedder's truncation."""
+    import threading
+
+    model = TorchEmbeddings(model_dir)
+    long_text = "word " * 400
+    expected = model.count_tokens(long_text)
+    assert expected > model.max_seq_length
+    stop = threading.Event()
+
+    def embed() -> None:
+        while not stop.is_set():
+            model.embed_array([long_text, *sentences[:3]])
+
+    worker = threading.Thread(target=embed)
+    worker.start()
+    try:
+        counts = [model.count_tokens(long_text) for _ in range(1500)]
+    finally:
+        stop.set()
+        worker.join()
+    assert set(counts) == {expected}

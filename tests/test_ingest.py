@@ -166,3 +166,41 @@ def test_a_document_in_a_batch_still_being_written_is_not_embedded_again(
     report = a.ingest([only], progress=False)
     assert sorted(Path(p).name for p in report.added) == ["a.md", "b.md"]
     assert len(embedded) == len(set(embedded)) == a.index.count() == len(expected_ids(a))
+
+
+def test_a_document_moving_to_another_file_in_one_run_is_kept(tmp_path: Path) -> None:
+    """Rolling exports: a record leaves a.jsonl and appears in b.jsonl; one ingest handles both files."""
+    import json
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    rec = {"title": "Harbour", "text": "The harbour of Saltmere reopened on Tuesday after the storm."}
+    other = {"title": "Bridge", "text": "The old bridge in Saltmere closed for repairs on Monday."}
+    (folder / "a.jsonl").write_text(json.dumps(rec) + "\n" + json.dumps(other) + "\n")
+    a = Assistant(tmp_path / "data", llm_backend="extractive")
+    a.ingest([folder], progress=False)
+    (folder / "a.jsonl").write_text(json.dumps(other) + "\n")
+    (folder / "b.jsonl").write_text(json.dumps(rec) + "\n")
+    a.ingest([folder], progress=False)
+    assert sorted(d.title for d in a.documents()) == ["Bridge", "Harbour"]
+    assert set(a.index.chunk_ids()) == expected_ids(a) and a.index.count() == len(expected_ids(a))
+    assert "Saltmere reopened" in a.retrieve("When did the harbour reopen?", 1)[0].text
+
+
+def test_after_a_failed_write_later_batches_are_not_written(
+        tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "EMBED_BATCH_CHUNKS", 1)  # every file is its own batch
+    write(corpus, "third.txt", "A third story\n\nThe ferry to Saltmere runs again from Friday.")
+    a = Assistant(tmp_path / "data", llm_backend="extractive")
+    calls: list[int] = []
+
+    def failing_put(files):  # type: ignore[no-untyped-def]
+        calls.append(len(files))
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(a.index, "put_files", failing_put)
+    with pytest.raises(RuntimeError, match="disk full"):
+        a.ingest([corpus], progress=False)
+    assert calls == [1] and a.index.count() == 0
