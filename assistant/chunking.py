@@ -62,7 +62,7 @@ def chunk_document(doc: Document, max_tokens: int, count: Callable[[str], int]) 
 
 def _pack(text: str, pieces: list[tuple[Span, int]], max_tokens: int, count: Callable[[str], int],
           estimate: bool) -> list[list[Span]]:
-    gaps = [_gap_cost(text[a[1]:b[0]], count) for (a, _), (b, _) in pairwise(pieces)]
+    gaps = [_gap_cost(text[a[1]:b[0]], count) for (a, _), (b, _) in pairwise(pieces)] if estimate else []
 
     def at_most(first: int, last: int, limit: int) -> bool:  # pieces[first..last] within `limit` tokens?
         if estimate and sum(n for _, n in pieces[first:last + 1]) + sum(gaps[first:last]) <= limit:
