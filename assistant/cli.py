@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import AssistantError
+from .errors import AssistantError, ConfigError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,7 +36,11 @@ def _parser() -> argparse.ArgumentParser:
                     "XQuAD questions with the LLM (retrieval is scored on all), and N RGB queries of each kind")
     ev.add_argument("--bbc", action=argparse.BooleanOptionalAction, default=None,
                     help="index the 2,225 BBC articles as distractors (default: on for the full run)")
-    ev.add_argument("--thresholds", default="evals/thresholds.toml")
+    ev.add_argument("--thresholds", default=None, help="the gate (default: the packaged evals/thresholds.toml)")
+    ev.add_argument("--data", default=None, help="folder of public eval datasets (default: $ASSISTANT_EVAL_DATA); "
+                    "missing ones come from the cache or a pinned download, or are skipped")
+    ev.add_argument("--download", action=argparse.BooleanOptionalAction, default=None,
+                    help="download missing datasets from their pinned sources (default: $ASSISTANT_EVAL_DOWNLOAD or on)")
     ev.add_argument("--judge", action="store_true", help="also score faithfulness with the configured chat model "
                     "as an LLM judge (RAGAS-style statements and verdicts; slow with the local model)")
     ev.add_argument("--only", default="", help="comma-separated datasets to run (seed, xquad, rgb-counterfactual, "
@@ -62,6 +66,10 @@ def _run(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {}
     if args.backend:
         overrides["llm_backend"] = args.backend
+    if getattr(args, "data", None):
+        overrides["eval_data"] = args.data
+    if getattr(args, "download", None) is not None:
+        overrides["eval_download"] = args.download
     assistant = Assistant(args.data_dir, **overrides)
     if args.command == "ingest":
         report = assistant.ingest(args.paths, prune=not args.no_prune)
@@ -80,6 +88,10 @@ def _run(args: argparse.Namespace) -> int:
             print(answer.render())
         return 0
     if args.command == "chat":
+        try:
+            import gradio  # noqa: F401
+        except ImportError as exc:
+            raise ConfigError("the chat UI needs its extra: pip install 'research-assistant[ui]'") from exc
         from .ui import launch
 
         print(f"Opening the chat on http://{args.host}:{args.port or 7860}", file=sys.stderr)
@@ -88,12 +100,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "eval":
         from pathlib import Path
 
-        from .evaluation import check_thresholds, run_suite
+        try:
+            from evals import check_thresholds, default_thresholds, run_suite
+        except ImportError as exc:
+            raise ConfigError(f"the eval suite needs its extra: pip install 'research-assistant[eval]' ({exc})") from exc
 
         judge = None
         if args.judge:
-            from .errors import ConfigError
-            from .evaluation.judge import LLMJudge
+            from evals.judge import LLMJudge
 
             if assistant.llm is None:
                 raise ConfigError("--judge needs a chat model: set ASSISTANT_LLM_BACKEND=local or openai")
@@ -104,8 +118,11 @@ def _run(args: argparse.Namespace) -> int:
             print(f"\n{name}")
             for key, value in values.items():
                 print(f"  {key:>26}: {value}")
+        for line in summary["skipped"]:
+            print(line)
         print(f"\nreport: {Path(args.out) / 'report.md'}")
-        failures = check_thresholds(summary, Path(args.thresholds)) if Path(args.thresholds).is_file() else []
+        thresholds = Path(args.thresholds) if args.thresholds else default_thresholds()
+        failures = check_thresholds(summary, thresholds) if thresholds.is_file() else []
         for f in failures:
             print(f"below threshold: {f}", file=sys.stderr)
         return 1 if failures else 0

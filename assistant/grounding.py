@@ -1,7 +1,7 @@
 """The grounding checker: `support(premise, claim) -> float`, the probability that premise supports claim.
 
 What it does: scores each claim sentence with a logistic regression over features anyone can inspect;
-the weights are fitted on labelled pairs (RGB counterfactuals, XQuAD; `evals/calibrate_grounding.py`,
+the weights are fitted on labelled pairs (RGB counterfactuals, XQuAD; `evals/fit_grounding.py`,
 results in `docs/grounding.md`) and read once from `grounding_weights.json`:
 - coverage: share of the claim's content words in the best premise window (one or two adjacent
   sentences) and in the whole premise;
@@ -68,7 +68,7 @@ def weights() -> dict[str, dict[str, float]]:
         return {k: {f: float(w) for f, w in data[k].items()} for k in ("lexical", "semantic")}
     except (OSError, ValueError, KeyError) as exc:
         log.warning("grounding: cannot read %s (%s); using the uncalibrated hand-set fallback weights. "
-                    "Run `python evals/calibrate_grounding.py` to fit them.", WEIGHTS_FILE, exc)
+                    "Run `python -m evals.fit_grounding` to fit them.", WEIGHTS_FILE, exc)
         lexical = {**_FALLBACK, "coverage": 8.0}
         lexical.pop("similarity")
         return {"lexical": lexical, "semantic": dict(_FALLBACK)}

@@ -1,5 +1,8 @@
 """Prompts live in `prompts/*.md`; this module loads them once, checks their variables, renders strictly.
 
+The files are package data: `assistant/prompt_files` links to the top-level `prompts/` in a checkout,
+and a built wheel carries a copy, so `pip install .` gives a package that finds its prompts anywhere.
+
 Rendering fails loudly (`PromptError`) when a variable is missing or unexpected: a prompt file and the
 code that fills it can never drift apart silently. No prompt text lives in Python code.
 """
@@ -9,11 +12,12 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from .errors import PromptError
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = Path(str(resources.files(__package__) / "prompt_files"))
 
 # Each prompt file and the exact variables the code fills in.
 EXPECTED: dict[str, frozenset[str]] = {

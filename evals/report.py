@@ -163,6 +163,9 @@ def write_report(summary: dict[str, Any], records: list[dict[str, Any]], out: Pa
     config = summary.get("config", {})
     if config:
         lines += ["Configuration: " + ", ".join(f"`{k}={v}`" for k, v in config.items()), ""]
+    if summary.get("data"):
+        lines += ["Data: " + ", ".join(f"{k} ({v})" for k, v in summary["data"].items()), ""]
+    lines += [f"- {line}" for line in summary.get("skipped", [])] + ([""] if summary.get("skipped") else [])
     keys = list(dict.fromkeys(k for d in summary["datasets"].values() for k in d))
     names = list(summary["datasets"])
     lines += ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]

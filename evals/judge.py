@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
-from .. import prompts
-from ..citations import number_passages
-from ..types import Passage
+from assistant import prompts
+from assistant.citations import number_passages
+from assistant.types import Passage
 
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
 
