@@ -9,13 +9,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import AssistantError, BackendUnavailable, ConfigError, IngestError, ParseError, PromptError, UploadError
-from .types import Answer, Chunk, Citation, Document, Passage, Sentence
+from assistant.domain import Answer, Chunk, Citation, Document, Passage, Sentence
+from assistant.errors import (
+    AssistantError,
+    BackendUnavailable,
+    ConfigError,
+    IngestError,
+    ParseError,
+    PromptError,
+    UploadError,
+)
 
 if TYPE_CHECKING:
-    from .grounding import support
-    from .pipeline import Assistant
-    from .settings import Settings
+    from assistant.pipeline import Assistant
+    from assistant.settings import Settings
+    from assistant.verify.grounding import support
 
 __all__ = ["Answer", "Assistant", "AssistantError", "BackendUnavailable", "Chunk", "Citation", "ConfigError",
            "Document", "IngestError", "ParseError", "Passage", "PromptError", "Sentence", "Settings", "UploadError",
@@ -24,15 +32,15 @@ __all__ = ["Answer", "Assistant", "AssistantError", "BackendUnavailable", "Chunk
 
 def __getattr__(name: str) -> Any:
     if name == "Assistant":
-        from .pipeline import Assistant
+        from assistant.pipeline import Assistant
 
         return Assistant
     if name == "support":
-        from .grounding import support
+        from assistant.verify.grounding import support
 
         return support
     if name == "Settings":
-        from .settings import Settings
+        from assistant.settings import Settings
 
         return Settings
     raise AttributeError(name)

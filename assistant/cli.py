@@ -11,13 +11,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import AssistantError, ConfigError
+from assistant.errors import AssistantError, ConfigError
+from assistant.settings import LLM_BACKENDS
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="assistant", description="Answers from your articles, every sentence cited.")
     p.add_argument("--data-dir", help="where the index lives (default: $ASSISTANT_DATA_DIR or .assistant-data)")
-    p.add_argument("--backend", choices=["local", "openai", "extractive"],
+    p.add_argument("--backend", choices=LLM_BACKENDS,
                    help="generating backend (default: $ASSISTANT_LLM_BACKEND or local)")
     sub = p.add_subparsers(dest="command", required=True)
     ing = sub.add_parser("ingest", help="ingest files and folders (incremental)")
@@ -40,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--data", default=None, help="folder of public eval datasets (default: $ASSISTANT_EVAL_DATA); "
                     "missing ones come from the cache or a pinned download, or are skipped")
     ev.add_argument("--download", action=argparse.BooleanOptionalAction, default=None,
-                    help="download missing datasets from their pinned sources (default: $ASSISTANT_EVAL_DOWNLOAD or on)")
+                    help="download missing datasets from pinned sources (default: $ASSISTANT_EVAL_DOWNLOAD or on)")
     ev.add_argument("--judge", action="store_true", help="also score faithfulness with the configured chat model "
                     "as an LLM judge (RAGAS-style statements and verdicts; slow with the local model)")
     ev.add_argument("--only", default="", help="comma-separated datasets to run (seed, xquad, rgb-counterfactual, "
@@ -61,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .pipeline import Assistant
+    from assistant.pipeline import Assistant
 
     overrides: dict[str, Any] = {}
     if args.backend:
@@ -92,7 +93,7 @@ def _run(args: argparse.Namespace) -> int:
             import gradio  # noqa: F401
         except ImportError as exc:
             raise ConfigError("the chat UI needs its extra: pip install 'research-assistant[ui]'") from exc
-        from .ui import launch
+        from assistant.ui.app import launch
 
         print(f"Opening the chat on http://{args.host}:{args.port or 7860}", file=sys.stderr)
         launch(assistant, host=args.host, port=args.port)
@@ -103,7 +104,7 @@ def _run(args: argparse.Namespace) -> int:
         try:
             from evals import check_thresholds, default_thresholds, run_suite
         except ImportError as exc:
-            raise ConfigError(f"the eval suite needs its extra: pip install 'research-assistant[eval]' ({exc})") from exc
+            raise ConfigError(f"the eval suite cannot load ({exc}): pip install 'research-assistant[eval]'") from exc
 
         judge = None
         if args.judge:

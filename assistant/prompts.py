@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from .errors import PromptError
+from assistant.errors import PromptError
 
 PROMPTS_DIR = Path(str(resources.files(__package__) / "prompt_files"))
 

@@ -1,6 +1,10 @@
 """The one `Settings` object: every knob, read from arguments or `ASSISTANT_*` environment variables.
 
-This is the only module that reads the environment. Everything else receives a `Settings`.
+This is the only module that reads the environment. Everything else receives a `Settings`, or the
+group of it that it needs: `settings.embedder`, `.store`, `.ingest`, `.retrieve`, `.policy`, `.llm`,
+`.answer`, `.evaluation` (frozen views, as paper-qa nests its settings). Each field belongs to a group
+(`GROUPS`; a test checks that none is left out), and a running assistant rebuilds a part exactly when
+its group changed. The variables stay flat (`ASSISTANT_LLM_BACKEND`, not `ASSISTANT_LLM__BACKEND`).
 All state lives under `data_dir`; model files assembled from packages live under `cache_dir`.
 """
 
@@ -8,15 +12,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar, get_args
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LLMBackend = Literal["local", "openai", "extractive"]
+LLM_BACKENDS: tuple[str, ...] = get_args(LLMBackend)
 
 
 def _default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "research-assistant"
+
+
+G = TypeVar("G", bound="Group")
 
 
 class Settings(BaseSettings):
@@ -78,7 +88,7 @@ class Settings(BaseSettings):
     )
 
     # Generation
-    llm_backend: Literal["local", "openai", "extractive"] = Field(
+    llm_backend: LLMBackend = Field(
         default="local",
         description="'local' (embedded GGUF model), 'openai' (any OpenAI-compatible server) or 'extractive' (no LLM).",
     )
@@ -125,6 +135,68 @@ class Settings(BaseSettings):
     def _expand(cls, v: str | Path | None) -> Path | None:
         return None if v is None or str(v) == "" else Path(v).expanduser()
 
+    def group(self, name: str) -> Group:
+        """The frozen view of one group of fields (see `GROUPS`)."""
+        return self._view(GROUPS[name])
+
+    def _view(self, cls: type[G]) -> G:
+        return cls(**{f: getattr(self, f) for f in cls.model_fields})
+
+    def changed_groups(self, other: Settings) -> set[str]:
+        """Names of the groups whose values differ between `self` and `other`."""
+        return {name for name in GROUPS if self.group(name) != other.group(name)}
+
+    @property
+    def embedder(self) -> EmbedderSettings:
+        return self._view(EmbedderSettings)
+
+    @property
+    def store(self) -> StoreSettings:
+        return self._view(StoreSettings)
+
+    @property
+    def ingest(self) -> IngestSettings:
+        return self._view(IngestSettings)
+
+    @property
+    def retrieve(self) -> RetrieveSettings:
+        return self._view(RetrieveSettings)
+
+    @property
+    def policy(self) -> PolicySettings:
+        return self._view(PolicySettings)
+
+    @property
+    def llm(self) -> LLMSettings:
+        return self._view(LLMSettings)
+
+    @property
+    def answer(self) -> AnswerSettings:
+        return self._view(AnswerSettings)
+
+    @property
+    def evaluation(self) -> EvalSettings:
+        return self._view(EvalSettings)
+
+
+class Group(BaseModel):
+    """A frozen view of some `Settings` fields, with the same names."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EmbedderSettings(Group):
+    embedding_model: str
+    embedding_backend: str
+    embed_batch_size: int
+    cache_dir: Path
+
+
+class StoreSettings(Group):
+    data_dir: Path
+    chroma_url: str
+    collection: str
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
@@ -132,6 +204,60 @@ class Settings(BaseSettings):
     @property
     def store_path(self) -> Path:
         return self.data_dir / "documents.sqlite3"
+
+
+class IngestSettings(Group):
+    chunk_tokens: int
+    max_file_mb: float
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 2**20)
+
+
+class RetrieveSettings(Group):
+    k: int
+    retrieval: str
+    candidates: int
+    rerank: bool
+    recency_half_life_days: float
+    reranker_model: str
+    mmr_lambda: float
+
+
+class PolicySettings(Group):
+    min_score: float
+    min_relevance: float
+
+
+class LLMSettings(Group):
+    llm_backend: str
+    llm_model: str
+    llm_base_url: str
+    llm_api_key: str
+    llm_threads: int
+    llm_context: int
+    max_answer_tokens: int
+    temperature: float
+    cache_dir: Path
+
+
+class AnswerSettings(Group):
+    constrain_citations: bool
+    show_unsupported: bool
+    prompt_budget: int
+    passage_tokens: int
+
+
+class EvalSettings(Group):
+    eval_data: Path | None
+    eval_download: bool
+
+
+GROUPS: dict[str, type[Group]] = {
+    "embedder": EmbedderSettings, "store": StoreSettings, "ingest": IngestSettings, "retrieve": RetrieveSettings,
+    "policy": PolicySettings, "llm": LLMSettings, "answer": AnswerSettings, "evaluation": EvalSettings,
+}
 
 
 def settings_table() -> str:

@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, TypeVar
 
-from .errors import BackendUnavailable
+from assistant.errors import BackendUnavailable
 
 if TYPE_CHECKING:
     import tiktoken

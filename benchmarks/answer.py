@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import Assistant
-from assistant.answering import messages, pack
+from assistant.answer.prompting import messages, pack
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [
@@ -45,7 +45,7 @@ def end_to_end(a: Assistant) -> tuple[list[float], list[float]]:
 
 def prompts_for(a: Assistant, passage_tokens: int = 0) -> list[list[dict[str, str]]]:
     """The chat messages the pipeline sends for each question (k passages, packed to the budget)."""
-    from assistant.models import LlamaCppChat
+    from assistant.backends.models import LlamaCppChat
 
     out = []
     for q in QUESTIONS:
@@ -142,7 +142,7 @@ def main() -> None:
         first, total = end_to_end(focused)
         print(f"median first token {statistics.median(first):.2f}s, median total {statistics.median(total):.2f}s")
         if args.sweep:
-            from assistant.models import assemble_default_gguf
+            from assistant.backends.models import assemble_default_gguf
 
             sweep(assemble_default_gguf(local.settings.cache_dir), prompts, local.settings.llm_context)
 

@@ -75,7 +75,7 @@ def run_naive(corpus: Path, data: Path) -> dict[str, Any]:
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from assistant.models import embedding_model_path
+    from assistant.backends.models import embedding_model_path
 
     t = time.perf_counter()
     embeddings = HuggingFaceEmbeddings(model_name=embedding_model_path("all-MiniLM-L6-v2"))
@@ -139,10 +139,10 @@ def gemm_peaks(n: int = 1536, repeat: int = 10) -> dict[str, float]:
 def levers(corpus: Path, articles: int) -> None:
     """Each lever against its own baseline, on the chunks of the first `articles` articles."""
     from assistant import Assistant
-    from assistant.embedding import OnnxEmbeddings, TorchEmbeddings
-    from assistant.ingest import chunk_for_model
-    from assistant.models import embedding_model_path
-    from assistant.parsing import iter_files, parse_file
+    from assistant.backends.embedding import OnnxEmbeddings, TorchEmbeddings
+    from assistant.backends.models import embedding_model_path
+    from assistant.ingest.incremental import chunk_for_model
+    from assistant.ingest.parse import iter_files, parse_file
 
     files = list(iter_files([corpus]))[:articles]
     path = embedding_model_path("all-MiniLM-L6-v2")
@@ -201,7 +201,8 @@ def levers(corpus: Path, articles: int) -> None:
 
     # chunking: each sentence counted once, a run estimated (exactly counted only when undecided)
     from assistant import tokens
-    from assistant.chunking import _cut_long, _pack, chunk_document, split_sentences
+    from assistant.ingest.chunk import _cut_long, _pack, chunk_document
+    from assistant.text import split_sentences
 
     def exact(text: str) -> None:
         pieces = [p for a, b in split_sentences(text) for p in _cut_long(text, a, b, 160, tokens.count)]
@@ -248,8 +249,8 @@ def levers(corpus: Path, articles: int) -> None:
 
 def _parse_and_chunk(path: Path) -> int:
     from assistant import tokens
-    from assistant.chunking import chunk_document
-    from assistant.parsing import parse_file
+    from assistant.ingest.chunk import chunk_document
+    from assistant.ingest.parse import parse_file
 
     return sum(len(chunk_document(d, 160, tokens.count)) for d in parse_file(path))
 

@@ -38,12 +38,12 @@ CONFIGS: dict[str, dict[str, Any]] = {
 
 def windows(limit: int) -> tuple[list[Any], list[Any]]:
     """(documents, chunks): sentence windows over the BBC articles, `limit` chunks."""
-    from assistant.chunking import split_sentences
+    from assistant.domain import Chunk
+    from assistant.ingest.parse import iter_files, parse_file
     from assistant.settings import Settings
+    from assistant.text import split_sentences
     from evals.datasets import write_bbc
     from evals.sources import BBC, locator_for, require
-    from assistant.parsing import iter_files, parse_file
-    from assistant.types import Chunk
 
     corpus = write_bbc(require(BBC, locator_for(Settings())), CACHE / "bbc-all")
     docs = list({d.doc_id: d for f in iter_files([corpus]) for d in parse_file(f)}.values())  # BBC repeats some

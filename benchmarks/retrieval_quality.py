@@ -14,11 +14,13 @@ import argparse
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 from assistant import Assistant
+from assistant.domain import Passage
+from assistant.settings import Settings
 from evals.datasets import GoldQuestion, write_bbc, write_xquad
 from evals.sources import BBC, XQUAD, locator_for, require
-from assistant.types import Passage
 
 CACHE = Path.home() / ".cache" / "research-assistant" / "bench"
 
@@ -63,7 +65,7 @@ def naive_baseline(a: Assistant, folders: list[Path], questions: list[GoldQuesti
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from assistant.parsing import iter_files, parse_file
+    from assistant.ingest.parse import iter_files, parse_file
 
     docs = [Document(page_content=d.text, metadata={"doc_id": d.doc_id})
             for f in iter_files(folders) for d in parse_file(f)]
@@ -103,7 +105,7 @@ def main() -> None:
     a.retriever.passages("warm up the keyword index", 5)
     print(f"\n{len(questions)} questions\n")
     print("| retriever | recall@1 | recall@5 | recall@10 | MRR | p50 ms | p95 ms |\n|---|---|---|---|---|---|---|")
-    configs = {
+    configs: dict[str, dict[str, Any]] = {
         "dense only": {"mode": "dense", "reranker": None, "mmr_lambda": 1.0},
         "BM25 only": {"mode": "keyword", "reranker": None, "mmr_lambda": 1.0},
         "hybrid (RRF)": {"mode": "hybrid", "reranker": None, "mmr_lambda": 1.0},

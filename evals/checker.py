@@ -15,7 +15,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from assistant import grounding
+from assistant.verify import grounding
+
 from . import metrics
 from .pairs import Pair, split
 

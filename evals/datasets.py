@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.parsing import parse_file
+from assistant.ingest.parse import parse_file
 
 
 @dataclass(frozen=True)

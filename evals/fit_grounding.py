@@ -22,21 +22,21 @@ import json
 import pickle
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from assistant import grounding, models  
-from assistant.chunking import split_sentences  
-from assistant.embedding import SentenceEmbeddings  
-from evals.metrics import pair_report  
+from assistant.backends import models
+from assistant.backends.embedding import SentenceEmbeddings
+from assistant.retrieve.retriever import cosine_similarity
+from assistant.settings import Settings
+from assistant.text import split_sentences
+from assistant.verify import grounding
+from evals.metrics import pair_report
 from evals.pairs import Pair, all_pairs, split
 from evals.sources import RGB, XQUAD, locator_for, require
-from assistant.retrieval import cosine_similarity  
-from assistant.settings import Settings  
 
 OUT = Path("evals") / "out" / "grounding.json"  # relative to where it is run (the repository root)
 VECTORS = OUT.with_name("grounding_vectors.pkl")  # embedding cache between runs (evals/out is not committed)
@@ -111,7 +111,7 @@ def table(rows: Sequence[dict[str, object]], title: str) -> str:
 
 def baseline_module() -> object:
     """Version 1 of grounding.py (hand-set weights) from git HEAD, for comparison."""
-    src = subprocess.run(["git", "show", "HEAD:assistant/grounding.py"], check=True,
+    src = subprocess.run(["git", "show", "HEAD:assistant/verify/grounding.py"], check=True,
                          capture_output=True, text=True).stdout
     spec = importlib.util.spec_from_loader("assistant._grounding_v1", loader=None)
     assert spec is not None
@@ -145,7 +145,7 @@ def main() -> None:
     pairs = all_pairs(require(RGB, locator), require(XQUAD, locator))
     calib, held = split(pairs)
     print(f"pairs: {len(pairs)} (calibration {len(calib)}, held-out {len(held)})", flush=True)
-    embedder = models.embeddings(Settings())
+    embedder = models.embeddings(Settings().embedder)
     results: dict[str, object] = {"n_calibration": len(calib), "n_held_out": len(held)}
     if args.timing:  # first, before anything else loads thread pools next to torch's
         sample = held[:: max(1, len(held) // args.timing)][: args.timing]

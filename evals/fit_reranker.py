@@ -16,11 +16,11 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from assistant import Assistant
+from assistant.retrieve.rerank import FEATURES, WEIGHTS_FILE, features
 from assistant.settings import Settings
+from benchmarks.retrieval_quality import CACHE
 from evals.datasets import write_xquad
 from evals.sources import XQUAD, locator_for, require
-from assistant.rerank import FEATURES, WEIGHTS_FILE, features
-from benchmarks.retrieval_quality import CACHE
 
 
 def main() -> None:

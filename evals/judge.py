@@ -18,8 +18,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
 from assistant import prompts
-from assistant.citations import number_passages
-from assistant.types import Passage
+from assistant.answer.citations import number_passages
+from assistant.domain import Passage
 
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
 

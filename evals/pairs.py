@@ -28,7 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.chunking import split_sentences
+from assistant.text import split_sentences
+
 SUPPORT = "support"
 _AUXILIARY = re.compile(r"\b(is|was|are|were|has|have|had|can|could|will|would|did|does|should|must)\b")
 _NEGATED = re.compile(r"\b(not|never|no|n't|cannot)\b", re.I)

@@ -21,13 +21,13 @@ from typing import Any
 
 from tqdm import tqdm
 
-from assistant import grounding
-from assistant.answering import evidence_text
+from assistant.domain import Answer
+from assistant.injection import evidence_text
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
-from assistant.types import Answer
-from . import metrics
-from . import sources
+from assistant.verify import grounding
+
+from . import metrics, sources
 from .checker import checker_accuracy
 from .datasets import (
     EvalItem,
@@ -150,15 +150,15 @@ def _run_dataset(a: Assistant, name: str, folders: list[Path], items: list[EvalI
         retrieval_s = time.perf_counter() - t
         limit = limits[item.answerable]
         if limit is not None and answered[item.answerable] >= limit and item.dataset.startswith("xquad"):
-            rec = score(item, Answer(item.question, "", refused=True), doc_ids, retrieved, a._similarity)
+            rec = score(item, Answer(item.question, "", refused=True), doc_ids, retrieved, a.similarity)
             rec["answered"] = False
         else:
             answer = a.ask(item.question)
-            rec = score(item, answer, doc_ids, retrieved, a._similarity)
+            rec = score(item, answer, doc_ids, retrieved, a.similarity)
             rec["answered"] = True
             answered[item.answerable] += 1
             if judge is not None and not answer.refused:
-                rec["judge"] = judge_record(judge, answer, rec["answer"], a._similarity)
+                rec["judge"] = judge_record(judge, answer, rec["answer"], a.similarity)
         rec["timings"] = {**rec["timings"], "retrieve_top10": retrieval_s}
         records.append(rec)
     return records
@@ -193,7 +193,7 @@ def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool
     rgb_file, xquad = locator.resolve(sources.RGB).path, locator.resolve(sources.XQUAD).path
     if (not only or "checker" in only) and (rgb_file or xquad):  # the checker on held-out labelled pairs
         probe = Assistant(settings=settings.model_copy(update={"data_dir": indexes / "seed"}))
-        checker = checker_accuracy(all_pairs(rgb_file, xquad), probe._similarity,
+        checker = checker_accuracy(all_pairs(rgb_file, xquad), probe.similarity,
                                    sample=600 if quick else None, progress=True)
     elif not only or "checker" in only:
         log("checker: skipped, its labelled pairs come from rgb and xquad, which were not found")

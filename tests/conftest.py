@@ -43,6 +43,6 @@ def seeded_copy(seeded_dir: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def seed_text() -> str:
-    from assistant.parsing import parse_file
+    from assistant.ingest.parse import parse_file
 
     return parse_file(SEED)[0].text

@@ -1,4 +1,4 @@
-from assistant.attribution import attribute, speaker
+from assistant.answer.attribution import attribute, speaker
 
 CHINA = ("China says that the facilities are “vocational education centers” aimed at helping people steer clear "
          "of terrorism and allowing them to be reintegrated into society.")

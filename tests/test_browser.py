@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from assistant import Assistant
-from assistant.ui import build_app, launch_options
+from assistant.ui.app import build_app, launch_options
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

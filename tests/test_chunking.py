@@ -4,8 +4,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant import tokens
-from assistant.chunking import chunk_document, split_sentences
-from assistant.parsing import make_document
+from assistant.ingest.chunk import chunk_document
+from assistant.ingest.parse import make_document
+from assistant.text import split_sentences
 
 
 def sentences(text: str) -> list[str]:
@@ -47,8 +48,8 @@ def test_long_sentence_is_cut_at_words() -> None:
 
 def test_chunks_fit_the_embedding_model(seed_text: str) -> None:
     """Chunks are within tiktoken's limit and the embedding model's own max sequence."""
-    from assistant import models
-    from assistant.ingest import chunk_for_model
+    from assistant.backends import models
+    from assistant.ingest.incremental import chunk_for_model
     from assistant.settings import Settings
 
     emb = models.embeddings(Settings())
@@ -76,7 +77,7 @@ def test_property_offsets_always_reconstruct(text: str, limit: int) -> None:
 
 def test_estimated_packing_matches_counting_every_run(seed_text: str) -> None:
     """The fast path (a run = its sentences' counts + one per gap) cuts where exact counting would."""
-    from assistant.chunking import _cut_long, _pack
+    from assistant.ingest.chunk import _cut_long, _pack
 
     texts = [seed_text, seed_text.replace(". ", ".\n"), "In 2024 prices rose. 35 firms left.\n\n“Why?” he asked. " * 30,
              "Prices rose.\t\t" * 3 + "\nFirms left the city today.", "A b.\xa0\xa0C d.\n\xa0\n\u3000\nE f. " * 20]

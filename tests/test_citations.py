@@ -1,9 +1,9 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.chunking import split_sentences
-from assistant.citations import parse_markers, resolve, split_answer, strip_markers
-from assistant.types import Passage
+from assistant.answer.citations import parse_markers, resolve, split_answer, strip_markers
+from assistant.domain import Passage
+from assistant.text import split_sentences
 
 
 def test_marker_forms() -> None:
@@ -42,7 +42,7 @@ def test_resolve_picks_the_sentence_that_supports_the_claim() -> None:
     sentences = tuple(split_sentences(doc, start))
     assert len(sentences) == 3
     p = Passage(chunk_id="d:6-89", doc_id="d", text=text, char_start=start, char_end=start + len(text), score=0.9,
-                sentences=sentences, metadata={"title": "T"})
+                sentences=sentences, title="T")
     c = resolve(1, "How many countries co-signed? 50 countries co-signed.", p)
     assert (c.char_start, c.char_end) == sentences[1]
     assert c.quote == doc[c.char_start:c.char_end] == "Ambassadors from 50 countries co-signed a letter."
@@ -62,8 +62,8 @@ def test_citation_guide_masks_passages_that_do_not_support_the_sentence() -> Non
     """After `[`, only the digits the checker allows stay open; real checker, real passages."""
     import numpy as np
 
-    from assistant.answering import supporting
-    from assistant.models import CitationGuide
+    from assistant.answer.compose import supporting
+    from assistant.backends.guide import CitationGuide
 
     passages = [
         Passage("a:0-60", "a", "The bridge was opened in 1932 by the mayor of the town.", 0, 60, 0.9),
@@ -96,12 +96,12 @@ def test_citation_guide_masks_passages_that_do_not_support_the_sentence() -> Non
 
 
 def test_an_articles_header_is_given_once_in_the_prompt() -> None:
-    from assistant.citations import number_passages
+    from assistant.answer.citations import number_passages
 
     meta = {"title": "Bridge reopens [2]", "source": "Gazette", "date": "2024-01-02"}
-    ps = [Passage("a:0-10", "a", "First part.", 0, 10, 0.9, metadata=meta),
-          Passage("b:0-10", "b", "Other story.", 0, 10, 0.8, metadata={"title": "Other"}),
-          Passage("a:20-30", "a", "Second part.", 20, 30, 0.7, metadata=meta)]
+    ps = [Passage("a:0-10", "a", "First part.", 0, 10, 0.9, **meta),
+          Passage("b:0-10", "b", "Other story.", 0, 10, 0.8, title="Other"),
+          Passage("a:20-30", "a", "Second part.", 20, 30, 0.7, **meta)]
     block = number_passages(ps)
     assert block == ("[1] (Bridge reopens (2), Gazette, 2024-01-02)\nFirst part.\n\n"
                      "[2] (Other)\nOther story.\n\n"

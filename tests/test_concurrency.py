@@ -18,10 +18,13 @@ from typing import Any
 
 import pytest
 
-from assistant import Assistant, models, pipeline
+from assistant import Assistant, pipeline
+from assistant import parts as part_builders
+from assistant.backends import models
+from assistant.backends.llama import LlamaCppChat
+from assistant.domain import Answer
 from assistant.pipeline import Event
-from assistant.types import Answer
-from assistant.ui import build_app
+from assistant.ui.app import build_app
 from tests.test_ui import free_port
 
 SESSIONS = 20
@@ -70,11 +73,11 @@ class Counting:
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, Counting]:
     parts = {"embeddings": Counting(models.embeddings, 0.2), "chat_model": Counting(models.chat_model, 0.2),
-             "Index": Counting(pipeline.Index, 0.2), "KeywordIndex": Counting(pipeline.KeywordIndex, 0.2)}
+             "Index": Counting(pipeline.Index, 0.2), "KeywordIndex": Counting(part_builders.KeywordIndex, 0.2)}
     monkeypatch.setattr(models, "embeddings", parts["embeddings"])
     monkeypatch.setattr(models, "chat_model", parts["chat_model"])
     monkeypatch.setattr(pipeline, "Index", parts["Index"])
-    monkeypatch.setattr(pipeline, "KeywordIndex", parts["KeywordIndex"])
+    monkeypatch.setattr(part_builders, "KeywordIndex", parts["KeywordIndex"])
     return parts
 
 
@@ -200,7 +203,7 @@ class SlowLlama:
 
 def test_local_model_generates_for_one_session_at_a_time(seeded_copy: Path) -> None:
     llama = SlowLlama()
-    a = Assistant(seeded_copy, llm=models.LlamaCppChat(llama=llama))
+    a = Assistant(seeded_copy, llm=LlamaCppChat(llama=llama))
     a.retrieve("warm up", 1)
     with ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(lambda _: a.ask("How many countries' ambassadors co-signed the letter?"), range(6)))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.ingest import chunk_for_model
+from assistant.ingest.incremental import chunk_for_model
 from tests.conftest import SEED
 
 pytestmark = pytest.mark.slow

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
-from assistant.chunking import split_sentences
-from assistant.embedding import OnnxEmbeddings, TorchEmbeddings, onnx_file
+from assistant.backends.embedding import OnnxEmbeddings, TorchEmbeddings, onnx_file
+from assistant.backends.models import embedding_model_path
 from assistant.errors import ConfigError
-from assistant.models import embedding_model_path
+from assistant.text import split_sentences
 from tests.conftest import CORPUS
 
 
@@ -34,7 +34,7 @@ def sentences(seed_text_module: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def seed_text_module() -> str:
-    from assistant.parsing import parse_file
+    from assistant.ingest.parse import parse_file
 
     return parse_file(CORPUS / "ambassadors-un-xinjiang.md")[0].text
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import assistant
-from assistant import grounding
+from assistant.verify import grounding
+from assistant.verify.grounding import THRESHOLD, support
 from evals.metrics import balanced_accuracy
 from tests.conftest import dataset
-from assistant.grounding import THRESHOLD, support
 
 PREMISE = ("In the joint letter, the ambassadors commend China for Xinjiang’s economic and social progress. "
            "The letter was sent on July 12 by ambassadors of 50 countries.")
@@ -72,7 +72,7 @@ def test_missing_weights_file_falls_back_with_a_warning(monkeypatch: pytest.Monk
     monkeypatch.setattr(grounding, "WEIGHTS_FILE", tmp_path / "missing.json")
     grounding.weights.cache_clear()
     try:
-        with caplog.at_level(logging.WARNING, logger="assistant.grounding"):
+        with caplog.at_level(logging.WARNING, logger="assistant.verify.grounding"):
             assert support(PREMISE, "Ambassadors of 50 countries sent the letter on July 12.") > THRESHOLD
             assert support(PREMISE, "Ambassadors of 37 countries sent the letter on July 12.") < THRESHOLD
         assert "fallback" in caplog.text and "fit_grounding" in caplog.text
@@ -94,7 +94,7 @@ def test_rgb_held_out_balanced_accuracy_without_similarity(rgb_held_out: list) -
 
 
 def test_rgb_held_out_balanced_accuracy_with_similarity(rgb_held_out: list) -> None:
-    from assistant import models
+    from assistant.backends import models
     from assistant.settings import Settings
 
     emb = models.embeddings(Settings())

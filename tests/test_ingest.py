@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.ingest import IngestReport
+from assistant.ingest.incremental import IngestReport
 from tests.conftest import SEED
 
 
@@ -29,7 +29,7 @@ def corpus(tmp_path: Path) -> Path:
 
 
 def expected_ids(a: Assistant) -> set[str]:
-    from assistant.ingest import chunk_for_model
+    from assistant.ingest.incremental import chunk_for_model
 
     ids = set()
     for info in a.index.documents():
@@ -80,13 +80,13 @@ def test_broken_file_is_reported_and_the_rest_lands(tmp_path: Path, corpus: Path
 
 def test_interrupted_write_is_undone_on_restart(tmp_path: Path, corpus: Path) -> None:
     """Chunks written to Chroma without their manifest commit (a crash) vanish on the next start."""
-    from assistant.parsing import parse_file
+    from assistant.ingest.parse import parse_file
 
     a = Assistant(tmp_path / "data", llm_backend="extractive")
     a.ingest([corpus / SEED.name], progress=False)
     good = set(a.index.chunk_ids())
     doc = parse_file(corpus / "harbour.txt")[0]
-    from assistant.ingest import chunk_for_model
+    from assistant.ingest.incremental import chunk_for_model
 
     chunks = chunk_for_model(doc, a.settings.chunk_tokens, a.embedder)
     index = a.index
@@ -104,8 +104,8 @@ def test_interrupted_write_is_undone_on_restart(tmp_path: Path, corpus: Path) ->
 def test_document_removed_while_its_batch_embeds_is_embedded_again(tmp_path: Path, corpus: Path) -> None:
     """A batch is embedded outside the write lock; a document found stored then, and deleted before the
     batch is written, must still land with its vectors (not fail, not be stored without them)."""
-    from assistant.ingest import _Pipeline, chunk_for_model
-    from assistant.parsing import parse_file
+    from assistant.ingest.incremental import _Pipeline, chunk_for_model
+    from assistant.ingest.parse import parse_file
 
     a = Assistant(tmp_path / "data", llm_backend="extractive")
     a.ingest([corpus / SEED.name], progress=False)
@@ -142,7 +142,7 @@ def test_a_document_in_a_batch_still_being_written_is_not_embedded_again(
         tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
-    import assistant.ingest as ingest_module
+    import assistant.ingest.incremental as ingest_module
 
     monkeypatch.setattr(ingest_module, "EMBED_BATCH_CHUNKS", 1)  # every file is its own batch
     only = tmp_path / "dups"
@@ -189,7 +189,7 @@ def test_a_document_moving_to_another_file_in_one_run_is_kept(tmp_path: Path) ->
 
 def test_after_a_failed_write_later_batches_are_not_written(
         tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import assistant.ingest as ingest_module
+    import assistant.ingest.incremental as ingest_module
 
     monkeypatch.setattr(ingest_module, "EMBED_BATCH_CHUNKS", 1)  # every file is its own batch
     write(corpus, "third.txt", "A third story\n\nThe ferry to Saltmere runs again from Friday.")

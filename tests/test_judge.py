@@ -27,7 +27,7 @@ def test_judge_record_on_a_real_answer(seeded_copy: Path) -> None:
     fake = FakeListChatModel(responses=[
         "1. Ambassadors from 50 countries co-signed a letter to the UN Human Rights Council.\n"
         "2. The letter condemned the first moon landing.", "yes", "no"])
-    rec = judge_record(LLMJudge(fake), answer, " ".join(s.text for s in answer.sentences), a._similarity)
+    rec = judge_record(LLMJudge(fake), answer, " ".join(s.text for s in answer.sentences), a.similarity)
     assert rec["verdicts"] == [True, False] and rec["faithfulness"] == 0.5
     assert rec["checker_agrees"] == [True, True]  # the checker also supports the first and rejects the second
     row = {"dataset": "seed", "answerable": True, "refused": False, "has_gold": False, "gold_rank": None,

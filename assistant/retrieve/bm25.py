@@ -12,26 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .citations import stem
-from .index import Index
-
-_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
-_STOP = frozenset(
-    "a an and are as at be been but by for from had has have he her his i in is it its of on or our she that the "
-    "their them they this to was we were what when where which who whom why will with you how did do does "
-    "said says about into than then there these those also not no".split()
-)
-
-
-def tokenize(text: str) -> list[str]:
-    return [stem(t) for t in _TOKEN.findall(text.lower().replace("’", "'")) if t not in _STOP]
+from assistant.store.index import Index
+from assistant.text import keyword_tokens
 
 
 class KeywordIndex:
@@ -55,7 +43,7 @@ class KeywordIndex:
         if self._model is None or not self._ids:
             return []
         vocab = self._model.vocab_dict
-        terms = [t for t in tokenize(query) if t in vocab]
+        terms = [t for t in keyword_tokens(query) if t in vocab]
         if not terms:
             return []
         import numpy as np
@@ -104,7 +92,7 @@ class KeywordIndex:
         tmp.mkdir(parents=True)
         df: Counter[str] = Counter()
         if ids:
-            corpus = [tokenize(t) or ["<empty>"] for t in texts]
+            corpus = [keyword_tokens(t) or ["<empty>"] for t in texts]
             for tokens in corpus:
                 df.update(set(tokens))
             model = bm25s.BM25()

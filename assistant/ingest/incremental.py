@@ -24,13 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import tokens
-from .chunking import chunk_document
-from .embedding import SentenceEmbeddings
-from .errors import ParseError
-from .index import FileItem, Index
-from .parsing import MAX_FILE_BYTES, check_file, iter_files, parse_file_records
-from .types import Chunk, Document
+from assistant import tokens
+from assistant.backends.embedding import SentenceEmbeddings
+from assistant.domain import Chunk, Document
+from assistant.errors import ParseError
+from assistant.ingest.chunk import chunk_document
+from assistant.ingest.parse import MAX_FILE_BYTES, check_file, iter_files, parse_file_records
+from assistant.store.index import FileItem, Index
 
 EMBED_BATCH_CHUNKS = 256
 Batch = list[tuple[str, str, list[tuple[Document, list[Chunk]]]]]  # (file, sha256, its documents and chunks)

@@ -20,11 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from . import ui_corpus
-from .errors import AssistantError
-from .pipeline import Assistant
-from .types import Answer, Document
-from .ui_render import answer_html, answer_key, answer_markdown, escape_text, sources_html
+from assistant.domain import Answer, Document
+from assistant.errors import AssistantError
+from assistant.pipeline import Assistant
+from assistant.settings import LLM_BACKENDS
+from assistant.ui import corpus as ui_corpus
+from assistant.ui.render import answer_html, answer_key, answer_markdown, escape_text, sources_html
 
 __all__ = ["CLICK_JS", "CSS", "answer_html", "build_app", "launch", "sources_html"]
 
@@ -237,7 +238,7 @@ def _settings_tab(gr: Any, current: _Current) -> None:
                 f"unsupported sentences {'shown' if unsupported else 'dropped'}.")
 
     gr.Markdown("Settings apply to this app (every open chat); the index is unchanged.")
-    backend = gr.Radio(["extractive", "local", "openai"], value=s.llm_backend, label="Backend",
+    backend = gr.Radio(sorted(LLM_BACKENDS), value=s.llm_backend, label="Backend",
                        info="extractive: quotes sentences, no LLM · local: the embedded model · "
                             "openai: any OpenAI-compatible server")
     with gr.Row():
@@ -280,5 +281,5 @@ def launch(assistant: Assistant, host: str = "127.0.0.1", port: int | None = Non
 
 def launch_options(assistant: Assistant) -> dict[str, Any]:
     """What `launch` passes to Gradio's `launch`: CSS, the click script, the upload limit."""
-    return {"css": CSS, "head": CLICK_JS, "max_file_size": int(assistant.settings.max_file_mb * 2**20),
+    return {"css": CSS, "head": CLICK_JS, "max_file_size": assistant.settings.ingest.max_file_bytes,
             "show_error": False}

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from .errors import ParseError
+from assistant.errors import ParseError
 
 
 class _VisibleText(HTMLParser):

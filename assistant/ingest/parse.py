@@ -24,9 +24,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import extract
-from .errors import ParseError
-from .types import Document
+from assistant.domain import Document
+from assistant.errors import ParseError
+from assistant.ingest import extract
 
 SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".json", ".jsonl")
 MAX_FILE_BYTES = 50 * 1024 * 1024

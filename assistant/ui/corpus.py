@@ -13,11 +13,11 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import UploadError
-from .index import DocumentInfo
-from .ingest import file_sha256
-from .parsing import SUFFIXES
-from .pipeline import Assistant
+from assistant.errors import UploadError
+from assistant.ingest.incremental import file_sha256
+from assistant.ingest.parse import SUFFIXES
+from assistant.pipeline import Assistant
+from assistant.store.index import DocumentInfo
 
 UPLOAD_SUFFIXES = SUFFIXES
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -72,7 +72,7 @@ def ingest_uploads(assistant: Assistant, files: Sequence[tuple[str | Path, str]]
 
     Refused or unparsable files are listed with their reason and not kept; the others are ingested.
     """
-    max_bytes = int(assistant.settings.max_file_mb * 2**20)
+    max_bytes = assistant.settings.ingest.max_file_bytes
     stored: list[Path] = []
     problems: list[str] = []
     for src, name in files:

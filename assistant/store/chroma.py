@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
-from .errors import BackendUnavailable, ConfigError
-from .settings import Settings
+from assistant.errors import BackendUnavailable, ConfigError
+from assistant.settings import StoreSettings
 
 
-def open_collection(settings: Settings, embedding_name: str, dimension: int) -> Any:
+def open_collection(settings: StoreSettings, embedding_name: str, dimension: int) -> Any:
     """The chunk collection (created when missing), refused when another embedder built it."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings

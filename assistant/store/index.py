@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from .chroma import open_collection
-from .dates import to_day
-from .dedup import find_duplicate, simhash
-from .errors import AssistantError
-from .settings import Settings
-from .types import Chunk, Document, Passage
+from assistant.domain import Chunk, Document, Passage
+from assistant.errors import AssistantError
+from assistant.ingest.dedup import find_duplicate, simhash
+from assistant.retrieve.dates import to_day
+from assistant.settings import StoreSettings
+from assistant.store.chroma import open_collection
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (doc_id TEXT PRIMARY KEY, text TEXT NOT NULL, title TEXT,
@@ -63,7 +63,7 @@ class DocumentInfo:
 class Index:
     """Chroma + SQLite for one data dir. Thread-safe for one process; one writer at a time."""
 
-    def __init__(self, settings: Settings, embedding_name: str, dimension: int) -> None:
+    def __init__(self, settings: StoreSettings, embedding_name: str, dimension: int) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
@@ -289,8 +289,7 @@ class Index:
             _, doc_id, a, b, sentences, text, title, source, date, url = by_id[cid]
             out.append(Passage(chunk_id=cid, doc_id=doc_id, text=text[a:b], char_start=a, char_end=b,
                                score=scores.get(cid, 0.0), sentences=tuple(tuple(s) for s in json.loads(sentences)),
-                               metadata={"doc_id": doc_id, "title": title, "source": source, "date": date,
-                                         "url": url, "char_start": a, "char_end": b}))
+                               title=title or "", source=source or "", date=date or "", url=url or ""))
         return out
 
     def embeddings(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:

@@ -17,7 +17,8 @@ from datetime import date
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 _MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_YEAR = r"(1[89]\d\d|20\d\d)"
+# A year an article is dated or a question asks about (1800-2099); `text.YEAR` is any year in running text.
+_DATED_YEAR = r"(1[89]\d\d|20\d\d)"
 
 
 def to_day(text: str) -> int | None:
@@ -27,13 +28,13 @@ def to_day(text: str) -> int | None:
     try:
         if m:
             return date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)).toordinal()
-        m = re.search(rf"(\d{{1,2}})\s+({_MONTH_RE})\w*\.?,?\s+{_YEAR}", t, re.I)
+        m = re.search(rf"(\d{{1,2}})\s+({_MONTH_RE})\w*\.?,?\s+{_DATED_YEAR}", t, re.I)
         if m:
             return date(int(m.group(3)), _MONTHS[m.group(2).lower()[:3]], int(m.group(1))).toordinal()
-        m = re.search(rf"({_MONTH_RE})\w*\.?\s+(\d{{1,2}}),?\s+{_YEAR}", t, re.I)
+        m = re.search(rf"({_MONTH_RE})\w*\.?\s+(\d{{1,2}}),?\s+{_DATED_YEAR}", t, re.I)
         if m:
             return date(int(m.group(3)), _MONTHS[m.group(1).lower()[:3]], int(m.group(2))).toordinal()
-        m = re.fullmatch(_YEAR, t)
+        m = re.fullmatch(_DATED_YEAR, t)
         if m:
             return date(int(m.group(1)), 1, 1).toordinal()
     except ValueError:
@@ -54,7 +55,7 @@ def question_range(question: str, newest: int | None) -> tuple[int, int] | None:
     """The inclusive day range a question is about, or None."""
     q = question.lower()
     ref = date.fromordinal(newest) if newest else None
-    m = re.search(rf"\b(?:in|during|of)\s+({_MONTH_RE})\w*\s+{_YEAR}\b", q)
+    m = re.search(rf"\b(?:in|during|of)\s+({_MONTH_RE})\w*\s+{_DATED_YEAR}\b", q)
     if m:
         return _month_range(int(m.group(2)), _MONTHS[m.group(1)[:3]])
     m = re.search(rf"\blast\s+({_MONTH_RE})\w*\b", q)
@@ -62,13 +63,13 @@ def question_range(question: str, newest: int | None) -> tuple[int, int] | None:
         month = _MONTHS[m.group(1)[:3]]
         year = ref.year if month < ref.month else ref.year - 1
         return _month_range(year, month)
-    m = re.search(rf"\b(?:since|after)\s+{_YEAR}\b", q)
+    m = re.search(rf"\b(?:since|after)\s+{_DATED_YEAR}\b", q)
     if m:
         return date(int(m.group(1)), 1, 1).toordinal(), (newest or date.max.toordinal())
-    m = re.search(rf"\bbefore\s+{_YEAR}\b", q)
+    m = re.search(rf"\bbefore\s+{_DATED_YEAR}\b", q)
     if m:
         return date.min.toordinal(), date(int(m.group(1)), 1, 1).toordinal() - 1
-    m = re.search(rf"\b(?:in|during)\s+{_YEAR}\b", q)
+    m = re.search(rf"\b(?:in|during)\s+{_DATED_YEAR}\b", q)
     if m:
         return _year_range(int(m.group(1)))
     if ref and re.search(r"\blast year\b", q):

@@ -36,9 +36,9 @@ from functools import cache, lru_cache
 from itertools import pairwise
 from pathlib import Path
 
-from .attribution import speaker
-from .chunking import split_sentences
-from .citations import Similarity, content_words, stem
+from assistant.answer.attribution import speaker
+from assistant.answer.citations import Similarity
+from assistant.text import WORD, bigrams, content_words, split_sentences, stem
 
 THRESHOLD = 0.5
 WEIGHTS_FILE = Path(__file__).with_name("grounding_weights.json")
@@ -49,7 +49,6 @@ _NEAR = 6  # words either side that count as "near" for cohesion
 _GAP = 4  # longest run of words that counts as one replacement
 _COPY = 0.8  # a claim whose words are this much an in-order copy of a window is checked for replacements
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_TOKEN = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*")
 _NEGATION = re.compile(r"\b(not|never|no|none|neither|nor|n't|cannot|denied|denies|deny)\b", re.I)
 _ENTITY = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-zA-Z]+|[A-Z]{2,})\b")
 _NAME_START = re.compile(r"[\"'“‘(]?([A-Z][a-z]+)\s+[A-Z][a-zA-Z]+")
@@ -97,10 +96,11 @@ def _premise(text: str) -> _Premise:
     positions: dict[str, list[int]] = {}
     for i, t in enumerate(tokens):
         positions.setdefault(t, []).append(i)
-    raw = _TOKEN.findall(text.replace("’s", "").replace("'s", ""))
+    raw = WORD.findall(text.replace("’s", "").replace("'s", ""))
     return _Premise(tuple(windows), tuple(frozenset(_words(w)) for w in windows),
                     tuple(_tokens(w, content_only=True) for w in windows), frozenset(_words(text)),
-                    frozenset(_bigrams(text)), tuple(tokens), {t: tuple(js) for t, js in positions.items()},
+                    frozenset(bigrams(_tokens(text, True))), tuple(tokens),
+                    {t: tuple(js) for t, js in positions.items()},
                     tuple(i for i, w in enumerate(raw) if w[0].isdigit()),
                     tuple(i for i, w in enumerate(raw) if w[0].isupper()), frozenset(_numbers(text)))
 
@@ -110,12 +110,8 @@ def _words(text: str) -> set[str]:
 
 
 def _tokens(text: str, content_only: bool = False) -> list[str]:
-    raw = _TOKEN.findall(text.replace("’s", "").replace("'s", ""))
+    raw = WORD.findall(text.replace("’s", "").replace("'s", ""))
     return [stem(w).replace(",", "") for w in raw if not content_only or content_words(w)]
-
-
-def _bigrams(text: str) -> list[tuple[str, str]]:
-    return list(pairwise(_tokens(text, content_only=True)))
 
 
 def _numbers(text: str) -> set[str]:
@@ -216,8 +212,8 @@ def features(premise: str, claim: str, similarity: Similarity | None = None) -> 
     missing_numbers = numbers - p.numbers
     missing_entities = {e for e in entities if e not in p.words and not any(_same(e, w) for w in p.words)}
     facts, missing = len(numbers) + len(entities), len(missing_numbers) + len(missing_entities)
-    claim_bigrams = _bigrams(claim)
-    bigrams = sum(b in p.bigrams for b in claim_bigrams) / len(claim_bigrams) if claim_bigrams else covers[best]
+    claim_bigrams = bigrams(_tokens(claim, content_only=True))
+    copied = sum(b in p.bigrams for b in claim_bigrams) / len(claim_bigrams) if claim_bigrams else covers[best]
     claim_tokens = _tokens(claim)
     known = words & p.words
     agreement = [a for w in sorted(known) if (a := _agreement(w, claim_tokens, words, p)) is not None]
@@ -230,7 +226,7 @@ def features(premise: str, claim: str, similarity: Similarity | None = None) -> 
         "all_facts_found": float(missing == 0),
         "number_conflict": min(_conflicts(missing_numbers, claim_tokens, words, p, p.number_at), 2),
         "entity_conflict": min(_conflicts(missing_entities, claim_tokens, words, p, p.name_at), 2),
-        "copy_break": bigrams * (1.0 - cohesion),  # much of the claim copied, but a word out of its context
+        "copy_break": copied * (1.0 - cohesion),  # much of the claim copied, but a word out of its context
         "substituted": float(aligned >= _COPY and replaced > 0),  # a near-copy with a few words replaced
         "negation_flip": float(bool(_NEGATION.search(claim)) != bool(_NEGATION.search(p.windows[best]))),
     }

@@ -12,18 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from .chunking import split_sentences
-from .types import Citation, Passage
+from assistant.domain import Citation, Passage
+from assistant.injection import as_data
+from assistant.text import MARKER, content_words, lexical_overlap, split_sentences
 
 Similarity = Callable[[str, Sequence[str]], list[float]]
 
-_MARKER = re.compile(r"\[\s*(?:(?:passages?|sources?|doc(?:ument)?s?)\s*)?(\d+(?:\s*(?:[,;\-–]|and)\s*\d+)*)\s*\]",
-                     re.IGNORECASE)
-_BLOCK_TAG = re.compile(r"<\s*(/?\s*passages?)\s*>", re.IGNORECASE)
-_WORD = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*")
-_STOP = frozenset("a an the of to in on at for and or but is are was were be been by with from as that this "
-                  "these those it its their they he she his her said says say who what when where which how "
-                  "did do does has have had not no than into about over also".split())
 
 
 def number_passages(passages: Sequence[Passage]) -> str:
@@ -41,8 +35,7 @@ def number_passages(passages: Sequence[Passage]) -> str:
             head = f"same article as passage {first[p.doc_id]}"
         else:
             first[p.doc_id] = n
-            head = ", ".join(as_data(str(x)) for x in (p.metadata.get("title"), p.metadata.get("source"),
-                                                       p.metadata.get("date")) if x)
+            head = ", ".join(as_data(x) for x in (p.title, p.source, p.date) if x)
         blocks.append(f"[{n}] ({head})\n{as_data(p.text.strip())}")
     return "\n\n".join(blocks)
 
@@ -69,16 +62,10 @@ def citation_grammar(n_passages: int, max_sentences: int = 4) -> str:
     return _GRAMMAR.format(n=n_passages, more=max(0, max_sentences - 1))
 
 
-def as_data(text: str) -> str:
-    """`text` with citation markers and passage-block tags defused (for quoting article text in a prompt)."""
-    text = _MARKER.sub(lambda m: "(" + m.group(0)[1:-1].strip() + ")", text)
-    return _BLOCK_TAG.sub(lambda m: m.group(1), text)
-
-
 def parse_markers(text: str, n_passages: int) -> list[int]:
     """Valid passage numbers cited in `text`, in order of first appearance, without repeats."""
     out: list[int] = []
-    for m in _MARKER.finditer(text):
+    for m in MARKER.finditer(text):
         body = m.group(1)
         ids: list[int] = []
         for part in re.split(r"\s*(?:[,;]|and)\s*", body):
@@ -93,7 +80,7 @@ def parse_markers(text: str, n_passages: int) -> list[int]:
 
 
 def strip_markers(text: str) -> str:
-    text = _MARKER.sub("", text)
+    text = MARKER.sub("", text)
     text = re.sub(r"\s+([.,;:!?])", r"\1", text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
@@ -104,7 +91,7 @@ def split_answer(text: str, n_passages: int) -> list[tuple[str, list[int]]]:
     pieces: list[tuple[str, list[int]]] = []
     for a, b in spans:
         raw = text[a:b]
-        lead = re.match(r"^(\s*" + _MARKER.pattern + r"\s*)+", raw, re.IGNORECASE)
+        lead = re.match(r"^(\s*" + MARKER.pattern + r"\s*)+", raw, re.IGNORECASE)
         if lead and pieces:  # markers that open this sentence close the previous one
             prev_text, prev_ids = pieces[-1]
             pieces[-1] = (prev_text, prev_ids + [i for i in parse_markers(lead.group(0), n_passages)
@@ -114,27 +101,6 @@ def split_answer(text: str, n_passages: int) -> list[tuple[str, list[int]]]:
         if clean and re.search(r"\w", clean):
             pieces.append((clean, parse_markers(raw, n_passages)))
     return pieces
-
-
-def stem(word: str) -> str:
-    """A light stemmer, enough to match plurals and possessives."""
-    w = word.lower()
-    if len(w) > 4 and w.endswith("ies"):
-        return w[:-3] + "y"
-    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
-        return w[:-1]
-    return w
-
-
-def content_words(text: str) -> set[str]:
-    """Lower-cased, lightly stemmed words and numbers of `text`, without stop words."""
-    return {stem(w) for w in _WORD.findall(text.replace("’s", "").replace("'s", "")) if w.lower() not in _STOP}
-
-
-def lexical_overlap(claim: str, evidence: str) -> float:
-    """Share of the claim's content words (numbers included) found in the evidence."""
-    c = content_words(claim)
-    return len(c & content_words(evidence)) / len(c) if c else 0.0
 
 
 def best_sentences(claim: str, passage: Passage, similarity: Similarity | None = None) -> tuple[int, int]:
@@ -158,8 +124,6 @@ def best_sentences(claim: str, passage: Passage, similarity: Similarity | None =
 
 def resolve(number: int, claim: str, passage: Passage, similarity: Similarity | None = None) -> Citation:
     a, b = best_sentences(claim, passage, similarity)
-    m = passage.metadata
     return Citation(number=number, doc_id=passage.doc_id, chunk_id=passage.chunk_id, char_start=a, char_end=b,
                     quote=passage.span_text(a, b),
-                    title=str(m.get("title", "")), source=str(m.get("source", "")),
-                    date=str(m.get("date", "")), url=str(m.get("url", "")))
+                    title=passage.title, source=passage.source, date=passage.date, url=passage.url)

@@ -18,7 +18,7 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
-from .types import Answer, Citation, Document, Passage
+from assistant.domain import Answer, Citation, Document, Passage
 
 _STATUS = {"supported": ("✓", "supported"), "recited": ("↻", "re-cited: supported by an earlier sentence's source"),
            "unsupported": ("⚠", "unsupported by the sources")}
@@ -109,26 +109,24 @@ def _meta(source: str, date: str, url: str) -> str:
     return f"{meta} · {link}" if meta and link else meta or link
 
 
-def _meta_of(m: Mapping[str, Any]) -> str:
-    return _meta(str(m.get("source") or ""), str(m.get("date") or ""), str(m.get("url") or ""))
+def _meta_of(p: Passage) -> str:
+    return _meta(p.source, p.date, p.url)
 
 
 def _source_card(n: int, p: Passage, cites: list[Citation], ids: Mapping[tuple[str, int, int], str]) -> str:
-    m = p.metadata
     quotes = "".join(f'<li><a class="cite quote" href="#{ids[(c.doc_id, c.char_start, c.char_end)]}">'
                      f"“{_esc(c.quote.strip())}”</a></li>" for c in cites)
-    also = m.get("also_published_by") or []
-    also_html = f'<div class="source-meta">also published by {_esc(", ".join(map(str, also)))}</div>' if also else ""
+    also = p.also_published_by
+    also_html = f'<div class="source-meta">also published by {_esc(", ".join(also))}</div>' if also else ""
     return (f'<div class="source-card" id="src-{n}"><h4><span class="source-num">[{n}]</span> '
-            f'{_esc(m.get("title") or "Untitled")}</h4>'
-            f'<div class="source-meta">{_meta_of(m)}'
+            f'{_esc(p.title or "Untitled")}</h4>'
+            f'<div class="source-meta">{_meta_of(p)}'
             f" · score {p.score:.2f}</div>{also_html}<ul class=\"quotes\">{quotes}</ul></div>")
 
 
 def _passage_card(p: Passage) -> str:
-    m = p.metadata
-    return (f'<div class="source-card"><h4>{_esc(m.get("title") or "Untitled")}</h4>'
-            f'<div class="source-meta">{_meta_of(m)}'
+    return (f'<div class="source-card"><h4>{_esc(p.title or "Untitled")}</h4>'
+            f'<div class="source-meta">{_meta_of(p)}'
             f' · score {p.score:.2f}</div><div class="source-text">{_esc(p.text)}</div></div>')
 
 
@@ -181,8 +179,7 @@ def answer_markdown(answer: Answer) -> str:
         if answer.passages:
             lines += ["## Closest passages", ""]
             for i, p in enumerate(answer.passages[:3], 1):
-                m = p.metadata
-                lines += [f"{i}. **{_md(str(m.get('title') or 'Untitled'))}** (score {p.score:.2f})",
+                lines += [f"{i}. **{_md(p.title or 'Untitled')}** (score {p.score:.2f})",
                           *(f"   > {_md(line)}" for line in p.text.strip().splitlines() if line.strip()), ""]
         return "\n".join(lines).rstrip() + "\n"
     lines += ["## Answer", ""]

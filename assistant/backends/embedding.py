@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .errors import BackendUnavailable, ConfigError
+from assistant.errors import BackendUnavailable, ConfigError
 
 _ENCODED_MAX = 1024  # an ingest counts at most ~3 batches of ~256 chunks ahead of the embedder
 

@@ -16,17 +16,16 @@ import math
 import re
 from collections.abc import Sequence
 from functools import cache
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 
-from .keyword import KeywordIndex, tokenize
-from .types import Passage
+from assistant.domain import Passage
+from assistant.retrieve.bm25 import KeywordIndex
+from assistant.text import YEAR, bigrams, keyword_tokens
 
 WEIGHTS_FILE = Path(__file__).with_name("rerank_weights.json")
 FEATURES = ("cosine", "bm25_rel", "fused_rel", "coverage", "rare_coverage", "answer_type", "bigram")
-_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|"
                      r"million|billion)\b", re.I)
 _MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
@@ -38,26 +37,22 @@ def _answer_type(query: str, text: str) -> float:
     if re.search(r"\bhow (many|much|long|far|old|tall|large|big)\b|\bwhat (percentage|number|proportion)\b", q):
         return 1.0 if _NUMBER.search(text) else 0.0
     if re.search(r"\bwhen\b|\bwhat year\b|\bwhich year\b|\bwhat date\b", q):
-        return 1.0 if (_YEAR.search(text) or _MONTH.search(text)) else 0.0
+        return 1.0 if (YEAR.search(text) or _MONTH.search(text)) else 0.0
     if re.search(r"\bwho\b|\bwhose\b|\bwhom\b", q):
         return 1.0 if _NAME.search(text) else 0.0
     return 0.5
 
 
-def _bigrams(tokens: list[str]) -> set[tuple[str, str]]:
-    return set(pairwise(tokens))
-
-
 def features(query: str, pool: Sequence[Passage], bm25: Sequence[float], fused: Sequence[float],
              df: dict[str, int] | None = None) -> np.ndarray:
     """One row of FEATURES per passage of the pool."""
-    q = tokenize(query)
-    qset, qbi = set(q), _bigrams(q)
+    q = keyword_tokens(query)
+    qset, qbi = set(q), set(bigrams(q))
     max_bm25 = max(bm25) if bm25 and max(bm25) > 0 else 1.0
     max_fused = max(fused) if fused else 1.0
     rows = []
     for p, b, f in zip(pool, bm25, fused, strict=True):
-        t = tokenize(p.text)
+        t = keyword_tokens(p.text)
         tset = set(t)
         coverage = len(qset & tset) / len(qset) if qset else 0.0
         if df:
@@ -67,7 +62,7 @@ def features(query: str, pool: Sequence[Passage], bm25: Sequence[float], fused: 
         else:
             rare = coverage
         rows.append([p.score, b / max_bm25, f / max_fused, coverage, rare, _answer_type(query, p.text),
-                     len(qbi & _bigrams(t)) / len(qbi) if qbi else 0.0])
+                     len(qbi & set(bigrams(t))) / len(qbi) if qbi else 0.0])
     return np.asarray(rows, dtype=np.float64)
 
 

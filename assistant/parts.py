@@ -1,0 +1,104 @@
+"""How an `Assistant`'s heavy parts are built: lazily, once per assistant, from their settings group.
+
+`built_once` is the thread-safe lazy attribute; `retriever` and `answer_runnable` assemble the
+retrieval stack and the prompt-and-model runnable from the settings groups and the already built
+embedder, index and chat model. Nothing here runs a query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, overload
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from assistant.answer.citations import Similarity, citation_grammar
+from assistant.answer.compose import extractive_answer, supporting
+from assistant.answer.prompting import condense_messages, messages
+from assistant.backends.embedding import SentenceEmbeddings
+from assistant.backends.llama import LlamaCppChat
+from assistant.retrieve.bm25 import KeywordIndex
+from assistant.retrieve.rerank import CrossEncoderReranker, FeatureReranker
+from assistant.retrieve.retriever import PassageRetriever
+from assistant.settings import AnswerSettings, RetrieveSettings, StoreSettings
+from assistant.store.index import Index
+
+T = TypeVar("T")
+
+
+class built_once(Generic[T]):  # lower case: used as a decorator, like cached_property
+    """Like `functools.cached_property`, but the first build holds the instance's reentrant lock.
+
+    So threads (chat sessions) that reach a part first at the same moment build one copy, not one each.
+    Not `cached_property` plus a lock: on Python 3.11 its own per-attribute lock, taken before ours,
+    would deadlock when one thread builds `retriever` (needs `index`) while another builds `index`.
+    """
+
+    def __init__(self, build: Callable[[Any], T]) -> None:
+        self.build = build
+        self.name = build.__name__
+        self.__doc__ = build.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> built_once[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | built_once[T]:
+        if instance is None:
+            return self
+        cache = instance.__dict__
+        if self.name not in cache:  # afterwards the instance attribute shadows this (non-data) descriptor
+            with instance._build_lock:  # type: ignore[attr-defined]
+                if self.name not in cache:
+                    cache[self.name] = self.build(instance)
+        return cache[self.name]
+
+
+def retriever(s: RetrieveSettings, store: StoreSettings, index: Index,
+              embedder: SentenceEmbeddings) -> PassageRetriever:
+    """Dense + BM25 (unless `retrieval` says one of them), fused, reranked, diversified."""
+    keyword = KeywordIndex(index, store.data_dir / "bm25") if s.retrieval != "dense" else None
+    reranker: FeatureReranker | CrossEncoderReranker | None = None
+    if s.rerank:
+        reranker = CrossEncoderReranker(s.reranker_model) if s.reranker_model else FeatureReranker(keyword)
+    return PassageRetriever(index=index, embedder=embedder, keyword=keyword, reranker=reranker, k=s.k,
+                            mode=s.retrieval, candidates=s.candidates, mmr_lambda=s.mmr_lambda,
+                            recency_half_life_days=s.recency_half_life_days)
+
+
+def answer_runnable(llm: BaseChatModel | None, s: AnswerSettings,
+                    similarity: Similarity) -> Runnable[dict[str, Any], str]:
+    """{"question", "passages"} -> answer text with [n] markers: prompt | model | text, or the extractive
+    answerer without a model. The local model decodes under the citation grammar, and each `[n]` it writes
+    is limited to passages that support the sentence (`backends.guide.CitationGuide`)."""
+    if llm is None:
+        return RunnableLambda(lambda x: extractive_answer(x["question"], x["passages"], similarity), name="extract")
+    chat = llm
+
+    def model(x: dict[str, Any]) -> Runnable[Any, Any]:
+        passages = x["passages"]
+        bound: Runnable[Any, Any] = chat
+        if s.constrain_citations and isinstance(chat, LlamaCppChat) and 0 < len(passages) < 10:
+            bound = chat.bind(grammar=citation_grammar(len(passages)),
+                              cite_guide=lambda sentence: supporting(sentence, passages, similarity))
+        return RunnableLambda(lambda _: messages(x["question"], passages), name="prompt") | bound
+
+    return RunnableLambda(model, name="prompt_and_model") | StrOutputParser()
+
+
+def condense_runnable(llm: BaseChatModel | None) -> Runnable[dict[str, Any], str]:
+    """{"question", "history"} -> a standalone query (without a model: the last user turn, then the question)."""
+    if llm is None:
+        return RunnableLambda(lambda x: _last_user(x["history"]) + " " + x["question"], name="condense")
+    prompt: Runnable[dict[str, Any], Any] = RunnableLambda(lambda x: condense_messages(x["question"], x["history"]),
+                                                           name="condense_prompt")
+    return prompt | llm | StrOutputParser()
+
+
+def _last_user(history: Any) -> str:
+    return next((h["content"] for h in reversed(history) if h["role"] == "user"), "")
