@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.errors import AssistantError, ConfigError
 from assistant.settings import LLM_BACKENDS
+
+if TYPE_CHECKING:
+    from assistant.pipeline import Assistant
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,63 +74,70 @@ def _run(args: argparse.Namespace) -> int:
         overrides["eval_data"] = args.data
     if getattr(args, "download", None) is not None:
         overrides["eval_download"] = args.download
-    assistant = Assistant(args.data_dir, **overrides)
-    if args.command == "ingest":
-        report = assistant.ingest(args.paths, prune=not args.no_prune)
-        print(report.summary())
-        return 1 if report.failed else 0
-    if args.command == "ask":
-        answer = assistant.ask(args.question)
-        if args.json:
-            import dataclasses
-            import json
+    command = {"ingest": _ingest, "ask": _ask, "chat": _chat, "eval": _eval}[args.command]
+    return command(Assistant(args.data_dir, **overrides), args)
 
-            data = dataclasses.asdict(answer)
-            data["citations"] = [dataclasses.asdict(c) for c in answer.citations]
-            print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-        else:
-            print(answer.render())
-        return 0
-    if args.command == "chat":
-        try:
-            import gradio  # noqa: F401
-        except ImportError as exc:
-            raise ConfigError("the chat UI needs its extra: pip install 'research-assistant[ui]'") from exc
-        from assistant.ui.app import launch
 
-        print(f"Opening the chat on http://{args.host}:{args.port or 7860}", file=sys.stderr)
-        launch(assistant, host=args.host, port=args.port)
-        return 0
-    if args.command == "eval":
-        from pathlib import Path
+def _ingest(assistant: Assistant, args: argparse.Namespace) -> int:
+    report = assistant.ingest(args.paths, prune=not args.no_prune)
+    print(report.summary())
+    return 1 if report.failed else 0
 
-        try:
-            from evals import check_thresholds, default_thresholds, run_suite
-        except ImportError as exc:
-            raise ConfigError(f"the eval suite cannot load ({exc}): pip install 'research-assistant[eval]'") from exc
 
-        judge = None
-        if args.judge:
-            from evals.judge import LLMJudge
+def _ask(assistant: Assistant, args: argparse.Namespace) -> int:
+    answer = assistant.ask(args.question)
+    if args.json:
+        import dataclasses
+        import json
 
-            if assistant.llm is None:
-                raise ConfigError("--judge needs a chat model: set ASSISTANT_LLM_BACKEND=local or openai")
-            judge = LLMJudge(assistant.llm)
-        summary = run_suite(assistant.settings, Path(args.out), quick=args.quick, with_bbc=args.bbc, judge=judge,
-                            answer_limit=args.answers, only={o for o in args.only.split(",") if o} or None)
-        for name, values in summary["datasets"].items():
-            print(f"\n{name}")
-            for key, value in values.items():
-                print(f"  {key:>26}: {value}")
-        for line in summary["skipped"]:
-            print(line)
-        print(f"\nreport: {Path(args.out) / 'report.md'}")
-        thresholds = Path(args.thresholds) if args.thresholds else default_thresholds()
-        failures = check_thresholds(summary, thresholds) if thresholds.is_file() else []
-        for f in failures:
-            print(f"below threshold: {f}", file=sys.stderr)
-        return 1 if failures else 0
-    return 2
+        data = dataclasses.asdict(answer)
+        data["citations"] = [dataclasses.asdict(c) for c in answer.citations]
+        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    else:
+        print(answer.render())
+    return 0
+
+
+def _chat(assistant: Assistant, args: argparse.Namespace) -> int:
+    try:
+        import gradio  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError("the chat UI needs its extra: pip install 'research-assistant[ui]'") from exc
+    from assistant.ui.app import launch
+
+    print(f"Opening the chat on http://{args.host}:{args.port or 7860}", file=sys.stderr)
+    launch(assistant, host=args.host, port=args.port)
+    return 0
+
+
+def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    try:
+        from evals import check_thresholds, default_thresholds, run_suite
+    except ImportError as exc:
+        raise ConfigError(f"the eval suite cannot load ({exc}): pip install 'research-assistant[eval]'") from exc
+    judge = None
+    if args.judge:
+        from evals.judge import LLMJudge
+
+        if assistant.llm is None:
+            raise ConfigError("--judge needs a chat model: set ASSISTANT_LLM_BACKEND=local or openai")
+        judge = LLMJudge(assistant.llm)
+    summary = run_suite(assistant.settings, Path(args.out), quick=args.quick, with_bbc=args.bbc, judge=judge,
+                        answer_limit=args.answers, only={o for o in args.only.split(",") if o} or None)
+    for name, values in summary["datasets"].items():
+        print(f"\n{name}")
+        for key, value in values.items():
+            print(f"  {key:>26}: {value}")
+    for line in summary["skipped"]:
+        print(line)
+    print(f"\nreport: {Path(args.out) / 'report.md'}")
+    thresholds = Path(args.thresholds) if args.thresholds else default_thresholds()
+    failures = check_thresholds(summary, thresholds) if thresholds.is_file() else []
+    for f in failures:
+        print(f"below threshold: {f}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

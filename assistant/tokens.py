@@ -54,12 +54,6 @@ def count(text: str) -> int:
     return len(encoding().encode_ordinary(text))
 
 
-def truncate(text: str, max_tokens: int) -> str:
-    """The longest prefix of `text` within `max_tokens` tokens."""
-    ids = encoding().encode_ordinary(text)
-    return text if len(ids) <= max_tokens else encoding().decode(ids[:max_tokens])
-
-
 def pack(texts: Sequence[str], budget: int, overhead: int = 8) -> int:
     """How many of `texts`, in order, fit in `budget` tokens (each costs its tokens + `overhead`).
 

@@ -59,7 +59,7 @@ def run_ours(corpus: Path, data: Path, overrides: dict[str, Any]) -> dict[str, A
     t = time.perf_counter()
     report = a.ingest([corpus], progress=False)
     seconds = time.perf_counter() - t
-    texts = a.index.chunk_texts()[1]
+    texts = a.index.docs.chunk_texts()[1]
     tokens = [a.embedder.count_tokens(x) for x in texts]
     t = time.perf_counter()
     again = a.ingest([corpus], progress=False)

@@ -70,7 +70,7 @@ def real_vectors() -> tuple[np.ndarray, list[str]]:
     if not data.is_dir():
         raise SystemExit("run benchmarks/retrieval.py first (it builds the 100k real-text index)")
     a = Assistant(data, llm_backend="extractive")
-    got = a.index._collection.get(include=["embeddings"])
+    got = a.index.vectors.collection.get(include=["embeddings"])
     titles = sorted({d.title for d in a.index.documents() if d.title})
     return np.asarray(got["embeddings"], dtype=np.float32), titles
 

@@ -134,6 +134,18 @@ def timing(pairs: Sequence[Pair], sim: Callable[[str, Sequence[str]], list[float
             "p95_ms": round(times[int(0.95 * (len(times) - 1))], 2), "n": len(times)}
 
 
+def time_pairs(held: list[Pair], embedder: SentenceEmbeddings, n: int, baseline: bool) -> dict[str, dict[str, float]]:
+    """Milliseconds per pair through the product path (uncached similarity), on an even sample of `n`."""
+    sample = held[:: max(1, len(held) // n)][:n]
+    product_sim = lambda text, others: cosine_similarity(embedder, text, list(others))  # noqa: E731
+    product_sim("warm", ["up"])
+    times = {"lexical": timing(sample, None), "semantic": timing(sample, product_sim)}
+    if baseline:
+        times["v1 semantic"] = timing(sample, product_sim, baseline_module())
+    print("time per pair (ms):", json.dumps(times), flush=True)
+    return times
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--no-write", action="store_true", help="fit and report, but keep the weights file as it is")
@@ -148,14 +160,7 @@ def main() -> None:
     embedder = models.embeddings(Settings().embedder)
     results: dict[str, object] = {"n_calibration": len(calib), "n_held_out": len(held)}
     if args.timing:  # first, before anything else loads thread pools next to torch's
-        sample = held[:: max(1, len(held) // args.timing)][: args.timing]
-        product_sim = lambda text, others: cosine_similarity(embedder, text, list(others))  # noqa: E731
-        product_sim("warm", ["up"])
-        times = {"lexical": timing(sample, None), "semantic": timing(sample, product_sim)}
-        if args.baseline:
-            times["v1 semantic"] = timing(sample, product_sim, baseline_module())
-        results["timing"] = times
-        print("time per pair (ms):", json.dumps(results["timing"]), flush=True)
+        results["timing"] = time_pairs(held, embedder, args.timing, args.baseline)
     sim = CachedSimilarity(embedder)
     if VECTORS.exists():
         sim.vectors = pickle.loads(VECTORS.read_bytes())

@@ -67,7 +67,7 @@ def test_sigkill_at_random_points_converges(tmp_path: Path) -> None:
     in_chroma = a.index.chunk_ids()
     assert len(in_chroma) == len(set(in_chroma)) == a.index.count()  # nothing duplicated
     assert set(in_chroma) == expected  # nothing missing, nothing orphaned
-    ids, _ = a.index.chunk_texts()
+    ids, _ = a.index.docs.chunk_texts()
     assert set(ids) == expected  # the document store agrees
     keyword = a.retriever.keyword
     keyword.search("ambassadors", 5)

@@ -90,8 +90,8 @@ def test_interrupted_write_is_undone_on_restart(tmp_path: Path, corpus: Path) ->
 
     chunks = chunk_for_model(doc, a.settings.chunk_tokens, a.embedder)
     index = a.index
-    index._db.execute("INSERT INTO pending VALUES (?, 'add')", (doc.doc_id,))
-    index._upsert([(doc, chunks, a.embedder.embed_documents([c.text for c in chunks]))])
+    index.docs.log_intents([doc.doc_id], "add")  # what put_files does before its SQLite commit
+    index.vectors.upsert([(doc, chunks, a.embedder.embed_documents([c.text for c in chunks]))])
     assert set(index.chunk_ids()) > good  # the crash left orphans behind
     index.close()
 

@@ -11,7 +11,7 @@ import pytest
 
 from assistant import Answer, Assistant, Sentence
 from assistant.answer.citations import resolve
-from assistant.retrieve.dates import date_weight, question_range, to_day
+from assistant.dates import date_weight, question_range, to_day
 from assistant.retrieve.retriever import mmr, reciprocal_rank_fusion
 from tests.conftest import SEED
 
@@ -69,7 +69,7 @@ def test_keyword_search_finds_rare_names_and_stays_in_step(tmp_path: Path, news:
     assert a.retrieve("Who is Ines Duarte?", 1)[0].text.count("Duarte") == 1
     (news / "old.md").unlink()
     a.ingest([news], progress=False)
-    ids, _ = a.index.chunk_texts()
+    ids, _ = a.index.docs.chunk_texts()
     assert {cid for cid, _ in kw.search("pier rebuilt 1902 storm", 50)} <= set(ids)
     assert not any("1902" in p.text for p in a.retrieve("When was the pier built?", 5))
     # a fresh process loads the saved keyword index instead of rebuilding it
@@ -80,7 +80,7 @@ def test_keyword_search_finds_rare_names_and_stays_in_step(tmp_path: Path, news:
 def test_near_duplicate_articles_fold_into_one(tmp_path: Path, news: Path) -> None:
     a = Assistant(tmp_path / "d", llm_backend="extractive")
     a.ingest([news], progress=False)
-    assert len(a.index.duplicates()) == 1
+    assert len(a.index.docs.duplicates()) == 1
     got = a.retrieve("How many ships waited offshore at Saltmere?", 4)
     harbour = [p for p in got if "27 ships" in p.text]
     assert len(harbour) == 1

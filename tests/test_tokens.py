@@ -11,10 +11,7 @@ def test_counts_match_independent_implementation() -> None:
         assert tokens.encoding().encode_ordinary(text) == oracle.encode_ordinary(text)
 
 
-def test_truncate_and_pack() -> None:
-    text = "one two three four five six seven eight nine ten"
-    assert tokens.count(tokens.truncate(text, 3)) == 3
-    assert tokens.truncate(text, 100) == text
+def test_pack() -> None:
     assert tokens.pack(["a b c"] * 10, budget=30, overhead=7) == 3
     assert tokens.pack(["word " * 500], budget=10) == 1  # one long passage still gets through
     assert tokens.pack([], budget=10) == 0

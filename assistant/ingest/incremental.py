@@ -99,30 +99,10 @@ def ingest(index: Index, embedder: SentenceEmbeddings, chunk_tokens: int, paths:
             seen.add(key)
             if on_progress:
                 on_progress(i, len(files), path.name)
-            try:
-                check_file(path, max_file_bytes)  # empty or oversized: refused before reading a byte
-                sha = file_sha256(path)
-            except ParseError as exc:
-                report.failed[str(path)] = exc.reason
-                bar.write(f"skipped {path}: {exc.reason}")
+            read = _read_changed(path, key, index, max_file_bytes, report, bar.write)
+            if read is None:
                 continue
-            except OSError as exc:
-                report.failed[str(path)] = f"cannot be read ({exc.strerror or exc})"
-                continue
-            if index.file_sha(key) == sha:
-                report.unchanged.append(key)
-                continue
-            try:
-                docs, bad_records = parse_file_records(key, max_file_bytes)
-            except ParseError as exc:
-                report.failed[str(path)] = exc.reason
-                bar.write(f"skipped {path}: {exc.reason}")
-                continue
-            for name, reason in bad_records.items():
-                report.failed[name.replace(key, str(path), 1)] = reason
-                bar.write(f"skipped {name}: {reason}")
-            if bad_records:
-                sha += PARTIAL  # never "unchanged": the bad records are reported again next time
+            sha, docs = read
             batch.append((key, sha, [(d, chunk_for_model(d, chunk_tokens, embedder)) for d in docs]))
             if sum(len(c) for _, _, ds in batch for _, c in ds) >= EMBED_BATCH_CHUNKS:
                 flush()
@@ -133,21 +113,56 @@ def ingest(index: Index, embedder: SentenceEmbeddings, chunk_tokens: int, paths:
         pipeline.close()  # an interrupted run still lands (or rolls back) the batches in flight
         bar.close()
     if prune:
-        for folder in (p.resolve() for p in roots if p.is_dir()):
-            gone = [f for f in index.files_under(str(folder)) if f not in seen]
-            if gone:
-                index.remove_files(gone)
-                report.removed.extend(gone)
-        for p in roots:  # a file named explicitly that no longer exists
-            key = str(p.resolve())
-            if not p.exists() and index.file_sha(key) is not None:
-                index.remove_files([key])
-                report.removed.append(key)
-                report.failed.pop(str(p), None)
+        _prune(index, roots, seen, report)
     if on_progress:
         on_progress(len(files), len(files), "")
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _read_changed(path: Path, key: str, index: Index, max_file_bytes: int, report: IngestReport,
+                  say: Callable[[str], None]) -> tuple[str, list[Document]] | None:
+    """The file's content hash and documents, or None when it is unchanged or broken (reported)."""
+    try:
+        check_file(path, max_file_bytes)  # empty or oversized: refused before reading a byte
+        sha = file_sha256(path)
+    except ParseError as exc:
+        report.failed[str(path)] = exc.reason
+        say(f"skipped {path}: {exc.reason}")
+        return None
+    except OSError as exc:
+        report.failed[str(path)] = f"cannot be read ({exc.strerror or exc})"
+        return None
+    if index.docs.file_sha(key) == sha:
+        report.unchanged.append(key)
+        return None
+    try:
+        docs, bad_records = parse_file_records(key, max_file_bytes)
+    except ParseError as exc:
+        report.failed[str(path)] = exc.reason
+        say(f"skipped {path}: {exc.reason}")
+        return None
+    for name, reason in bad_records.items():
+        report.failed[name.replace(key, str(path), 1)] = reason
+        say(f"skipped {name}: {reason}")
+    if bad_records:
+        sha += PARTIAL  # never "unchanged": the bad records are reported again next time
+    return sha, docs
+
+
+def _prune(index: Index, roots: list[Path], seen: set[str], report: IngestReport) -> None:
+    """Forget files gone from the ingested folders, and files named explicitly that no longer exist."""
+    for folder in (p.resolve() for p in roots if p.is_dir()):
+        gone = [f for f in index.docs.files_under(str(folder)) if f not in seen]
+        if gone:
+            index.remove_files(gone)
+            report.removed.extend(gone)
+    for p in roots:
+        key = str(p.resolve())
+        if not p.exists() and index.docs.file_sha(key) is not None:
+            index.remove_files([key])
+            report.removed.append(key)
+            report.failed.pop(str(p), None)
 
 
 class _Pipeline:

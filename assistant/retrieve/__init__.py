@@ -1,3 +1,3 @@
 """A query to ranked passages: dense search and BM25 (`bm25.py`) fused by reciprocal rank, reranked
-(`rerank.py`), weighted by the dates a question names (`dates.py`) and diversified (`retriever.py`, also a
+(`rerank.py`), weighted by the dates a question names (`assistant.dates`) and diversified (`retriever.py`, also a
 LangChain retriever). It ranks; it does not decide refusal."""

@@ -55,7 +55,7 @@ class KeywordIndex:
         return [(self._ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
     def _ensure_fresh(self) -> None:
-        generation = self.index.generation()
+        generation = self.index.docs.generation()
         if generation == self._generation:
             return
         with self._lock:
@@ -85,7 +85,7 @@ class KeywordIndex:
     def _build(self, generation: int) -> None:
         import bm25s
 
-        ids, texts = self.index.chunk_texts()
+        ids, texts = self.index.docs.chunk_texts()
         model = None
         tmp = self.folder.with_name(f"{self.folder.name}.tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)

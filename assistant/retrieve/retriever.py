@@ -19,9 +19,9 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 
 from assistant.backends.embedding import SentenceEmbeddings
+from assistant.dates import date_weight, question_range, to_day
 from assistant.domain import Passage
 from assistant.retrieve.bm25 import KeywordIndex
-from assistant.retrieve.dates import date_weight, question_range, to_day
 from assistant.retrieve.rerank import FeatureReranker
 from assistant.store.index import Index
 
@@ -101,7 +101,7 @@ class PassageRetriever(BaseRetriever):
             if isinstance(self.reranker, FeatureReranker):  # calibrated probabilities: the refusal reads them
                 pool = [replace(p, relevance=round(r, 4))
                         for p, r in zip(pool, relevance, strict=True)]
-        newest = index.newest_day()
+        newest = index.docs.newest_day()
         wanted = question_range(query, newest)
         if wanted or self.recency_half_life_days > 0:
             relevance = [r * date_weight(to_day(p.date), wanted, newest,
@@ -110,7 +110,7 @@ class PassageRetriever(BaseRetriever):
         pool, relevance = [pool[i] for i in order], [relevance[i] for i in order]
         if self.mmr_lambda < 1.0 and len(pool) > k:
             head = pool[: 4 * k]
-            vectors = index.embeddings([p.chunk_id for p in head])
+            vectors = index.vectors.embeddings([p.chunk_id for p in head])
             matrix = np.asarray([vectors[p.chunk_id] for p in head], dtype=np.float32)
             rel = np.asarray(relevance[: len(head)], dtype=np.float32)
             rel = (rel - rel.min()) / (rel.max() - rel.min() + 1e-9)  # on the same scale as cosine
@@ -125,7 +125,7 @@ class PassageRetriever(BaseRetriever):
 
 def _fold_duplicates(pool: list[Passage], index: Index) -> list[Passage]:
     """Drop passages of near-duplicate articles whose representative exists; note them on it."""
-    dups = index.duplicates()
+    dups = index.docs.duplicates()
     if not dups:
         return pool
     also: dict[str, list[str]] = {}

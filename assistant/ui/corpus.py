@@ -84,7 +84,7 @@ def ingest_uploads(assistant: Assistant, files: Sequence[tuple[str | Path, str]]
         report = assistant.ingest(stored, progress=False, prune=False, on_progress=on_progress)
         problems += [f"{Path(p).name}: {reason}" for p, reason in report.failed.items()]
         for p in map(Path, report.failed):  # a rejected upload is not kept, unless an older version is indexed
-            if p in stored and assistant.index.file_sha(str(p.resolve())) is None:
+            if p in stored and assistant.index.docs.file_sha(str(p.resolve())) is None:
                 p.unlink(missing_ok=True)
         done = [f"{Path(p).name}" for p in report.added]
         same = [f"{Path(p).name}" for p in report.unchanged]

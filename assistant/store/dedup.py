@@ -32,7 +32,7 @@ def distance(a: int, b: int) -> int:
     return (a ^ b).bit_count()
 
 
-def find_duplicate(fingerprint: int, known: Iterable[tuple[str, int]], min_words: int = 0) -> str | None:
+def find_duplicate(fingerprint: int, known: Iterable[tuple[str, int]]) -> str | None:
     """The id of the first known document within MAX_DISTANCE bits, or None."""
     for doc_id, other in known:
         if distance(fingerprint, other) <= MAX_DISTANCE:
