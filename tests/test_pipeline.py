@@ -147,3 +147,39 @@ def test_focus_keeps_the_best_sentences_with_exact_offsets(seeded_copy: Path) ->
     assert not answer.refused and "Pisarevich" in answer.text
     for c in answer.citations:
         assert a.index.document(c.doc_id).text[c.char_start:c.char_end] == c.quote
+
+
+def test_the_ask_chain_reports_every_step_to_langchain_callbacks(seeded_copy: Path) -> None:
+    """One composed Runnable: callbacks see condense, the retriever, pack, the model and verify."""
+    import json
+
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    class Recorder(BaseCallbackHandler):
+        def __init__(self) -> None:
+            self.chains: list[str] = []
+            self.retrieved: list[Any] = []
+            self.models = 0
+
+        def on_chain_start(self, serialized: Any, inputs: Any, **kwargs: Any) -> None:
+            self.chains.append(kwargs.get("name") or "")
+
+        def on_retriever_end(self, documents: Any, **kwargs: Any) -> None:
+            self.retrieved.append(documents)
+
+        def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+            self.models += 1
+
+    rec = Recorder()
+    a = Assistant(seeded_copy, llm=fake("Ambassadors from 50 countries co-signed the letter [1]."))
+    ans = a.ask("How many countries' ambassadors co-signed the letter?", config={"callbacks": [rec]})
+    assert not ans.refused
+    assert {"ask", "condense", "retrieve", "pack", "verify"} <= set(rec.chains), rec.chains
+    assert rec.models == 1 and len(rec.retrieved) == 1
+    docs = rec.retrieved[0]
+    json.dumps([d.metadata for d in docs])  # JSON-serialisable: no objects in the metadata
+    from assistant.retrieve.retriever import to_passage
+
+    carried = [to_passage(d) for d in docs]  # the documents carry the passages exactly
+    assert carried == a.retriever.passages(ans.standalone_query, a.settings.k)
+    assert set(ans.passages) <= set(carried)

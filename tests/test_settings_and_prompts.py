@@ -43,3 +43,29 @@ def test_import_is_cheap() -> None:
     code = "import sys, assistant; print(any(m in sys.modules for m in ('torch', 'chromadb', 'gradio', 'llama_cpp')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_every_setting_belongs_to_a_group_and_groups_drive_rebuilds() -> None:
+    """A new field left out of every group would let `with_settings` reuse a stale part."""
+    from assistant.settings import GROUPS
+
+    grouped = [f for g in GROUPS.values() for f in g.model_fields]
+    assert set(Settings.model_fields) == set(grouped)
+    assert [f for f in set(grouped) if grouped.count(f) > 1] == ["cache_dir"]  # both models' files live there
+    s = Settings(llm_backend="extractive")
+    assert s.changed_groups(s.model_copy(update={"llm_threads": 3})) == {"llm"}
+    assert s.changed_groups(s.model_copy(update={"cache_dir": Path("/elsewhere")})) == {"embedder", "llm"}
+    assert s.ingest.max_file_bytes == int(s.max_file_mb * 2**20)
+
+
+def test_with_settings_rebuilds_exactly_the_parts_whose_group_changed(seeded_copy: Path) -> None:
+    from assistant import Assistant
+    from tests.test_pipeline import fake
+
+    chat = fake("Ambassadors from 50 countries co-signed the letter [1].")
+    a = Assistant(seeded_copy, llm=chat)
+    a.ask("How many countries' ambassadors co-signed the letter?")
+    same = a.with_settings(k=3)  # retrieval only
+    assert same.embedder is a.embedder and same.index is a.index and same.llm is chat
+    other = a.with_settings(llm_backend="extractive")  # the llm group changed: rebuilt, not reused
+    assert other.llm is None and other.index is a.index

@@ -4,7 +4,7 @@
 dropped, repeats collapse. `split_answer` cuts the answer into sentences, each with its passage
 numbers (a marker just after a full stop belongs to the sentence before it). `resolve` turns a
 (sentence, passage) pair into a `Citation`: the passage sentence(s) that best match the claim,
-as exact document offsets. This module does not judge support (see `grounding.py`).
+as exact document offsets. This module does not judge support (see `assistant.verify`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 HTML: trafilatura's article extraction with its metadata; a page it finds no article in (short or
 malformed) falls back to its visible text, and markup with no text is a `ParseError`. PDF: the pages'
 text, opened with the empty password when encrypted (else a `ParseError` that says how to decrypt).
-This module returns (text, metadata); `parsing.py` makes the `Document` and decides the encoding.
+This module returns (text, metadata); `parse.py` makes the `Document` and decides the encoding.
 """
 
 from __future__ import annotations

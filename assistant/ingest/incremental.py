@@ -9,7 +9,7 @@ record is reported as `file#n`, and the file is re-checked (and re-reported) on 
 Embedding is batched across files, and each batch is written with one Chroma upsert and one SQLite
 transaction; chunks of documents already in the index are not re-embedded. The three stages overlap
 (`_Pipeline`): one batch is parsed and chunked while the previous one embeds and the one before is written.
-This module orchestrates; storage is `index.py`, formats are `parsing.py`, splitting `chunking.py`.
+This module orchestrates; storage is `store/index.py`, formats are `parse.py`, splitting `chunk.py`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ store's `generation`. Whenever the store has changed since (an ingest, a deletio
 recovery), the next search rebuilds it and saves it atomically, so it can never disagree with
 Chroma for long and never needs its own crash recovery. Tokens: lower-cased words and numbers,
 English stop words removed, lightly stemmed (plurals), so names, numbers and rare words match exactly.
-This module ranks by words only; fusion with dense search is `retrieval.py`.
+This module ranks by words only; fusion with dense search is `retriever.py`.
 """
 
 from __future__ import annotations

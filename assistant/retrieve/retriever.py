@@ -1,7 +1,7 @@
 """Retrieval: query text to ranked `Passage`s, also as a LangChain `BaseRetriever`.
 
 Hybrid by default: dense search in Chroma (cosine of normalised sentence-transformer vectors) and
-BM25 (`keyword.py`) each propose `candidates` chunks; reciprocal rank fusion merges them; an optional
+BM25 (`bm25.py`) each propose `candidates` chunks; reciprocal rank fusion merges them; an optional
 reranker (`rerank.py`) reorders the pool; maximal marginal relevance picks the final k so that
 near-identical passages do not crowd each other out. Every passage keeps its cosine similarity to
 the query as `score`, which is what the refusal threshold reads. This module does not decide refusal.

@@ -3,8 +3,8 @@
 Tabs: Chat (streamed answer with clickable `[n]` markers, sources panel and article view, Markdown
 export), Corpus (upload with type and size limits, ingest progress, documents table, delete) and
 Settings (backend, k, rerank, unsupported sentences). The `/ask` API endpoint takes (message, chat)
-and returns (chat, sources panel, cleared box). Rendering lives in `ui_render`, corpus handling in
-`ui_corpus`. Errors a person can act on are shown as messages; other failures are logged, and the
+and returns (chat, sources panel, cleared box). Rendering lives in `render.py`, corpus handling in
+`corpus.py`. Errors a person can act on are shown as messages; other failures are logged, and the
 page shows one line, never a traceback.
 """
 

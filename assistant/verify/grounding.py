@@ -20,7 +20,7 @@ What it does not do: no entailment model. It misses two facts of the premise tra
 ... 12 countries"), a premise number or name attached to the wrong event in a reworded claim,
 synonyms and paraphrase beyond shared words, arithmetic, dates written differently ("July 12" vs
 "12/7"), and scope ("not only"). It does not decide what the answer path does with a score
-(`answering.py`).
+(`answer/compose.py`, `answer/policy.py`).
 """
 
 from __future__ import annotations
