@@ -63,17 +63,24 @@ class EvalItem:
     doc_file: str = ""
     spans: tuple[tuple[int, int], ...] = ()
     fake_answers: tuple[str, ...] = ()
+    corrections: tuple[str, ...] = ()  # false-premise items: regexes, one of which a correcting answer matches
 
 
 def seed_items(path: Path) -> list[EvalItem]:
-    """`evals/seed.jsonl`: hand-written questions about the seed article."""
+    """`evals/seed.jsonl`: hand-written questions about the seed article.
+
+    Items with `false_premise` (a question built on a claim the article contradicts) form the dataset
+    "seed-false-premise": the right outcome is a refusal or an answer matching one of `corrections`.
+    """
     items = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
         if line.strip():
             r = json.loads(line)
-            items.append(EvalItem("seed", f"seed-{n}", r["question"], r["answerable"],
+            items.append(EvalItem("seed-false-premise" if r.get("false_premise") else "seed", f"seed-{n}",
+                                  r["question"], r["answerable"],
                                   (r["reference"],) if r.get("reference") else (), r.get("doc", ""),
-                                  tuple((e["char_start"], e["char_end"]) for e in r.get("evidence", []))))
+                                  tuple((e["char_start"], e["char_end"]) for e in r.get("evidence", [])),
+                                  corrections=tuple(r.get("corrections", ()))))
     return items
 
 

@@ -2,8 +2,8 @@
 
 Retrieval: recall@k, MRR, nDCG@k from the 1-based rank of the first gold passage (None: not found).
 Answers: SQuAD exact match and token F1 after SQuAD normalisation. Citations: ALCE citation recall
-and precision (Gao et al., 2023) with any `judge(premise, claim) -> bool`. Refusals: refusal recall,
-false-refusal rate, and the CRAG score (+1 right, 0 abstain, -1 wrong).
+and precision (Gao et al., 2023) with any `judge(premise, claim) -> bool`, and gold-span overlap.
+Refusals: refusal recall, false-refusal rate, and the CRAG score (+1 right, 0 abstain, -1 wrong).
 """
 
 from __future__ import annotations
@@ -17,6 +17,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 Judge = Callable[[str, str], bool]
+
+
+def cites_gold(cited: Sequence[tuple[str, int, int]], gold_doc: str, spans: Sequence[tuple[int, int]]) -> bool:
+    """Does any cited (doc_id, start, end) span overlap a gold evidence span of the gold document?"""
+    return any(d == gold_doc and any(a < e and s < b for s, e in spans) for d, a, b in cited)
 
 
 def normalise(text: str) -> str:

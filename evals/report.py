@@ -13,6 +13,10 @@ from typing import Any
 from . import metrics
 
 STAGES = ("condense", "retrieve", "first_token", "generate", "verify", "total")
+# Metrics scored by the answer path's own checker (`assistant.verify`): they show what the product did with
+# its verdicts, not whether the verdicts are right; the report marks them "(self-judged)".
+SELF_JUDGED = frozenset({"citation_recall", "citation_precision", "unsupported_share", "miscited_share",
+                         "supported_share", "judge_checker_agreement"})
 
 
 def _mean(values: list[float]) -> float | None:
@@ -36,6 +40,12 @@ def summarise_dataset(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "exact_match": _mean([r["exact_match"] for r in ans if r["exact_match"] is not None]),
         "f1": _mean([r["f1"] for r in ans if r["f1"] is not None]),
         "contains_answer": _mean([r["contains_answer"] for r in ans if r["contains_answer"] is not None]),
+        # Judged by gold labels: a cited span overlaps the gold evidence; a false premise refused or corrected.
+        "citation_correct": _mean([float(r["citation_correct"]) for r in answered_ok
+                                   if r.get("citation_correct") is not None]),
+        "false_premise_handled": _mean([float(r["premise_handled"]) for r in answered
+                                        if r.get("premise_handled") is not None]),
+        # Self-judged (SELF_JUDGED): scored by the answer path's own checker.
         "citation_recall": _mean([x for r in answered_ok for x in r["citation_recall"]]),
         "citation_precision": _mean([x for r in answered_ok for x in r["citation_precision"]]),
         "unsupported_share": _mean([float(s["label"] == "unsupported") for s in sentences]),
@@ -154,6 +164,17 @@ def _checker_section(checker: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _validation_section(v: dict[str, Any]) -> list[str]:
+    lines = ["## The checker on public validation sets it was never fitted on", "",
+             f"Balanced samples of up to {v['per_dataset']} pairs per dataset (shared `nli/` folder; gold labels "
+             f"from each dataset's annotators). Mean balanced accuracy **{v['mean_balanced_accuracy']}**; time per "
+             f"pair p50 {v['ms_per_pair_p50']} ms, p95 {v['ms_per_pair_p95']} ms.", "",
+             "| dataset | supported / not | balanced accuracy | AUROC |", "|---|---|---|---|"]
+    lines += [f"| {r['dataset']} | {r['n_pos']} / {r['n_neg']} | {r['balanced_accuracy']} | {r['auroc']} |"
+              for r in v["rows"]]
+    return [*lines, ""]
+
+
 def write_report(summary: dict[str, Any], records: list[dict[str, Any]], out: Path,
                  checker_scored: list[dict[str, Any]] | None = None) -> Path:
     plots = _plots(records, out)
@@ -171,10 +192,13 @@ def write_report(summary: dict[str, Any], records: list[dict[str, Any]], out: Pa
     lines += ["| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for k in keys:
         cells = [summary["datasets"][n].get(k, "") for n in names]
-        lines.append(f"| {k} | " + " | ".join(str(c) for c in cells) + " |")
+        label = f"{k} (self-judged)" if k in SELF_JUDGED else k
+        lines.append(f"| {label} | " + " | ".join(str(c) for c in cells) + " |")
     lines.append("")
     if "checker" in summary:
         lines += _checker_section(summary["checker"])
+    if "checker_validation" in summary:
+        lines += _validation_section(summary["checker_validation"])
     lines += [*[f"![{p}]({p})" for p in plots], ""]
     path = out / "report.md"
     path.write_text("\n".join(lines), "utf-8")

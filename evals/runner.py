@@ -28,7 +28,7 @@ from assistant.settings import Settings
 from assistant.verify import grounding
 
 from . import metrics, sources
-from .checker import checker_accuracy
+from .checker import checker_accuracy, validation_accuracy
 from .datasets import (
     EvalItem,
     held_out_articles,
@@ -64,11 +64,14 @@ def score(item: EvalItem, answer: Answer, ranks_doc: dict[str, str], retrieved: 
         recalls.append(metrics.citation_recall(s.text, cited, judge))  # every sentence, kept or not (ALCE)
         precisions.extend(metrics.citation_precision(s.text, cited, judge))
         sentences.append({"text": s.text, "label": s.label, "support": s.support})
+    corrected = bool(item.corrections) and any(re.search(c, visible, re.I) for c in item.corrections)
     if item.answerable:
         right = not answer.refused and bool(metrics.contains_answer(visible, item.answers))
         outcome = "abstain" if answer.refused else ("right" if right else "wrong")
     else:
-        outcome = "right" if answer.refused else "wrong"
+        outcome = "right" if answer.refused or corrected else "wrong"
+    shown = [(c.doc_id, c.char_start, c.char_end) for s in answer.sentences if s.label != "unsupported"
+             for c in s.citations]  # the citations the user sees
     return {
         "dataset": item.dataset, "qid": item.qid, "question": item.question, "answerable": item.answerable,
         "refused": answer.refused, "answer": visible, "references": list(item.answers), "gold_rank": rank,
@@ -80,6 +83,11 @@ def score(item: EvalItem, answer: Answer, ranks_doc: dict[str, str], retrieved: 
         "sentences": sentences, "citation_recall": recalls, "citation_precision": precisions,
         "top_score": answer.passages[0].score if answer.passages else 0.0, "outcome": outcome,
         "timings": answer.timings,
+        # Judged by gold labels, not by the answer path: a cited span overlaps the gold evidence span, and a
+        # false premise is refused or corrected.
+        "citation_correct": metrics.cites_gold(shown, gold_doc, item.spans)
+        if item.answerable and item.spans and not answer.refused else None,
+        "premise_handled": (answer.refused or corrected) if item.corrections else None,
     }
 
 
@@ -108,7 +116,9 @@ def _plan(quick: bool, with_bbc: bool, cache: Path, seed: tuple[Path, Path], loc
           rgb_limit: int | None = None) -> tuple[Plan, list[Resolved]]:
     """The datasets to run, and how each public dataset was found (or why it is skipped)."""
     questions_file, corpus = seed
-    plan: Plan = [("seed", [corpus], seed_items(questions_file))]
+    hand_written = seed_items(questions_file)
+    plan: Plan = [(name, [corpus], [i for i in hand_written if i.dataset == name])
+                  for name in ("seed", "seed-false-premise")]
     found = [locator.resolve(sources.XQUAD), locator.resolve(sources.RGB)]
     xquad, rgb_file = (r.path for r in found)
     if xquad is not None:
@@ -197,6 +207,7 @@ def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool
                                    sample=600 if quick else None, progress=True)
     elif not only or "checker" in only:
         log("checker: skipped, its labelled pairs come from rgb and xquad, which were not found")
+    validation = _validation(settings, locator, indexes, quick, only, log)
     out.mkdir(parents=True, exist_ok=True)
     (out / "items.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
     summary = summarise(records)
@@ -204,12 +215,30 @@ def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool
     summary["skipped"] = [r.line() for r in found if not r.found]
     if checker is not None:
         summary["checker"] = {k: v for k, v in checker.items() if k != "scored"}
+    if validation is not None:
+        summary["checker_validation"] = validation
     summary["config"] = {"quick": quick, "with_bbc": with_bbc, "answer_limit": answer_limit,
                          **{k: v for k, v in settings.model_dump().items() if k in (
                              "llm_backend", "k", "min_score", "retrieval", "rerank", "chunk_tokens")}}
     (out / "summary.json").write_text(json.dumps(summary, indent=2), "utf-8")
     write_report(summary, records, out, checker["scored"] if checker else None)
     return summary
+
+
+def _validation(settings: Settings, locator: DataLocator, indexes: Path, quick: bool, only: set[str] | None,
+                log: Callable[[str], None]) -> dict[str, Any] | None:
+    """The checker on the public validation sets (`nli.VALIDATION`), when the nli data is found."""
+    if only and "checker" not in only:
+        return None
+    found = locator.resolve(sources.NLI)
+    if found.path is None:
+        log(found.line())
+        return None
+    from .nli import load
+
+    probe = Assistant(settings=settings.model_copy(update={"data_dir": indexes / "seed"}))
+    sets = load(found.path.parent)  # the validation sets only: never a training set
+    return validation_accuracy(sets, probe.similarity, per_dataset=40 if quick else 200, progress=True)
 
 
 def check_thresholds(summary: dict[str, Any], path: Path) -> list[str]:

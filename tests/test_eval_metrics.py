@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from evals import metrics
 
@@ -64,3 +65,35 @@ def test_checker_pair_metrics() -> None:
     assert set(rows) == {"f:other", "f:swap", "f:all", "all"}
     assert rows["f:swap"]["n_pos"] == 2 and rows["f:swap"]["n_neg"] == 1 and rows["f:swap"]["auroc"] == 1.0
     assert rows["f:other"]["auroc"] == 0.0 and rows["all"]["balanced_accuracy"] == 0.5
+
+
+def test_citation_correctness_is_judged_by_gold_spans() -> None:
+    gold = [(100, 140)]
+    assert metrics.cites_gold([("d", 90, 120)], "d", gold)  # overlaps
+    assert not metrics.cites_gold([("d", 140, 200)], "d", gold)  # touches only
+    assert not metrics.cites_gold([("other", 90, 120)], "d", gold)  # right span, wrong document
+    assert not metrics.cites_gold([], "d", gold)
+
+
+def test_false_premise_questions_are_scored_by_their_gold_corrections(seeded_copy: Path) -> None:
+    """A false premise must be refused or corrected; restating it is wrong (no checker involved)."""
+    from assistant import Answer, Assistant
+    from assistant.domain import Sentence
+    from evals.datasets import seed_items
+    from evals.runner import score, seed_paths
+
+    items = seed_items(seed_paths()[0])
+    fp = [i for i in items if i.dataset == "seed-false-premise"]
+    assert len(fp) >= 6 and all(not i.answerable and i.corrections for i in fp)
+    assert sum(i.dataset == "seed" for i in items) == 30  # the original seed set is unchanged
+    item = next(i for i in fp if "criticise" in i.question)
+    a = Assistant(seeded_copy, llm_backend="extractive")
+
+    def outcome(text: str, refused: bool = False) -> tuple[str, bool]:
+        shown = () if refused else (Sentence(text, label="supported"),)  # what the user sees
+        rec = score(item, Answer(item.question, text, refused=refused, sentences=shown), {}, [], a.similarity)
+        return rec["outcome"], rec["premise_handled"]
+
+    assert outcome("", refused=True) == ("right", True)
+    assert outcome("They did not: 50 countries co-signed a letter in support of China.") == ("right", True)
+    assert outcome("They criticised its camps.") == ("wrong", False)
