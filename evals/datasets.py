@@ -64,13 +64,15 @@ class EvalItem:
     spans: tuple[tuple[int, int], ...] = ()
     fake_answers: tuple[str, ...] = ()
     corrections: tuple[str, ...] = ()  # false-premise items: regexes, one of which a correcting answer matches
+    restates: tuple[str, ...] = ()  # ... and regexes of which an answer that restates the false premise matches one
 
 
 def seed_items(path: Path) -> list[EvalItem]:
     """`evals/seed.jsonl`: hand-written questions about the seed article.
 
     Items with `false_premise` (a question built on a claim the article contradicts) form the dataset
-    "seed-false-premise": the right outcome is a refusal or an answer matching one of `corrections`.
+    "seed-false-premise": the right outcome is a refusal, or an answer that matches one of `corrections` and
+    none of `restates` (hand-written gold patterns: a judge independent of the answer path, and a crude one).
     """
     items = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
@@ -80,7 +82,7 @@ def seed_items(path: Path) -> list[EvalItem]:
                                   r["question"], r["answerable"],
                                   (r["reference"],) if r.get("reference") else (), r.get("doc", ""),
                                   tuple((e["char_start"], e["char_end"]) for e in r.get("evidence", [])),
-                                  corrections=tuple(r.get("corrections", ()))))
+                                  corrections=tuple(r.get("corrections", ())), restates=tuple(r.get("restates", ()))))
     return items
 
 

@@ -64,7 +64,8 @@ def score(item: EvalItem, answer: Answer, ranks_doc: dict[str, str], retrieved: 
         recalls.append(metrics.citation_recall(s.text, cited, judge))  # every sentence, kept or not (ALCE)
         precisions.extend(metrics.citation_precision(s.text, cited, judge))
         sentences.append({"text": s.text, "label": s.label, "support": s.support})
-    corrected = bool(item.corrections) and any(re.search(c, visible, re.I) for c in item.corrections)
+    corrected = (bool(item.corrections) and any(re.search(c, visible, re.I) for c in item.corrections)
+                 and not any(re.search(r, visible, re.I) for r in item.restates))
     if item.answerable:
         right = not answer.refused and bool(metrics.contains_answer(visible, item.answers))
         outcome = "abstain" if answer.refused else ("right" if right else "wrong")
@@ -251,6 +252,8 @@ def check_thresholds(summary: dict[str, Any], path: Path) -> list[str]:
             values = summary.get("datasets", {}).get(dataset, {})
             if dataset == "checker" and "checker" in summary:  # the overall row of the held-out pairs
                 values = next(r for r in summary["checker"]["rows"] if r["pair_type"] == "all")
+            if dataset == "checker_validation":  # the public validation sets: their mean
+                values = summary.get("checker_validation") or {}
             value = values.get(metric)
             if value is None:
                 continue

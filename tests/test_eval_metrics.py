@@ -97,3 +97,6 @@ def test_false_premise_questions_are_scored_by_their_gold_corrections(seeded_cop
     assert outcome("", refused=True) == ("right", True)
     assert outcome("They did not: 50 countries co-signed a letter in support of China.") == ("right", True)
     assert outcome("They criticised its camps.") == ("wrong", False)
+    # a correction word does not excuse restating the premise (a real answer of the local model)
+    assert outcome("50 countries criticized China's policies because they support China's position.") == \
+        ("wrong", False)
