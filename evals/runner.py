@@ -194,6 +194,11 @@ def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool
     plan, found = _plan(quick, with_bbc, cache, seed or seed_paths(), locator, rgb_limit=answer_limit)
     for r in found:
         log(r.line())
+    skipped = [r.line() for r in found if not r.found]
+
+    def skip(line: str) -> None:  # one line on the console, in the summary and in the report
+        log(line)
+        skipped.append(line)
     records: list[dict[str, Any]] = []
     for name, folders, items in plan:
         if only and not any(name.startswith(o) for o in only):
@@ -207,13 +212,13 @@ def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool
         checker = checker_accuracy(all_pairs(rgb_file, xquad), probe.similarity,
                                    sample=600 if quick else None, progress=True)
     elif not only or "checker" in only:
-        log("checker: skipped, its labelled pairs come from rgb and xquad, which were not found")
-    validation = _validation(settings, locator, indexes, quick, only, log)
+        skip("checker: skipped, its labelled pairs come from rgb and xquad, which were not found")
+    validation = _validation(settings, locator, indexes, quick, only, skip)
     out.mkdir(parents=True, exist_ok=True)
     (out / "items.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
     summary = summarise(records)
     summary["data"] = {r.name: (r.origin if r.found else "skipped") for r in found}
-    summary["skipped"] = [r.line() for r in found if not r.found]
+    summary["skipped"] = skipped
     if checker is not None:
         summary["checker"] = {k: v for k, v in checker.items() if k != "scored"}
     if validation is not None:

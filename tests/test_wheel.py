@@ -94,6 +94,6 @@ def test_installed_wheel_ingests_answers_and_evaluates(venv: Path, tmp_path: Pat
         assert f"{name}: skipped, not found" in done.stdout, done.stdout
     assert "set ASSISTANT_EVAL_DATA" in done.stdout and "allow the download" in done.stdout
     report = (work / "report" / "report.md").read_text()
-    assert "xquad: skipped" in report and "| metric | seed |" in report
+    assert "xquad: skipped" in report and "nli: skipped" in report and "| metric | seed |" in report
     summary = (work / "report" / "summary.json").read_text()
     assert '"seed"' in summary and '"xquad": "skipped"' in summary
