@@ -105,8 +105,23 @@ class Sentence:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """Why an answer is what it is, as `answer/policy.py` decided it.
+
+    `outcome` is "answer", "partial" (some statements left out) or "refuse"; `reason` a stable code
+    ("supported", "some_unsupported", "empty_index", "not_relevant", "model_declined", "unsupported",
+    "nothing_found"); `detail` one sentence for people.
+    """
+
+    outcome: str
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Answer:
-    """What `Assistant.ask` returns. A refusal has `refused=True` and a reason in `text`."""
+    """What `Assistant.ask` returns. A refusal has `refused=True` and a reason in `text`; `decision` says
+    why the answer is an answer, a partial one or a refusal."""
 
     question: str
     text: str
@@ -115,6 +130,7 @@ class Answer:
     passages: tuple[Passage, ...] = ()
     standalone_query: str = ""
     timings: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+    decision: Decision | None = None
 
     @property
     def citations(self) -> tuple[Citation, ...]:

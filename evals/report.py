@@ -7,6 +7,7 @@ the checker's held-out scores per pair family.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,9 @@ def summarise_dataset(rows: list[dict[str, Any]]) -> dict[str, Any]:
         if values:
             out[f"latency_{stage}_p50_s"] = round(metrics.percentile(values, 0.5), 3)
             out[f"latency_{stage}_p95_s"] = round(metrics.percentile(values, 0.95), 3)
+    reasons = Counter(r.get("decision") or "unknown" for r in answered if r["refused"])
+    if reasons:  # why questions were refused: the gate, the model itself, or the checker (answer/policy.py)
+        out["refusals_by_reason"] = dict(sorted(reasons.items()))
     return {k: v for k, v in out.items() if v is not None}
 
 

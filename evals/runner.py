@@ -89,6 +89,7 @@ def score(item: EvalItem, answer: Answer, ranks_doc: dict[str, str], retrieved: 
         "citation_correct": metrics.cites_gold(shown, gold_doc, item.spans)
         if item.answerable and item.spans and not answer.refused else None,
         "premise_handled": (answer.refused or corrected) if item.corrections else None,
+        "decision": answer.decision.reason if answer.decision else None,  # why: policy.py's reason code
     }
 
 

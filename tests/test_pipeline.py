@@ -52,6 +52,8 @@ def test_unsupported_sentences_can_be_kept_and_flagged(seeded_copy: Path) -> Non
     assert [s.label for s in kept.sentences][1] == "unsupported" and "(unsupported)" in kept.text
     dropped = Assistant(seeded_copy, llm=fake(reply)).ask("Who co-signed the letter?")
     assert len(dropped.sentences) == 1
+    assert dropped.decision is not None and (dropped.decision.outcome, dropped.decision.reason) == \
+        ("partial", "some_unsupported")
 
 
 def test_uncited_but_supported_sentence_is_recited(seeded_copy: Path) -> None:
@@ -64,16 +66,28 @@ def test_uncited_but_supported_sentence_is_recited(seeded_copy: Path) -> None:
 def test_irrelevant_question_is_refused_without_calling_the_model(seeded_copy: Path) -> None:
     ans = Assistant(seeded_copy, llm=NeverCalled()).ask("What is the capital of Australia?")
     assert ans.refused and not ans.sentences and "relevant" in ans.text
+    assert ans.decision is not None and ans.decision.reason == "not_relevant"
 
 
 def test_model_saying_it_does_not_know_is_a_refusal(seeded_copy: Path) -> None:
     ans = Assistant(seeded_copy, llm=fake("I don't know.")).ask("What did the ambassadors write in the letter?")
     assert ans.refused and ans.passages
+    assert ans.decision is not None and ans.decision.reason == "model_declined"  # the model, not the checker
+
+
+def test_refusal_reasons_tell_the_checker_from_the_model(seeded_copy: Path) -> None:
+    """Every sentence unsupported: the checker refused; a clean answer says every statement is supported."""
+    bad = Assistant(seeded_copy, llm=fake("The French ambassador praised Paris [1].")).ask("Who co-signed it?")
+    assert bad.refused and bad.decision is not None and bad.decision.reason == "unsupported"
+    good = Assistant(seeded_copy, llm=fake("Ambassadors from 50 countries co-signed the letter [1].")).ask(
+        "How many countries' ambassadors co-signed the letter?")
+    assert good.decision is not None and (good.decision.outcome, good.decision.reason) == ("answer", "supported")
 
 
 def test_empty_index_refuses(tmp_path: Path) -> None:
     ans = Assistant(tmp_path, llm=NeverCalled()).ask("Anything?")
     assert ans.refused and "empty" in ans.text
+    assert ans.decision is not None and ans.decision.reason == "empty_index"
 
 
 def test_follow_up_is_condensed_with_history(seeded_copy: Path) -> None:

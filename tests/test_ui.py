@@ -173,3 +173,12 @@ def test_markdown_in_article_or_model_text_cannot_make_links_or_images() -> None
     ans = Answer(question="q", text=text, refused=False, sentences=(Sentence(text, (c,)),), passages=(p,))
     for out in (answer_html(ans), sources_html(ans)):
         assert "](" not in out and "![" not in out and "&#91;x&#93;" in out
+
+
+def test_a_partial_answer_says_what_was_left_out(seeded_copy: Path) -> None:
+    from tests.test_pipeline import fake
+
+    reply = "Ambassadors from 50 countries co-signed the letter [1]. The French ambassador praised Paris [1]."
+    ans = Assistant(seeded_copy, llm=fake(reply)).ask("Who co-signed the letter?")
+    html = answer_html(ans)
+    assert "Paris" not in html and "1 statement the sources do not support left out" in html

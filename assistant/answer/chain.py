@@ -88,10 +88,11 @@ def _answer(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
     passages: list[Passage] = x["passages"]
     yield Event("query", text=x["query"])
     yield Event("passages", passages=tuple(passages))
-    relevant, reason = policy.gate(passages, parts.min_score, parts.min_relevance)
-    if reason is not None:
-        yield Event("answer", answer=Answer(question=x["question"], text=policy.refusal_text(reason), refused=True,
-                                            passages=tuple(passages), standalone_query=x["query"], timings=timings))
+    relevant, refusal = policy.gate(passages, parts.min_score, parts.min_relevance)
+    if refusal is not None:
+        yield Event("answer", answer=Answer(question=x["question"], text=policy.refusal_text(refusal.detail),
+                                            refused=True, passages=tuple(passages), standalone_query=x["query"],
+                                            timings=timings, decision=refusal))
         return
     packed = step_pack.invoke({**x, "relevant": relevant}, config)
     t = time.perf_counter()

@@ -72,9 +72,10 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
     """
     texts = [evidence_text(p) for p in passages]
     sentences: list[Sentence] = []
-    dropped = 0
+    dropped = declined = 0
     for text, ids in split_answer(raw, len(passages)):
         if policy.is_non_answer(text):
+            declined += 1
             continue
         own = [(n, grounding.support(texts[n - 1], text, similarity)) for n in ids]
         good = [n for n, score in own if score >= grounding.THRESHOLD]
@@ -92,13 +93,13 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
         if citations and label != "unsupported":
             text = attribute(text, citations[0].quote)  # reported speech stays attributed to its speaker
         sentences.append(Sentence(text=text, citations=citations, support=round(score, 3), label=label))
-    reason = policy.answer_refusal(sentences, passages)
-    if reason is not None:
-        return Answer(question=question, text=policy.refusal_text(reason), refused=True, passages=tuple(passages),
-                      standalone_query=standalone_query)
+    decision = policy.verdict(sentences, passages, dropped, declined)
+    if decision.outcome == "refuse":
+        return Answer(question=question, text=policy.refusal_text(decision.detail), refused=True,
+                      passages=tuple(passages), standalone_query=standalone_query, decision=decision)
     text = " ".join(s.text + "".join(f" [{c.number}]" for c in s.citations)
                     + (" (unsupported)" if s.label == "unsupported" else "") for s in sentences)
     if dropped:
         text += f" (Left out: {dropped} statement{'s' if dropped > 1 else ''} the sources do not support.)"
     return Answer(question=question, text=text, refused=False, sentences=tuple(sentences),
-                  passages=tuple(passages), standalone_query=standalone_query)
+                  passages=tuple(passages), standalone_query=standalone_query, decision=decision)

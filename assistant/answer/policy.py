@@ -4,8 +4,10 @@ Refusal is enforced in code, never left to the model. Two gates:
 1. before generation, `gate`: no retrieved passage is relevant enough (cosine similarity at least
    `min_score`, or the reranker's calibrated probability at least `min_relevance`): refuse without
    calling the model, and say what was searched and how close the best passage came;
-2. after verification, `answer_refusal`: no sentence survived the checker (sentences that only say
-   "I don't know", `is_non_answer`, never count as an answer): refuse and show the closest passages.
+2. after verification, `verdict`: no sentence survived the checker (sentences that only say
+   "I don't know", `is_non_answer`, never count as an answer): refuse and show the closest passages;
+   some statements left out: a partial answer that says so.
+Each decision is a typed `Decision` (outcome, reason code, one sentence) recorded on the `Answer`.
 Whether a sentence is supported is decided by `assistant.verify`; this module only reads the verdicts.
 """
 
@@ -15,7 +17,7 @@ import re
 from collections.abc import Sequence
 
 from assistant import prompts
-from assistant.domain import Passage, Sentence
+from assistant.domain import Decision, Passage, Sentence
 
 _NON_ANSWER = re.compile(r"\b(i (?:do not|don't) know|not (?:mentioned|stated|provided|specified)|"
                         r"(?:passages|sources|context) do(?:es)? not (?:contain|say|mention|provide))\b", re.I)
@@ -26,22 +28,31 @@ def is_non_answer(sentence: str) -> bool:
     return bool(_NON_ANSWER.search(sentence))
 
 
-def gate(passages: Sequence[Passage], min_score: float, min_relevance: float) -> tuple[list[Passage], str | None]:
-    """The passages relevant enough to answer from, and the reason to refuse when there are none."""
+def gate(passages: Sequence[Passage], min_score: float, min_relevance: float) -> tuple[list[Passage], Decision | None]:
+    """The passages relevant enough to answer from, and the decision to refuse when there are none."""
     relevant = [p for p in passages if p.score >= min_score or (p.relevance or 0.0) >= min_relevance]
     if relevant:
         return relevant, None
     if not passages:
-        return [], "the index is empty; ingest some articles first."
-    return [], (f"no passage is relevant enough (best similarity {max(p.score for p in passages):.2f}, "
-                f"needed {min_score:.2f}).")
+        return [], Decision("refuse", "empty_index", "the index is empty; ingest some articles first.")
+    return [], Decision("refuse", "not_relevant", f"no passage is relevant enough (best similarity "
+                        f"{max(p.score for p in passages):.2f}, needed {min_score:.2f}).")
 
 
-def answer_refusal(sentences: Sequence[Sentence], passages: Sequence[Passage]) -> str | None:
-    """Why the verified sentences are no answer (none kept), or None when they are one."""
-    if any(s.label != "unsupported" for s in sentences):
-        return None
-    return "the closest passages do not support an answer." if passages else "nothing relevant was found."
+def verdict(sentences: Sequence[Sentence], passages: Sequence[Passage], dropped: int, declined: int) -> Decision:
+    """Answer, partial answer or refusal, from the verified sentences: `dropped` statements the checker
+    did not support were left out, `declined` sentences only said the sources do not tell."""
+    kept = sum(s.label != "unsupported" for s in sentences)
+    if kept:
+        if dropped:
+            return Decision("partial", "some_unsupported", f"{dropped} statement{'s' if dropped > 1 else ''} "
+                            "the sources do not support left out.")
+        return Decision("answer", "supported", "every statement is supported by its cited passage.")
+    if not passages:
+        return Decision("refuse", "nothing_found", "nothing relevant was found.")
+    if declined and not dropped and not sentences:
+        return Decision("refuse", "model_declined", "the model found no answer in the closest passages.")
+    return Decision("refuse", "unsupported", "the closest passages do not support an answer.")
 
 
 def refusal_text(reason: str) -> str:

@@ -71,6 +71,8 @@ def answer_html(answer: Answer) -> str:
         status = f' <small class="status" title="{_esc(meaning)}">{symbol}</small>' if symbol else ""
         note = " <em>(unsupported)</em>" if s.label == "unsupported" else ""
         parts.append(f"{_esc(s.text)}{marks}{status}{note}")
+    if answer.decision is not None and answer.decision.outcome == "partial":  # say what was left out, and why
+        parts.append(f'<br><small class="decision">{_esc(answer.decision.detail)}</small>')
     return " ".join(parts)
 
 
