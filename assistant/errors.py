@@ -42,3 +42,12 @@ class IngestError(AssistantError):
 
 class UploadError(AssistantError):
     """An uploaded file was refused (type or size) before anything was stored."""
+
+
+_UNREACHABLE = frozenset({"APIConnectionError", "APITimeoutError", "ConnectError", "ConnectTimeout"})
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """A failure to reach a server: the OS's, or the OpenAI / httpx clients' own exception types (matched by
+    name, so that neither client is imported to ask)."""
+    return isinstance(exc, ConnectionError | OSError) or any(t.__name__ in _UNREACHABLE for t in type(exc).__mro__)

@@ -21,11 +21,11 @@ from assistant.answer.chain import AskParts, build_ask_chain, last_answer
 from assistant.backends import models
 from assistant.backends.embedding import SentenceEmbeddings
 from assistant.domain import Answer, Event, Passage
-from assistant.errors import AssistantError, ConfigError
+from assistant.errors import AssistantError
 from assistant.ingest.incremental import IngestReport, ingest
 from assistant.parts import built_once
 from assistant.retrieve.retriever import PassageRetriever, cosine_similarity
-from assistant.settings import Settings
+from assistant.settings import Settings, load_settings
 from assistant.store.index import DocumentInfo, Index
 
 History = Sequence[dict[str, str]] | Sequence[tuple[str, str]] | None
@@ -43,7 +43,7 @@ class Assistant:
                  llm: BaseChatModel | None = _UNSET, **overrides: Any) -> None:
         if data_dir is not None:
             overrides["data_dir"] = Path(data_dir)
-        base = settings.model_copy(update=overrides) if settings is not None else Settings(**overrides)
+        base = settings.model_copy(update=overrides) if settings is not None else load_settings(**overrides)
         self.settings = base
         self._llm = llm
         self._build_lock = threading.RLock()
@@ -81,9 +81,11 @@ class Assistant:
         return cosine_similarity(self.embedder, text, list(others))
 
     # ---- public API ----------------------------------------------------------------------
-    def ingest(self, paths: Iterable[str | Path], progress: bool = True, prune: bool = True,
+    def ingest(self, paths: str | Path | Iterable[str | Path], progress: bool = True, prune: bool = True,
                on_progress: Callable[[int, int, str], None] | None = None) -> IngestReport:
-        """Add, update and remove documents so the index matches `paths` (files and folders)."""
+        """Add, update and remove documents so the index matches `paths` (files and folders; one path or many)."""
+        if isinstance(paths, str | Path):  # a string is one path, not a sequence of one-letter paths
+            paths = [paths]
         s = self.settings.ingest
         return ingest(self.index, self.embedder, s.chunk_tokens, paths, progress=progress,
                       prune=prune, on_progress=on_progress, max_file_bytes=s.max_file_bytes)
@@ -108,13 +110,7 @@ class Assistant:
         changed; retrieval and the ask chain are rebuilt (cheap). Invalid values raise `ConfigError`
         with a readable message.
         """
-        from pydantic import ValidationError
-
-        try:
-            settings = Settings(**{**self.settings.model_dump(), **update})
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise ConfigError(f"invalid settings: {problems}") from exc
+        settings = load_settings(**{**self.settings.model_dump(), **update})
         changed = settings.changed_groups(self.settings)
         llm = _UNSET if "llm" in changed else self.__dict__.get("llm", self._llm)
         new = Assistant(settings=settings, llm=llm)

@@ -32,7 +32,7 @@ G = TypeVar("G", bound="Group")
 class Settings(BaseSettings):
     """Configuration. Pass keyword arguments or set `ASSISTANT_<NAME>` (e.g. `ASSISTANT_LLM_BACKEND`)."""
 
-    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", frozen=True, extra="forbid")
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", frozen=True, extra="forbid", allow_inf_nan=False)
 
     # Where state lives
     data_dir: Path = Field(
@@ -258,6 +258,21 @@ GROUPS: dict[str, type[Group]] = {
     "embedder": EmbedderSettings, "store": StoreSettings, "ingest": IngestSettings, "retrieve": RetrieveSettings,
     "policy": PolicySettings, "llm": LLMSettings, "answer": AnswerSettings, "evaluation": EvalSettings,
 }
+
+
+def load_settings(**values: object) -> Settings:
+    """`Settings(**values)` (and the environment), with an invalid value reported as one readable `ConfigError`
+    that names the variable: "ASSISTANT_K: Input should be a valid integer ... (got 'abc')"."""
+    from pydantic import ValidationError
+
+    from assistant.errors import ConfigError
+
+    try:
+        return Settings(**values)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(f"ASSISTANT_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']} (got {e['input']!r})"
+                             for e in exc.errors())
+        raise ConfigError(f"invalid setting {problems}") from exc
 
 
 def settings_table() -> str:

@@ -122,7 +122,7 @@ def test_settings_share_loaded_parts_and_refuse_invalid_values(seeded_copy: Path
     b = a.with_settings(k=2, rerank=False, show_unsupported=True)
     assert b.embedder is a.embedder and b.index is a.index and b.settings.k == 2 and not b.settings.rerank
     assert b.llm is None
-    with pytest.raises(ConfigError, match="k"):
+    with pytest.raises(ConfigError, match="ASSISTANT_K"):
         a.with_settings(k=0)
     with pytest.raises(ConfigError, match="ASSISTANT_LLM_BASE_URL"):
         _ = a.with_settings(llm_backend="openai", llm_base_url="").llm

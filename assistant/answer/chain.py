@@ -24,7 +24,7 @@ from assistant.answer.citations import Similarity
 from assistant.answer.compose import assemble
 from assistant.answer.prompting import pack
 from assistant.domain import Answer, Event, Passage
-from assistant.errors import BackendUnavailable
+from assistant.errors import BackendUnavailable, is_unreachable
 from assistant.retrieve.retriever import to_passage
 
 
@@ -103,7 +103,9 @@ def _answer(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
                 timings["first_token"] = time.perf_counter() - x["t0"]
             raw.append(token)
             yield Event("token", text=token)
-    except (ConnectionError, OSError) as exc:
+    except Exception as exc:
+        if not is_unreachable(exc):
+            raise
         raise BackendUnavailable(f"the chat model could not be reached ({exc}); check "
                                  "ASSISTANT_LLM_BASE_URL or use ASSISTANT_LLM_BACKEND=extractive") from exc
     timings["generate"] = time.perf_counter() - t

@@ -9,6 +9,7 @@ This module does not count tokens itself: it takes a `count` function (see `toke
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from itertools import pairwise
@@ -74,19 +75,23 @@ def _cut_long(text: str, a: int, b: int, max_tokens: int, count: Callable[[str],
     n = count(text[a:b])
     if n <= max_tokens:
         return [((a, b), n)]
-    words = [m.end() for m in re.finditer(r"\S+", text[a:b])]
+    ends = [a + m.end() for m in re.finditer(r"\S+", text[a:b])]
     pieces: list[Span] = []
     start = a
     while start < b:
-        lo, hi, best = 0, len(words) - 1, -1
+        # Only word ends inside a window that already holds more than the limit can end this piece (the
+        # window doubles until it does), so a huge line costs work in proportion to its length.
+        window = max(64, 8 * max_tokens)
+        while start + window < b and count(text[start:start + window]) <= max_tokens:
+            window *= 2
+        lo, hi, best = bisect.bisect_right(ends, start), bisect.bisect_right(ends, start + window) - 1, -1
         while lo <= hi:  # the last word end that keeps the piece within the limit
             mid = (lo + hi) // 2
-            end = a + words[mid]
-            if end > start and count(text[start:end]) <= max_tokens:
+            if count(text[start:ends[mid]]) <= max_tokens:
                 best, lo = mid, mid + 1
             else:
                 hi = mid - 1
-        end = a + words[best] if best >= 0 and a + words[best] > start else _hard_cut(text, start, b, max_tokens, count)
+        end = ends[best] if best >= 0 else _hard_cut(text, start, b, max_tokens, count)
         pieces.append(trim(text, start, end))
         start = end
         while start < b and text[start].isspace():

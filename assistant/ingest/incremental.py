@@ -95,11 +95,14 @@ def ingest(index: Index, embedder: SentenceEmbeddings, chunk_tokens: int, paths:
     bar = tqdm(files, desc="Ingesting", unit="file", disable=not progress)
     try:
         for i, path in enumerate(bar):
-            key = str(path.resolve())
+            key = _resolved(path)
+            if key is None:
+                report.failed[str(path)] = "cannot be resolved (a symlink loop?)"
+                continue
             seen.add(key)
             if on_progress:
                 on_progress(i, len(files), path.name)
-            read = _read_changed(path, key, index, max_file_bytes, report, bar.write)
+            read = _read_changed(path, key, index, max_file_bytes, report)
             if read is None:
                 continue
             sha, docs = read
@@ -120,15 +123,15 @@ def ingest(index: Index, embedder: SentenceEmbeddings, chunk_tokens: int, paths:
     return report
 
 
-def _read_changed(path: Path, key: str, index: Index, max_file_bytes: int, report: IngestReport,
-                  say: Callable[[str], None]) -> tuple[str, list[Document]] | None:
-    """The file's content hash and documents, or None when it is unchanged or broken (reported)."""
+def _read_changed(path: Path, key: str, index: Index, max_file_bytes: int,
+                  report: IngestReport) -> tuple[str, list[Document]] | None:
+    """The file's content hash and documents, or None when it is unchanged or broken (in `report.failed`,
+    which the summary lists once)."""
     try:
         check_file(path, max_file_bytes)  # empty or oversized: refused before reading a byte
         sha = file_sha256(path)
     except ParseError as exc:
         report.failed[str(path)] = exc.reason
-        say(f"skipped {path}: {exc.reason}")
         return None
     except OSError as exc:
         report.failed[str(path)] = f"cannot be read ({exc.strerror or exc})"
@@ -140,14 +143,20 @@ def _read_changed(path: Path, key: str, index: Index, max_file_bytes: int, repor
         docs, bad_records = parse_file_records(key, max_file_bytes)
     except ParseError as exc:
         report.failed[str(path)] = exc.reason
-        say(f"skipped {path}: {exc.reason}")
         return None
     for name, reason in bad_records.items():
         report.failed[name.replace(key, str(path), 1)] = reason
-        say(f"skipped {name}: {reason}")
     if bad_records:
         sha += PARTIAL  # never "unchanged": the bad records are reported again next time
     return sha, docs
+
+
+def _resolved(path: Path) -> str | None:
+    """The absolute, resolved path (the file's key in the manifest), or None for a symlink loop."""
+    try:
+        return str(path.resolve())
+    except (RuntimeError, OSError):  # a loop raises RuntimeError before Python 3.13, OSError since
+        return None
 
 
 def _prune(index: Index, roots: list[Path], seen: set[str], report: IngestReport) -> None:
@@ -158,8 +167,8 @@ def _prune(index: Index, roots: list[Path], seen: set[str], report: IngestReport
             index.remove_files(gone)
             report.removed.extend(gone)
     for p in roots:
-        key = str(p.resolve())
-        if not p.exists() and index.docs.file_sha(key) is not None:
+        key = _resolved(p)
+        if key is not None and not p.exists() and index.docs.file_sha(key) is not None:
             index.remove_files([key])
             report.removed.append(key)
             report.failed.pop(str(p), None)

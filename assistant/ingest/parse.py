@@ -115,6 +115,15 @@ def parse_file_records(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> tup
     return docs, problems
 
 
+def _mostly_utf8(raw: bytes) -> str | None:
+    """UTF-8 with a few bad bytes (each becomes U+FFFD), when its well-formed non-ASCII characters outnumber
+    them; None for text in another encoding (Latin-1 accents are invalid UTF-8 almost every time)."""
+    text = raw.decode("utf-8-sig", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 127) - bad
+    return text if good > bad else None
+
+
 def read_text(p: Path) -> str:
     """Decode a text file: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252; refuse binary data."""
     raw = p.read_bytes()
@@ -125,14 +134,16 @@ def read_text(p: Path) -> str:
             raise ParseError(str(p), f"has a UTF-16 mark but is not UTF-16 text ({exc.reason})") from exc
     if b"\x00" in raw[:8192]:
         raise ParseError(str(p), "looks like a binary file (it contains NUL bytes), not text")
+    decoded: str | None
     try:
-        text = raw.decode("utf-8-sig")
+        decoded = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        try:
-            text = raw.decode("cp1252")
-        except UnicodeDecodeError as exc:
-            raise ParseError(str(p), f"looks like binary data: it is neither UTF-8 nor Windows-1252/Latin-1 text "
-                                     f"(byte 0x{raw[exc.start]:02x} at offset {exc.start}); save it as UTF-8") from exc
+        decoded = _mostly_utf8(raw)
+    try:
+        text = decoded if decoded is not None else raw.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise ParseError(str(p), f"looks like binary data: it is neither UTF-8 nor Windows-1252/Latin-1 text "
+                                 f"(byte 0x{raw[exc.start]:02x} at offset {exc.start}); save it as UTF-8") from exc
     head = text[:8192]
     controls = sum(1 for ch in head if ord(ch) < 32 and ch not in "\t\n\r\f\v")
     if controls > max(8, len(head) // 20):

@@ -45,9 +45,12 @@ def open_collection(settings: StoreSettings, embedding_name: str, dimension: int
     except ConfigError:
         raise
     except Exception as exc:
-        where = settings.chroma_url or settings.chroma_dir
-        raise BackendUnavailable(f"could not open the Chroma store at {where} ({exc}); "
-                                 "is the server running (`chroma run`)?") from exc
+        if settings.chroma_url:
+            raise BackendUnavailable(f"could not reach the Chroma server at {settings.chroma_url} ({exc}); "
+                                     "is it running (`chroma run --path DIR --port PORT`)?") from exc
+        raise BackendUnavailable(f"could not open the embedded Chroma store at {settings.chroma_dir} ({exc}); "
+                                 "check that the folder is writable with free space, or move "
+                                 "ASSISTANT_DATA_DIR") from exc
     meta = collection.metadata or {}
     if meta.get("embedding_model") not in (None, embedding_name) or meta.get("dimension") not in (None, dimension):
         raise ConfigError(f"the index in {settings.data_dir} was built with {meta.get('embedding_model')!r}, "
