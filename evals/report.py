@@ -158,25 +158,26 @@ def _checker_plot(scored: list[dict[str, Any]], out: Path) -> str:
     return _save(fig, out / "checker_scores.png")
 
 
-def _checker_section(checker: dict[str, Any]) -> list[str]:
-    lines = ["## The checker on held-out labelled pairs", "",
-             f"{checker['n_pairs']} pairs the weights were not fitted on; time per pair p50 "
-             f"{checker['ms_per_pair_p50']} ms, p95 {checker['ms_per_pair_p95']} ms.", "",
-             "| pair type | supported / not | balanced accuracy | AUROC |", "|---|---|---|---|"]
-    lines += [f"| {r['pair_type']} | {r['n_pos']} / {r['n_neg']} | {r['balanced_accuracy']} | {r['auroc']} |"
-              for r in checker["rows"]]
+def _accuracy_table(title: str, intro: str, rows: list[dict[str, Any]], name: str) -> list[str]:
+    head = f"| {name.replace('_', ' ')} | supported / not | balanced accuracy | AUROC |"
+    lines = [f"## {title}", "", intro, "", head, "|---|---|---|---|"]
+    lines += [f"| {r[name]} | {r['n_pos']} / {r['n_neg']} | {r['balanced_accuracy']} | {r['auroc']} |" for r in rows]
     return [*lines, ""]
+
+
+def _checker_section(checker: dict[str, Any]) -> list[str]:
+    return _accuracy_table("The checker on held-out labelled pairs",
+                           f"{checker['n_pairs']} pairs the weights were not fitted on; time per pair p50 "
+                           f"{checker['ms_per_pair_p50']} ms, p95 {checker['ms_per_pair_p95']} ms.",
+                           checker["rows"], "pair_type")
 
 
 def _validation_section(v: dict[str, Any]) -> list[str]:
-    lines = ["## The checker on public validation sets it was never fitted on", "",
-             f"Balanced samples of up to {v['per_dataset']} pairs per dataset (shared `nli/` folder; gold labels "
-             f"from each dataset's annotators). Mean balanced accuracy **{v['mean_balanced_accuracy']}**; time per "
-             f"pair p50 {v['ms_per_pair_p50']} ms, p95 {v['ms_per_pair_p95']} ms.", "",
-             "| dataset | supported / not | balanced accuracy | AUROC |", "|---|---|---|---|"]
-    lines += [f"| {r['dataset']} | {r['n_pos']} / {r['n_neg']} | {r['balanced_accuracy']} | {r['auroc']} |"
-              for r in v["rows"]]
-    return [*lines, ""]
+    return _accuracy_table("The checker on public validation sets it was never fitted on",
+                           f"Balanced samples of up to {v['per_dataset']} pairs per dataset (shared `nli/` folder; "
+                           f"gold labels from each dataset's annotators). Mean balanced accuracy "
+                           f"**{v['mean_balanced_accuracy']}**; time per pair p50 {v['ms_per_pair_p50']} ms, "
+                           f"p95 {v['ms_per_pair_p95']} ms.", v["rows"], "dataset")
 
 
 def write_report(summary: dict[str, Any], records: list[dict[str, Any]], out: Path,

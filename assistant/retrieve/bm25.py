@@ -32,6 +32,11 @@ class KeywordIndex:
         self._generation = -1
         self.df: dict[str, int] = {}
 
+    def chunk_ids(self) -> list[str]:
+        """The chunks the keyword index holds (rebuilt first when the index has changed)."""
+        self._ensure_fresh()
+        return list(self._ids)
+
     def document_frequencies(self) -> dict[str, int]:
         """How many chunks contain each token (for weighting rare words)."""
         self._ensure_fresh()
