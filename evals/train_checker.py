@@ -78,7 +78,7 @@ def train(model_dir: str, pairs: Sequence[Pair], out: Path, max_length: int, bat
     t0 = time.perf_counter()
     for step in range(steps):
         part = pairs[step * batch:(step + 1) * batch]
-        enc = tok([p.premise for p in part], [p.claim for p in part], truncation="only_first",
+        enc = tok([p.premise for p in part], [p.claim for p in part], truncation="longest_first",
                   max_length=max_length, padding=True, return_tensors="pt")
         logits = model(**enc).logits.squeeze(-1)
         loss = loss_fn(logits, torch.tensor([float(p.label) for p in part]))
@@ -110,7 +110,7 @@ class WindowedScorer:
         worst = 1.0
         for c in claims:
             wins = best_windows(premise, c, self.k)
-            enc = self.tok(wins, [c] * len(wins), truncation="only_first", max_length=self.max_length,
+            enc = self.tok(wins, [c] * len(wins), truncation="longest_first", max_length=self.max_length,
                            padding=True, return_tensors="pt")
             with self.torch.no_grad():
                 p = self.torch.sigmoid(self.model(**enc).logits.squeeze(-1)).max().item()
