@@ -1,7 +1,9 @@
 """A research assistant that answers from your articles and cites every sentence to its source span.
 
-Public API: `Assistant`, `Answer`, `Sentence`, `Citation`, `Passage`, `Settings`, `support` (the
-grounding checker: probability that a premise supports a claim) and the errors.
+Public API: `Assistant`, `Answer` (with its `Decision`), `Sentence`, `Citation`, `Passage`, `Settings`,
+`support` (the grounding checker: probability that a premise supports a claim) and the errors.
+The package's rooms follow the data: `ingest/` -> `store/` -> `retrieve/` -> `answer/` (asking
+`verify/`), with `backends/` for the models and `ui/` for the chat app; README's Layout maps each file.
 Importing this package is cheap: models, Chroma and Gradio load on first use.
 """
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from assistant.domain import Answer, Chunk, Citation, Document, Passage, Sentence
+from assistant.domain import Answer, Chunk, Citation, Decision, Document, Passage, Sentence
 from assistant.errors import (
     AssistantError,
     BackendUnavailable,
@@ -26,8 +28,8 @@ if TYPE_CHECKING:
     from assistant.verify.grounding import support
 
 __all__ = ["Answer", "Assistant", "AssistantError", "BackendUnavailable", "Chunk", "Citation", "ConfigError",
-           "Document", "IngestError", "ParseError", "Passage", "PromptError", "Sentence", "Settings", "UploadError",
-           "support"]
+           "Decision", "Document", "IngestError", "ParseError", "Passage", "PromptError", "Sentence", "Settings",
+           "UploadError", "support"]
 
 
 def __getattr__(name: str) -> Any:

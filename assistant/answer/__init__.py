@@ -1,4 +1,5 @@
-"""Passages and a question to a checked `Answer`: the prompt and the extractive answerer, sentence
-assembly and the keep / re-cite / drop decision (`compose.py`), citation markers and spans
-(`citations.py`), reported speech kept attributed (`attribution.py`), planted instructions never counted
-as evidence (`injection.py`). Whether a sentence is supported is asked of `assistant.verify`."""
+"""Passages and a question to a checked `Answer`: the ask chain as one LangChain Runnable (`chain.py`),
+the refusal policy (`policy.py`: answer, partial or refuse, and why), the prompts and the token budget
+(`prompting.py`), the extractive answerer and the keep / re-cite / drop assembly (`compose.py`), citation
+markers, the citation grammar and spans (`citations.py`), reported speech kept attributed
+(`attribution.py`). Whether a sentence is supported is asked of `assistant.verify`."""
