@@ -107,3 +107,45 @@ def test_a_huge_line_without_a_sentence_end_chunks_in_linear_work() -> None:
     assert all(text[c.char_start:c.char_end] == c.text and tokens.count(c.text) <= 160 for c in chunks)
     assert " ".join(c.text for c in chunks) == text  # nothing lost, nothing repeated
     assert counted < 40 * len(text), counted / len(text)  # characters tokenised per character of input
+
+
+_PAUSED_WRITER = """
+import sys, time
+from pathlib import Path
+from assistant import Assistant
+from assistant.ingest.incremental import chunk_for_model
+from assistant.ingest.parse import parse_file
+
+a = Assistant(sys.argv[1], llm_backend="extractive")
+doc = parse_file(Path(sys.argv[2]))[0]
+chunks = chunk_for_model(doc, a.settings.chunk_tokens, a.embedder)
+with a.index.writing():  # what put_files holds from its intent to its commit
+    a.index.docs.log_intents([doc.doc_id], "add")
+    a.index.vectors.upsert([(doc, chunks, a.embedder.embed_documents([c.text for c in chunks]))])
+    print("paused", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_second_process_never_undoes_a_live_writers_intents(tmp_path: Path) -> None:
+    """A live ingest between its Chroma write and its commit keeps its vectors when another process opens
+    the data dir (the CLI beside the UI); once it is gone, the next opener recovers."""
+    import signal
+
+    data = tmp_path / "data"
+    article = tmp_path / "harbour.txt"
+    article.write_text("Harbour news\n\nThe Velmor harbour was dredged to a depth of 12 metres last spring.\n")
+    Assistant(data, llm_backend="extractive").index.close()  # the store exists
+    writer = subprocess.Popen([sys.executable, "-c", _PAUSED_WRITER, str(data), str(article)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "paused"
+        reader = Assistant(data, llm_backend="extractive")
+        assert reader.index.count() > 0  # the live writer's vectors were not wiped
+        assert not reader.index.recover()  # and recovery refuses while it lives
+        reader.index.close()
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=30)
+    after = Assistant(data, llm_backend="extractive")  # the writer died mid-write: its intent is undone
+    assert after.index.count() == 0 and not after.index.docs.intents("add")

@@ -10,7 +10,6 @@ looks up; it does not parse, chunk or embed (see `ingest/`).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -20,6 +19,7 @@ from assistant.errors import AssistantError
 from assistant.settings import StoreSettings
 from assistant.store.dedup import find_duplicate, simhash
 from assistant.store.documents import DocumentInfo, DocumentStore
+from assistant.store.lock import WriteLock
 from assistant.store.vectors import FileItem, VectorStore, open_collection
 
 __all__ = ["DocumentInfo", "FileItem", "Index"]
@@ -35,23 +35,34 @@ class Index:
     def __init__(self, settings: StoreSettings, embedding_name: str, dimension: int) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
+        self._lock = WriteLock(settings.data_dir / "write.lock")
         self.docs = DocumentStore(settings.store_path)
         self.vectors = VectorStore(open_collection(settings, embedding_name, dimension))
         self.recover()
 
     # ---- writing -------------------------------------------------------------------------
-    def recover(self) -> None:
-        """Finish or undo whatever an interrupted run left: no duplicates, no orphans."""
-        with self._lock:
+    def recover(self) -> bool:
+        """Finish or undo whatever an interrupted run left: no duplicates, no orphans.
+
+        Only when no live writer holds the data dir's write lock: a live writer's intents are its own,
+        between its Chroma write and its commit, and undoing them would lose its work. Returns whether
+        recovery ran.
+        """
+        if not self._lock.try_acquire():
+            return False
+        try:
             for doc_id in self.docs.intents("add"):
                 if not self.docs.has(doc_id):
                     self.vectors.delete_document(doc_id)
                 self.docs.clear_intents([doc_id], "add")
             self._apply_deletes()
+        finally:
+            self._lock.release()
+        return True
 
-    def writing(self) -> threading.RLock:
-        """Hold to make a read-then-write sequence atomic against other writers (reads never wait)."""
+    def writing(self) -> WriteLock:
+        """Hold to make a read-then-write sequence atomic against other writers, in this process and in
+        others on the same data dir (reads never wait)."""
         return self._lock
 
     def put_files(self, files: Sequence[tuple[str, str, Sequence[FileItem]]]) -> int:
