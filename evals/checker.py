@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from tqdm import tqdm
@@ -26,20 +26,29 @@ from assistant.verify import grounding
 from . import metrics
 from .pairs import Pair, split
 
+Similarity = Callable[[str, Sequence[str]], list[float]]
 
-def checker_accuracy(pairs: list[Pair], similarity: Callable[[str, Sequence[str]], list[float]] | None,
+
+def score_pairs(pairs: Iterable[Pair], similarity: Similarity | None) -> tuple[list[float], list[float]]:
+    """`grounding.support` of each pair through the product path, and the milliseconds each took (every
+    pair pays for reading its premise: the premise cache is cleared first)."""
+    scores, times = [], []
+    for p in pairs:
+        grounding._premise.cache_clear()
+        t = time.perf_counter()
+        scores.append(grounding.support(p.premise, p.claim, similarity))
+        times.append(1000 * (time.perf_counter() - t))
+    return scores, times
+
+
+def checker_accuracy(pairs: list[Pair], similarity: Similarity | None,
                      sample: int | None = None, progress: bool = True) -> dict[str, Any]:
     """Balanced accuracy and AUROC per pair type on the held-out split of `pairs`, time per pair, and the
     scored pairs (for the plot)."""
     _, held = split(pairs)
     if sample is not None and sample < len(held):
         held = held[:: max(1, len(held) // sample)][:sample]
-    scores, times = [], []
-    for p in tqdm(held, desc="eval checker", unit="pair", disable=not progress):
-        grounding._premise.cache_clear()  # every pair pays for reading its premise
-        t = time.perf_counter()
-        scores.append(grounding.support(p.premise, p.claim, similarity))
-        times.append(1000 * (time.perf_counter() - t))
+    scores, times = score_pairs(tqdm(held, desc="eval checker", unit="pair", disable=not progress), similarity)
     return {
         "n_pairs": len(held),
         "ms_per_pair_p50": round(metrics.percentile(times, 0.5), 2) if times else None,
@@ -60,19 +69,15 @@ def sample_balanced(pairs: Sequence[Pair], n: int, seed: int = 0) -> list[Pair]:
     return rng.sample(pos, k_pos) + rng.sample(neg, k_neg)
 
 
-def validation_accuracy(sets: dict[str, list[Pair]], similarity: Callable[[str, Sequence[str]], list[float]] | None,
+def validation_accuracy(sets: dict[str, list[Pair]], similarity: Similarity | None,
                         per_dataset: int = 200, progress: bool = True) -> dict[str, Any]:
     """The checker on public labelled sets it was never fitted or tuned on (LLM-AggreFact's way: balanced
     accuracy at the decision threshold per dataset, then their mean), on a fixed balanced sample of each."""
     rows, times = [], []
     for name, pairs in tqdm(sets.items(), desc="eval checker (validation sets)", unit="set", disable=not progress):
         sample = sample_balanced(pairs, per_dataset)
-        scores = []
-        for p in sample:
-            grounding._premise.cache_clear()
-            t = time.perf_counter()
-            scores.append(grounding.support(p.premise, p.claim, similarity))
-            times.append(1000 * (time.perf_counter() - t))
+        scores, took = score_pairs(sample, similarity)
+        times += took
         labels = [p.label for p in sample]
         rows.append({"dataset": name, "n_pos": sum(labels), "n_neg": len(labels) - sum(labels),
                      "balanced_accuracy": round(metrics.balanced_accuracy(labels, scores, grounding.THRESHOLD), 3),

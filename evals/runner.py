@@ -207,14 +207,15 @@ def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool
         a = Assistant(settings=settings.model_copy(update={"data_dir": indexes / name, "show_unsupported": True}))
         records += _run_dataset(a, name, folders, items, quick, answer_limit, judge)
     checker: dict[str, Any] | None = None
+    # The checker's similarity (the embedder); nothing is ingested into this probe's data dir.
+    probe = Assistant(settings=settings.model_copy(update={"data_dir": indexes / "seed"}))
     rgb_file, xquad = locator.resolve(sources.RGB).path, locator.resolve(sources.XQUAD).path
     if (not only or "checker" in only) and (rgb_file or xquad):  # the checker on held-out labelled pairs
-        probe = Assistant(settings=settings.model_copy(update={"data_dir": indexes / "seed"}))
         checker = checker_accuracy(all_pairs(rgb_file, xquad), probe.similarity,
                                    sample=600 if quick else None, progress=True)
     elif not only or "checker" in only:
         skip("checker: skipped, its labelled pairs come from rgb and xquad, which were not found")
-    validation = _validation(settings, locator, indexes, quick, only, skip)
+    validation = _validation(probe, locator, quick, only, skip)
     out.mkdir(parents=True, exist_ok=True)
     (out / "items.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
     summary = summarise(records)
@@ -232,7 +233,7 @@ def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool
     return summary
 
 
-def _validation(settings: Settings, locator: DataLocator, indexes: Path, quick: bool, only: set[str] | None,
+def _validation(probe: Assistant, locator: DataLocator, quick: bool, only: set[str] | None,
                 log: Callable[[str], None]) -> dict[str, Any] | None:
     """The checker on the public validation sets (`nli.VALIDATION`), when the nli data is found."""
     if only and "checker" not in only:
@@ -243,7 +244,6 @@ def _validation(settings: Settings, locator: DataLocator, indexes: Path, quick: 
         return None
     from .nli import load
 
-    probe = Assistant(settings=settings.model_copy(update={"data_dir": indexes / "seed"}))
     sets = load(found.path.parent)  # the validation sets only: never a training set
     return validation_accuracy(sets, probe.similarity, per_dataset=40 if quick else 200, progress=True)
 
