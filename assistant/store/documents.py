@@ -3,7 +3,9 @@
 Each document's one stored text and metadata, its chunks' offsets and sentence offsets, the manifest
 (which file and content hash produced which document), a small journal of intents ("add doc X",
 "delete doc Y") written before Chroma is touched, near-duplicate fingerprints, and a `generation`
-counter bumped by every change (derived indexes such as BM25 compare it to know they are stale).
+counter bumped by every change (derived indexes such as BM25 compare it to know they are stale), and a
+`touched` counter bumped before every vector write (so other processes know their view of the
+embedded vector store is stale, even when the writer died before its commit).
 Writes happen inside `transaction()`; the order of writes across both stores is `index.py`'s job.
 """
 
@@ -33,6 +35,7 @@ CREATE TABLE IF NOT EXISTS chunks (chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NU
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
+INSERT OR IGNORE INTO meta VALUES ('touched', '0');
 """
 
 
@@ -123,6 +126,11 @@ class DocumentStore:
     def bump(self) -> None:
         self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
 
+    def touch(self) -> None:
+        """Count a write to the vector store, committed before it is made (a writer killed between
+        its vector write and its commit still leaves a trace)."""
+        self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='touched'")
+
     # ---- reads ---------------------------------------------------------------------------
     def docs_of_file(self, file: str) -> set[str]:
         return {d for (d,) in self._db.execute("SELECT doc_id FROM sources WHERE file=?", (file,))}
@@ -172,6 +180,11 @@ class DocumentStore:
             days = [to_day(d) for (d,) in self._db.execute("SELECT DISTINCT date FROM documents WHERE date != ''")]
             self._newest = (generation, max((d for d in days if d), default=None))
         return self._newest[1]
+
+    def state(self) -> tuple[int, int]:
+        """(generation, vector writes): changes whenever any process changed either store."""
+        rows = dict(self._db.execute("SELECT key, value FROM meta WHERE key IN ('generation', 'touched')"))
+        return int(rows["generation"]), int(rows["touched"])
 
     def generation(self) -> int:
         """A number that changes whenever the set of chunks changes."""

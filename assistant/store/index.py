@@ -10,6 +10,7 @@ looks up; it does not parse, chunk or embed (see `ingest/`).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -37,8 +38,27 @@ class Index:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self._lock = WriteLock(settings.data_dir / "write.lock")
         self.docs = DocumentStore(settings.store_path)
-        self.vectors = VectorStore(open_collection(settings, embedding_name, dimension))
+        def opener() -> Any:
+            return open_collection(settings, embedding_name, dimension)
+        self.vectors = VectorStore(opener(), None if settings.chroma_url else opener)
+        self._seen = self.docs.state()  # the stores' state this process's vector view reflects
+        self._view = threading.Lock()
         self.recover()
+
+    def _sync(self) -> None:
+        """Re-read the embedded vector store when another process changed it since this one last looked
+        (the stores' state moved without us): a stale view misses other processes' vectors, and writing
+        from one would clobber them."""
+        state = self.docs.state()
+        if state != self._seen:
+            with self._view:
+                if state != self._seen:
+                    self.vectors.reopen()
+                    self._seen = state
+
+    def _wrote(self) -> None:
+        """After this process's own commit (under the write lock): its view already holds its writes."""
+        self._seen = self.docs.state()
 
     # ---- writing -------------------------------------------------------------------------
     def recover(self) -> bool:
@@ -51,11 +71,14 @@ class Index:
         if not self._lock.try_acquire():
             return False
         try:
+            self._sync()
             for doc_id in self.docs.intents("add"):
                 if not self.docs.has(doc_id):
+                    self.docs.touch()  # before the vector write: other processes' views are now stale
                     self.vectors.delete_document(doc_id)
                 self.docs.clear_intents([doc_id], "add")
             self._apply_deletes()
+            self._wrote()
         finally:
             self._lock.release()
         return True
@@ -72,9 +95,12 @@ class Index:
         Documents already stored may come without vectors: they are only linked to the file.
         """
         with self._lock:
+            self._sync()
             new = self._new_items(files)
-            self.docs.log_intents(new, "add")
-            self.vectors.upsert(list(new.values()))
+            if new:
+                self.docs.log_intents(new, "add")
+                self.docs.touch()  # before the vector write: other processes' views are now stale
+                self.vectors.upsert(list(new.values()))
             with self.docs.transaction():
                 for doc, chunks, _ in new.values():
                     fingerprint = simhash(doc.text)
@@ -88,6 +114,7 @@ class Index:
                 self.docs.orphan(old)  # after every file's links: a document may move to a later file of the batch
                 self.docs.clear_intents(new, "add")
             self._apply_deletes()
+            self._wrote()
         return sum(len(c) for _, c, _ in new.values())
 
     def _new_items(self, files: Sequence[tuple[str, str, Sequence[FileItem]]]) -> dict[str, FileItem]:
@@ -106,9 +133,12 @@ class Index:
         """Forget files (e.g. deleted from disk): their documents go unless another file has them."""
         files = list(files)
         with self._lock:
+            self._sync()
             with self.docs.transaction():
                 self.docs.orphan(self.docs.unlink(files))
-            return self._apply_deletes()
+            deleted = self._apply_deletes()
+            self._wrote()
+            return deleted
 
     def remove_document(self, doc_id: str) -> list[str]:
         """Forget the files that produced `doc_id` (so their other documents go too); returns those files."""
@@ -119,6 +149,7 @@ class Index:
     def _apply_deletes(self) -> int:
         doc_ids = self.docs.intents("delete")
         for doc_id in doc_ids:
+            self.docs.touch()  # before the vector write: other processes' views are now stale
             self.vectors.delete_document(doc_id)
             with self.docs.transaction():
                 self.docs.delete(doc_id)
@@ -137,15 +168,18 @@ class Index:
         return self.docs.documents()
 
     def count(self) -> int:
+        self._sync()
         return self.vectors.count()
 
     def chunk_ids(self) -> list[str]:
+        self._sync()
         return self.vectors.ids()
 
     def passages(self, chunk_ids: Sequence[str], vector: Sequence[float] | None = None) -> list[Passage]:
         """Passages for chunk ids, from the store; `score` is cosine to `vector` when given, else 0."""
         if not chunk_ids:
             return []
+        self._sync()
         scores = self.vectors.cosine(chunk_ids, vector) if vector is not None else {}
         rows = self.docs.chunk_rows(chunk_ids)
         out = []
@@ -160,6 +194,7 @@ class Index:
 
     def query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[Passage]:
         """The k nearest chunks; `score` is cosine similarity. Texts come from SQLite."""
+        self._sync()
         scores = self.vectors.nearest(vector, k, where)
         return [replace(p, score=scores[p.chunk_id]) for p in self.passages(list(scores))]
 

@@ -10,7 +10,8 @@ chunks, and scores by cosine. Texts live in the document store (`documents.py`),
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
@@ -59,10 +60,30 @@ def open_collection(settings: StoreSettings, embedding_name: str, dimension: int
 
 
 class VectorStore:
-    """A Chroma collection of chunk vectors; chunk ids are `doc_id:start-end`, so writes are idempotent."""
+    """A Chroma collection of chunk vectors; chunk ids are `doc_id:start-end`, so writes are idempotent.
 
-    def __init__(self, collection: Any) -> None:
+    `reopen()` drops this process's view of an embedded store and reads it afresh from disk: an embedded
+    Chroma client keeps its vector index in memory and does not see another process's writes (its
+    nearest-neighbour search would miss them, and a write from a stale view could clobber them).
+    """
+
+    def __init__(self, collection: Any, opener: Callable[[], Any] | None = None) -> None:
         self.collection = collection
+        self._opener = opener
+        self._retired: list[Any] = []
+
+    def reopen(self) -> None:
+        """A fresh client on the same store (a no-op without an opener, e.g. a server, always coherent)."""
+        if self._opener is None:
+            return
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        for client in self._retired:  # the views retired last time: no query can still be using them
+            with contextlib.suppress(Exception):
+                client._system.stop()
+        self._retired = [self.collection._client]
+        SharedSystemClient.clear_system_cache()  # the next client reads the store from disk
+        self.collection = self._opener()
 
     def upsert(self, items: Sequence[FileItem]) -> None:
         """Vectors and filterable metadata only: texts and sentence offsets live in SQLite (cheaper writes)."""
