@@ -62,7 +62,7 @@ class built_once(Generic[T]):  # lower case: used as a decorator, like cached_pr
 def retriever(s: RetrieveSettings, store: StoreSettings, index: Index,
               embedder: SentenceEmbeddings) -> PassageRetriever:
     """Dense + BM25 (unless `retrieval` says one of them), fused, reranked, diversified."""
-    keyword = KeywordIndex(index, store.data_dir / "bm25") if s.retrieval != "dense" else None
+    keyword = KeywordIndex(index, store.keyword_dir) if s.retrieval != "dense" else None
     reranker: FeatureReranker | CrossEncoderReranker | None = None
     if s.rerank:
         reranker = CrossEncoderReranker(s.reranker_model) if s.reranker_model else FeatureReranker(keyword)

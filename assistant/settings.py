@@ -11,6 +11,7 @@ All state lives under `data_dir`; model files assembled from packages live under
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
 
@@ -42,7 +43,8 @@ class Settings(BaseSettings):
     chroma_url: str = Field(
         default="", description="Chroma server URL (e.g. http://127.0.0.1:8000); empty: embedded store in data_dir."
     )
-    collection: str = Field(default="passages", description="Chroma collection name.")
+    collection: str = Field(default="passages", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,50}[A-Za-z0-9]$",
+                            description="Chroma collection name: each collection is an independent corpus.")
 
     # Ingest
     embedding_model: str = Field(
@@ -202,8 +204,29 @@ class StoreSettings(Group):
         return self.data_dir / "chroma"
 
     @property
+    def scope(self) -> str:
+        """A file-name-safe name for this store's local state: the collection, and the server if any
+        (each collection is its own corpus; caches of two servers never mix)."""
+        if not self.chroma_url:
+            return self.collection
+        server = re.sub(r"[^A-Za-z0-9.-]+", "_", self.chroma_url.split("://", 1)[-1]).strip("_")
+        return f"{self.collection}@{server}"
+
+    @property
     def store_path(self) -> Path:
-        return self.data_dir / "documents.sqlite3"
+        """The embedded document store (the default collection keeps the original file name)."""
+        name = "documents" if self.collection == "passages" else f"documents-{self.collection}"
+        return self.data_dir / f"{name}.sqlite3"
+
+    @property
+    def keyword_dir(self) -> Path:
+        """The keyword index's cache (rebuilt from the store whenever it is stale)."""
+        return self.data_dir / ("bm25" if self.scope == "passages" else f"bm25-{self.scope}")
+
+    @property
+    def lock_path(self) -> Path:
+        """The write lock: one per embedded store (all its collections), one per server collection."""
+        return self.data_dir / ("write.lock" if not self.chroma_url else f"write-{self.scope}.lock")
 
 
 class IngestSettings(Group):

@@ -21,7 +21,8 @@ from assistant.settings import StoreSettings
 from assistant.store.dedup import find_duplicate, simhash
 from assistant.store.documents import DocumentInfo, DocumentStore
 from assistant.store.lock import WriteLock
-from assistant.store.vectors import FileItem, VectorStore, open_collection
+from assistant.store.remote import ServerDocumentStore
+from assistant.store.vectors import FileItem, VectorStore, open_client, open_collection, unavailable
 
 __all__ = ["DocumentInfo", "FileItem", "Index"]
 
@@ -36,11 +37,22 @@ class Index:
     def __init__(self, settings: StoreSettings, embedding_name: str, dimension: int) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = WriteLock(settings.data_dir / "write.lock")
-        self.docs = DocumentStore(settings.store_path)
-        def opener() -> Any:
-            return open_collection(settings, embedding_name, dimension)
-        self.vectors = VectorStore(opener(), None if settings.chroma_url else opener)
+        self._lock = WriteLock(settings.lock_path)
+
+        def opener(client: Any = None) -> Any:
+            return open_collection(settings, embedding_name, dimension, client)
+
+        self.docs: DocumentStore | ServerDocumentStore
+        if settings.chroma_url:  # everything on the server: any machine answers (see remote.py)
+            client = open_client(settings)
+            self.vectors = VectorStore(opener(client))
+            try:
+                self.docs = ServerDocumentStore(client, settings, self.vectors.collection)
+            except Exception as exc:
+                raise unavailable(settings, exc) from exc
+        else:
+            self.docs = DocumentStore(settings.store_path)
+            self.vectors = VectorStore(opener(), opener)
         self._seen = self.docs.state()  # the stores' state this process's vector view reflects
         self._view = threading.Lock()
         self.recover()
@@ -73,9 +85,12 @@ class Index:
         try:
             self._sync()
             for doc_id in self.docs.intents("add"):
-                if not self.docs.has(doc_id):
+                if not self.docs.has(doc_id) or not self.docs.files_of(doc_id):  # never committed, or never linked
                     self.docs.touch()  # before the vector write: other processes' views are now stale
                     self.vectors.delete_document(doc_id)
+                    with self.docs.transaction():
+                        self.docs.delete(doc_id)
+                        self.docs.bump()
                 self.docs.clear_intents([doc_id], "add")
             self._apply_deletes()
             self._wrote()

@@ -11,6 +11,7 @@ chunks, and scores by cosine. Texts live in the document store (`documents.py`),
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlparse
@@ -24,21 +25,34 @@ from assistant.settings import StoreSettings
 FileItem = tuple[Document, Sequence[Chunk], Sequence[Sequence[float]]]
 
 
-def open_collection(settings: StoreSettings, embedding_name: str, dimension: int) -> Any:
-    """The chunk collection (created when missing), refused when another embedder built it."""
+def open_client(settings: StoreSettings) -> Any:
+    """The Chroma client: embedded under `data_dir/chroma`, or the server at `chroma_url`."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        u = urlparse(settings.chroma_url)
+        if not u.hostname:
+            raise ConfigError(f"ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not a URL like http://127.0.0.1:8000")
+        return chromadb.HttpClient(host=u.hostname, port=u.port or (443 if u.scheme == "https" else 8000),
+                                   ssl=u.scheme == "https", settings=chroma_settings)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def unavailable(settings: StoreSettings, exc: BaseException) -> BackendUnavailable:
+    """The one-line error for a store that cannot be reached or written, naming the likely fix."""
+    if settings.chroma_url:
+        return BackendUnavailable(f"could not reach the Chroma server at {settings.chroma_url} ({exc}); "
+                                  "is it running (`chroma run --path DIR --port PORT`)?")
+    return BackendUnavailable(f"could not open the embedded Chroma store at {settings.chroma_dir} ({exc}); "
+                              "check that the folder is writable with free space, or move ASSISTANT_DATA_DIR")
+
+
+def open_collection(settings: StoreSettings, embedding_name: str, dimension: int, client: Any = None) -> Any:
+    """The chunk collection (created when missing), refused when another embedder built it."""
     try:
-        if settings.chroma_url:
-            u = urlparse(settings.chroma_url)
-            if not u.hostname:
-                raise ConfigError(f"ASSISTANT_CHROMA_URL={settings.chroma_url!r} is not a URL like http://127.0.0.1:8000")
-            client: Any = chromadb.HttpClient(host=u.hostname, port=u.port or (443 if u.scheme == "https" else 8000),
-                                              ssl=u.scheme == "https", settings=chroma_settings)
-        else:
-            client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+        client = client or open_client(settings)
         collection = client.get_or_create_collection(
             settings.collection, embedding_function=None,
             metadata={"hnsw:space": "cosine", "embedding_model": embedding_name, "dimension": dimension},
@@ -46,12 +60,7 @@ def open_collection(settings: StoreSettings, embedding_name: str, dimension: int
     except ConfigError:
         raise
     except Exception as exc:
-        if settings.chroma_url:
-            raise BackendUnavailable(f"could not reach the Chroma server at {settings.chroma_url} ({exc}); "
-                                     "is it running (`chroma run --path DIR --port PORT`)?") from exc
-        raise BackendUnavailable(f"could not open the embedded Chroma store at {settings.chroma_dir} ({exc}); "
-                                 "check that the folder is writable with free space, or move "
-                                 "ASSISTANT_DATA_DIR") from exc
+        raise unavailable(settings, exc) from exc
     meta = collection.metadata or {}
     if meta.get("embedding_model") not in (None, embedding_name) or meta.get("dimension") not in (None, dimension):
         raise ConfigError(f"the index in {settings.data_dir} was built with {meta.get('embedding_model')!r}, "
@@ -86,7 +95,7 @@ class VectorStore:
         self.collection = self._opener()
 
     def upsert(self, items: Sequence[FileItem]) -> None:
-        """Vectors and filterable metadata only: texts and sentence offsets live in SQLite (cheaper writes)."""
+        """Vectors, filterable metadata and the chunk's offsets (texts live in the document store)."""
         rows = [(doc, c, v) for doc, chunks, vectors in items for c, v in zip(chunks, vectors, strict=True)]
         step = max(1, min(5000, self._max_batch()))
         for i in range(0, len(rows), step):
@@ -95,7 +104,8 @@ class VectorStore:
                 ids=[c.chunk_id for _, c, _ in part],
                 embeddings=np.asarray([v for _, _, v in part], dtype=np.float32),
                 metadatas=[{"doc_id": d.doc_id, "title": d.title, "source": d.source, "date": d.date, "url": d.url,
-                            "char_start": c.char_start, "char_end": c.char_end} for d, c, _ in part],
+                            "char_start": c.char_start, "char_end": c.char_end,
+                            "sentences": json.dumps(c.sentences)} for d, c, _ in part],
             )
 
     def _max_batch(self) -> int:
