@@ -19,6 +19,7 @@ from assistant.errors import (
     IngestError,
     ParseError,
     PromptError,
+    StoreDamaged,
     UploadError,
 )
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Answer", "Assistant", "AssistantError", "BackendUnavailable", "Chunk", "Citation", "ConfigError",
            "Decision", "Document", "IngestError", "ParseError", "Passage", "PromptError", "Sentence", "Settings",
-           "UploadError", "support"]
+           "StoreDamaged", "UploadError", "support"]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,6 +7,7 @@ during ingest are listed and make the exit status 1, after everything else has b
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer one question with numbered sources")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    check = sub.add_parser("check", help="report the index's health: counts per store, orphans, pending writes "
+                           "(exit 1 when damaged)")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    rebuild = sub.add_parser("rebuild", help="heal a damaged index: re-ingest every file it recorded (and PATHS)")
+    rebuild.add_argument("paths", nargs="*", help="more files and folders to ingest into the rebuilt index")
     chat = sub.add_parser("chat", help="open the chat UI in the browser")
     chat.add_argument("--host", default="127.0.0.1")
     chat.add_argument("--port", type=int, default=None)
@@ -59,6 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except sqlite3.DatabaseError as exc:  # a store failing after it opened (truncated pages, a full disk)
+        from assistant.errors import disk_full, storage_full
+        from assistant.settings import load_settings
+        from assistant.store.health import REBUILD_HINT
+
+        data_dir = load_settings(**({"data_dir": args.data_dir} if args.data_dir else {})).data_dir
+        message = str(storage_full(data_dir)) if disk_full(exc, data_dir) else \
+            f"the document store is damaged ({exc}); {REBUILD_HINT}"
+        print(f"error: {message}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -74,12 +90,30 @@ def _run(args: argparse.Namespace) -> int:
         overrides["eval_data"] = args.data
     if getattr(args, "download", None) is not None:
         overrides["eval_download"] = args.download
-    command = {"ingest": _ingest, "ask": _ask, "chat": _chat, "eval": _eval}[args.command]
+    command = {"ingest": _ingest, "ask": _ask, "check": _check, "rebuild": _rebuild, "chat": _chat,
+               "eval": _eval}[args.command]
     return command(Assistant(args.data_dir, **overrides), args)
 
 
 def _ingest(assistant: Assistant, args: argparse.Namespace) -> int:
     report = assistant.ingest(args.paths, prune=not args.no_prune)
+    print(report.summary())
+    return 1 if report.failed else 0
+
+
+def _check(assistant: Assistant, args: argparse.Namespace) -> int:
+    health = assistant.check()
+    if args.json:
+        import json
+
+        print(json.dumps(health.as_dict(), indent=2))
+    else:
+        print(health.render())
+    return 0 if health.ok else 1
+
+
+def _rebuild(assistant: Assistant, args: argparse.Namespace) -> int:
+    report = assistant.rebuild(args.paths)
     print(report.summary())
     return 1 if report.failed else 0
 

@@ -8,6 +8,7 @@ once per `Assistant` even when many threads (chat sessions) reach it first at th
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -26,7 +27,11 @@ from assistant.ingest.incremental import IngestReport, ingest
 from assistant.parts import built_once
 from assistant.retrieve.retriever import PassageRetriever, cosine_similarity
 from assistant.settings import Settings, load_settings
+from assistant.store import health
+from assistant.store.health import Health
 from assistant.store.index import DocumentInfo, Index
+from assistant.store.lock import WriteLock
+from assistant.store.vectors import open_client
 
 History = Sequence[dict[str, str]] | Sequence[tuple[str, str]] | None
 _UNSET: Any = object()
@@ -55,8 +60,10 @@ class Assistant:
 
     @built_once
     def index(self) -> Index:
-        dim = len(self.embedder.embed_query("dimension probe"))
-        return Index(self.settings.store, self.embedder.name, dim)
+        return Index(self.settings.store, self.embedder.name, self._dimension())
+
+    def _dimension(self) -> int:
+        return len(self.embedder.embed_query("dimension probe"))
 
     @built_once
     def retriever(self) -> PassageRetriever:
@@ -102,6 +109,42 @@ class Assistant:
         if not self.index.has_document(doc_id):
             raise AssistantError(f"no document {doc_id!r} in the index; refresh the list")
         return self.index.remove_document(doc_id)
+
+    def check(self) -> Health:
+        """The store's health: counts per store, orphans, missing vectors, pending intents, problems.
+
+        Opens each store on its own, so it works when the index would refuse to open (`StoreDamaged`)."""
+        return health.inspect(self.settings.store, *health.openers(self.settings.store, self.embedder.name,
+                                                                   self._dimension()))
+
+    def rebuild(self, paths: Iterable[str | Path] = (), progress: bool = True) -> IngestReport:
+        """Heal a damaged index from what survives: empty both stores (a damaged document store is moved
+        aside, not deleted) and re-ingest every file either store recorded, plus `paths`.
+
+        Files gone from disk are reported as failed. Stop other processes on this data dir first: they
+        keep their view of the old stores.
+        """
+        s = self.settings.store
+        open_docs, open_vectors = health.openers(s, self.embedder.name, self._dimension())
+        with WriteLock(s.lock_path):
+            docs = vectors = None
+            with contextlib.suppress(Exception):
+                docs = open_docs()
+            with contextlib.suppress(Exception):
+                vectors = open_vectors()
+            files = health.recorded_files(docs, vectors) | {str(Path(p).resolve()) for p in paths}
+            if docs is not None:
+                docs.close()
+            health.reset(s, open_client(s))
+        for part in ("index", "retriever", "ask_chain"):
+            self.__dict__.pop(part, None)
+        if not files:
+            raise AssistantError("nothing to rebuild from: neither store recorded a file; name the folders to "
+                                 "ingest: `assistant rebuild corpus/`")
+        present = sorted(f for f in files if Path(f).exists())
+        report = self.ingest(present, progress=progress, prune=False)
+        report.failed.update({f: "gone from disk: not rebuilt" for f in sorted(files) if not Path(f).exists()})
+        return report
 
     def with_settings(self, **update: Any) -> Assistant:
         """A new `Assistant` with some settings changed, sharing the already loaded parts it can.

@@ -10,6 +10,7 @@ This module ranks by words only; fusion with dense search is `retriever.py`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -92,9 +93,6 @@ class KeywordIndex:
 
         ids, texts = self.index.docs.chunk_texts()
         model = None
-        tmp = self.folder.with_name(f"{self.folder.name}.tmp{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
         df: Counter[str] = Counter()
         if ids:
             corpus = [keyword_tokens(t) or ["<empty>"] for t in texts]
@@ -102,12 +100,24 @@ class KeywordIndex:
                 df.update(set(tokens))
             model = bm25s.BM25()
             model.index(corpus, show_progress=False)
-            model.save(str(tmp / "model"))
-        (tmp / "df.json").write_text(json.dumps(df))
-        (tmp / "stamp.json").write_text(json.dumps({"generation": generation, "ids": ids}))
-        old = self.folder.with_name(f"{self.folder.name}.old{os.getpid()}")
-        if self.folder.exists():
-            os.replace(self.folder, old)
-        os.replace(tmp, self.folder)
-        shutil.rmtree(old, ignore_errors=True)
         self._model, self._ids, self._generation, self.df = model, ids, generation, dict(df)
+        with contextlib.suppress(OSError):  # a full or read-only disk: the index still works, from memory
+            self._save(model, ids, df, generation)
+
+    def _save(self, model: Any, ids: list[str], df: Counter[str], generation: int) -> None:
+        """Write the cache beside, then swap it in (readers never see half a folder)."""
+        tmp = self.folder.with_name(f"{self.folder.name}.tmp{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            tmp.mkdir(parents=True)
+            if model is not None:
+                model.save(str(tmp / "model"))
+            (tmp / "df.json").write_text(json.dumps(df))
+            (tmp / "stamp.json").write_text(json.dumps({"generation": generation, "ids": ids}))
+            old = self.folder.with_name(f"{self.folder.name}.old{os.getpid()}")
+            if self.folder.exists():
+                os.replace(self.folder, old)
+            os.replace(tmp, self.folder)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -186,6 +186,9 @@ class DocumentStore:
         rows = dict(self._db.execute("SELECT key, value FROM meta WHERE key IN ('generation', 'touched')"))
         return int(rows["generation"]), int(rows["touched"])
 
+    def chunk_count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
     def generation(self) -> int:
         """A number that changes whenever the set of chunks changes."""
         return int(self._db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])

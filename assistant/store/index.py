@@ -10,16 +10,19 @@ looks up; it does not parse, chunk or embed (see `ingest/`).
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 from assistant.domain import Document, Passage
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, StoreDamaged, disk_full, storage_full
 from assistant.settings import StoreSettings
 from assistant.store.dedup import find_duplicate, simhash
 from assistant.store.documents import DocumentInfo, DocumentStore
+from assistant.store.health import REBUILD_HINT, damaged_store
 from assistant.store.lock import WriteLock
 from assistant.store.remote import ServerDocumentStore
 from assistant.store.vectors import FileItem, VectorStore, open_client, open_collection, unavailable
@@ -51,11 +54,39 @@ class Index:
             except Exception as exc:
                 raise unavailable(settings, exc) from exc
         else:
-            self.docs = DocumentStore(settings.store_path)
+            try:
+                self.docs = DocumentStore(settings.store_path)
+            except sqlite3.DatabaseError as exc:
+                raise self._storage_error(exc) from exc
             self.vectors = VectorStore(opener(), opener)
         self._seen = self.docs.state()  # the stores' state this process's vector view reflects
         self._view = threading.Lock()
-        self.recover()
+        self.damage: str | None = None  # set by `recover`: the stores disagree
+        try:
+            self.recover()
+        except sqlite3.DatabaseError as exc:
+            raise self._storage_error(exc) from exc
+        if self.damage:
+            raise StoreDamaged(self.damage)
+
+    def _storage_error(self, exc: BaseException) -> AssistantError:
+        """A full disk says so (and that nothing is lost); anything else from SQLite is damage."""
+        if not self.settings.chroma_url and disk_full(exc, self.settings.data_dir):
+            return storage_full(self.settings.data_dir)
+        return StoreDamaged(damaged_store(self.settings, exc))
+
+    @contextmanager
+    def _writes(self) -> Iterator[None]:
+        """Hold the write lock; a full disk becomes `StorageFull` (the intents make the next run whole)."""
+        with self._lock:
+            try:
+                yield
+            except AssistantError:
+                raise
+            except Exception as exc:
+                if not self.settings.chroma_url and disk_full(exc, self.settings.data_dir):
+                    raise storage_full(self.settings.data_dir) from exc
+                raise
 
     def _sync(self) -> None:
         """Re-read the embedded vector store when another process changed it since this one last looked
@@ -94,9 +125,19 @@ class Index:
                 self.docs.clear_intents([doc_id], "add")
             self._apply_deletes()
             self._wrote()
+            self.damage = self._compare_counts()
         finally:
             self._lock.release()
         return True
+
+    def _compare_counts(self) -> str | None:
+        """With no writer live, the document store's chunks and the vectors must be as many (cheap: counts)."""
+        rows, vectors = self.docs.chunk_count(), self.vectors.count()
+        if rows == vectors:
+            return None
+        what = "vectors" if vectors < rows else "documents"
+        return (f"the index is damaged: {rows} chunks in the document store, {vectors} vectors (the {what} were "
+                f"lost); {REBUILD_HINT}")
 
     def writing(self) -> WriteLock:
         """Hold to make a read-then-write sequence atomic against other writers, in this process and in
@@ -109,7 +150,7 @@ class Index:
         One Chroma upsert (in server-sized batches) and one SQLite transaction for all the files.
         Documents already stored may come without vectors: they are only linked to the file.
         """
-        with self._lock:
+        with self._writes():
             self._sync()
             new = self._new_items(files)
             if new:
@@ -147,7 +188,7 @@ class Index:
     def remove_files(self, files: Iterable[str]) -> int:
         """Forget files (e.g. deleted from disk): their documents go unless another file has them."""
         files = list(files)
-        with self._lock:
+        with self._writes():
             self._sync()
             with self.docs.transaction():
                 self.docs.orphan(self.docs.unlink(files))

@@ -193,6 +193,11 @@ class ServerDocumentStore:
         values = {i: int(m["value"]) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
         return values.get("generation", 0), values.get("touched", 0)
 
+    def chunk_count(self) -> int:
+        """Chunks the stored documents should have (their rows are the chunk collection's own records)."""
+        _, metas = self._metadata()
+        return sum(int(m["n_chunks"]) for m in metas)
+
     def generation(self) -> int:
         return self.state()[0]
 

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from assistant.domain import Chunk, Document
-from assistant.errors import BackendUnavailable, ConfigError
+from assistant.errors import AssistantError, BackendUnavailable, ConfigError, disk_full, storage_full
 from assistant.settings import StoreSettings
 
 FileItem = tuple[Document, Sequence[Chunk], Sequence[Sequence[float]]]
@@ -40,11 +40,13 @@ def open_client(settings: StoreSettings) -> Any:
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
-def unavailable(settings: StoreSettings, exc: BaseException) -> BackendUnavailable:
+def unavailable(settings: StoreSettings, exc: BaseException) -> AssistantError:
     """The one-line error for a store that cannot be reached or written, naming the likely fix."""
     if settings.chroma_url:
         return BackendUnavailable(f"could not reach the Chroma server at {settings.chroma_url} ({exc}); "
                                   "is it running (`chroma run --path DIR --port PORT`)?")
+    if disk_full(exc, settings.data_dir):
+        return storage_full(settings.data_dir)
     return BackendUnavailable(f"could not open the embedded Chroma store at {settings.chroma_dir} ({exc}); "
                               "check that the folder is writable with free space, or move ASSISTANT_DATA_DIR")
 
@@ -104,7 +106,7 @@ class VectorStore:
                 ids=[c.chunk_id for _, c, _ in part],
                 embeddings=np.asarray([v for _, _, v in part], dtype=np.float32),
                 metadatas=[{"doc_id": d.doc_id, "title": d.title, "source": d.source, "date": d.date, "url": d.url,
-                            "char_start": c.char_start, "char_end": c.char_end,
+                            "char_start": c.char_start, "char_end": c.char_end, "source_path": d.source_path,
                             "sentences": json.dumps(c.sentences)} for d, c, _ in part],
             )
 
