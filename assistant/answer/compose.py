@@ -21,8 +21,8 @@ from assistant.answer.citations import (
     strip_markers,
 )
 from assistant.domain import Answer, Passage, Sentence
-from assistant.injection import evidence_text, looks_like_instruction
-from assistant.text import lexical_overlap
+from assistant.injection import evidence_text, looks_like_instruction, planted_payload, strip_payload
+from assistant.text import WORD, lexical_overlap
 from assistant.verify import grounding
 
 
@@ -68,15 +68,23 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
 
     Per sentence: supported by its own citations -> "supported"; else supported by another passage ->
     "recited" to that passage; else "unsupported", dropped unless `keep_unsupported`. Instructions
-    planted in articles are not evidence (`evidence_text`), so a sentence that obeys one is unsupported.
+    planted in articles are not evidence (`evidence_text`), so a sentence that obeys one is unsupported,
+    and the word such an instruction asks to repeat (`planted_payload`) is cut out before checking.
     """
     texts = [evidence_text(p) for p in passages]
+    payload = planted_payload(passages)
     sentences: list[Sentence] = []
     dropped = declined = 0
     for text, ids in split_answer(raw, len(passages)):
         if policy.is_non_answer(text):
             declined += 1
             continue
+        stripped = strip_payload(text, payload)  # what an instruction planted in a passage asked to repeat
+        if stripped != text:
+            text = stripped
+            if not WORD.search(text):
+                dropped += 1
+                continue
         own = [(n, grounding.support(texts[n - 1], text, similarity)) for n in ids]
         good = [n for n, score in own if score >= grounding.THRESHOLD]
         if good:
