@@ -95,13 +95,15 @@ class Sentence:
     """One sentence of an answer, with the citations that back it.
 
     `support` is the grounding score in [0, 1] when checked, else None; `label` is one of
-    "supported", "recited", "unsupported" or "unchecked".
+    "supported", "recited", "unsupported" or "unchecked"; `verified_by` is "checker" (the grounding
+    checker's score decided) or "model" (a borderline score, confirmed by the chat model's second opinion).
     """
 
     text: str
     citations: tuple[Citation, ...] = ()
     support: float | None = None
     label: str = "unchecked"
+    verified_by: str = "checker"
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from assistant.store.health import Health
 from assistant.store.index import DocumentInfo, Index
 from assistant.store.lock import WriteLock
 from assistant.store.vectors import open_client
+from assistant.verify.second import ModelOpinion
 
 History = Sequence[dict[str, str]] | Sequence[tuple[str, str]] | None
 _UNSET: Any = object()
@@ -81,7 +82,8 @@ class Assistant:
             condense=parts.condense_runnable(self.llm), retriever=self.retriever,
             answer=parts.answer_runnable(self.llm, s.answer, self.similarity), similarity=self.similarity,
             k=s.k, min_score=s.min_score, min_relevance=s.min_relevance, prompt_budget=s.prompt_budget,
-            passage_tokens=s.passage_tokens, keep_unsupported=s.show_unsupported))
+            passage_tokens=s.passage_tokens, keep_unsupported=s.show_unsupported,
+            opinion=ModelOpinion(self.llm) if s.second_opinion and self.llm is not None else None))
 
     def similarity(self, text: str, others: Sequence[str]) -> list[float]:
         """Cosine similarity of `text` to each of `others` with this assistant's embedder (what the checker uses)."""

@@ -29,6 +29,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "refusal": frozenset({"reason"}),
     "judge_statements": frozenset({"question", "answer"}),
     "judge_verdict": frozenset({"passages", "statement"}),
+    "verify_system": frozenset(),
+    "verify_user": frozenset({"evidence", "claim"}),
 }
 
 

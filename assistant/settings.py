@@ -110,6 +110,11 @@ class Settings(BaseSettings):
         default=True,
         description="Local model: constrain decoding with a grammar so every sentence ends with [n] markers.",
     )
+    second_opinion: bool = Field(
+        default=True,
+        description="Ask the chat model about sentences the grounding checker scores borderline (paraphrase); "
+                    "a number the evidence lacks or a negation flip is never overruled.",
+    )
     show_unsupported: bool = Field(
         default=False,
         description="Keep sentences the sources do not support, marked '(unsupported)', instead of dropping them.",
@@ -267,6 +272,7 @@ class LLMSettings(Group):
 
 class AnswerSettings(Group):
     constrain_citations: bool
+    second_opinion: bool
     show_unsupported: bool
     prompt_budget: int
     passage_tokens: int

@@ -21,7 +21,9 @@ from typing import Any
 
 from tqdm import tqdm
 
+from assistant.text import split_sentences
 from assistant.verify import grounding
+from assistant.verify.second import SecondOpinion, second_opinion
 
 from . import metrics
 from .pairs import Pair, split
@@ -29,26 +31,42 @@ from .pairs import Pair, split
 Similarity = Callable[[str, Sequence[str]], list[float]]
 
 
-def score_pairs(pairs: Iterable[Pair], similarity: Similarity | None) -> tuple[list[float], list[float]]:
+def score_pairs(pairs: Iterable[Pair], similarity: Similarity | None,
+                opinion: SecondOpinion | None = None) -> tuple[list[float], list[float]]:
     """`grounding.support` of each pair through the product path, and the milliseconds each took (every
-    pair pays for reading its premise: the premise cache is cleared first)."""
+    pair pays for reading its premise: the premise cache is cleared first).
+
+    With `opinion` (the chat model's second opinion, `verify/second.py`), scored as the answer path
+    decides: each claim sentence the checker scores borderline counts as supported (the threshold) when
+    the opinion confirms it; the claim's score is its weakest sentence's."""
     scores, times = [], []
     for p in pairs:
         grounding._premise.cache_clear()
         t = time.perf_counter()
-        scores.append(grounding.support(p.premise, p.claim, similarity))
+        if opinion is None:
+            scores.append(grounding.support(p.premise, p.claim, similarity))
+        else:
+            sentences = [p.claim[a:b] for a, b in split_sentences(p.claim)] or [p.claim]
+            scores.append(min(_with_opinion(p.premise, c, similarity, opinion) for c in sentences))
         times.append(1000 * (time.perf_counter() - t))
     return scores, times
 
 
+def _with_opinion(premise: str, claim: str, similarity: Similarity | None, opinion: SecondOpinion) -> float:
+    score = grounding.support(premise, claim, similarity)
+    return grounding.THRESHOLD if second_opinion(opinion, premise, claim, score) else score
+
+
 def checker_accuracy(pairs: list[Pair], similarity: Similarity | None,
-                     sample: int | None = None, progress: bool = True) -> dict[str, Any]:
+                     sample: int | None = None, progress: bool = True,
+                     opinion: SecondOpinion | None = None) -> dict[str, Any]:
     """Balanced accuracy and AUROC per pair type on the held-out split of `pairs`, time per pair, and the
     scored pairs (for the plot)."""
     _, held = split(pairs)
     if sample is not None and sample < len(held):
         held = held[:: max(1, len(held) // sample)][:sample]
-    scores, times = score_pairs(tqdm(held, desc="eval checker", unit="pair", disable=not progress), similarity)
+    scores, times = score_pairs(tqdm(held, desc="eval checker", unit="pair", disable=not progress), similarity,
+                                opinion)
     return {
         "n_pairs": len(held),
         "ms_per_pair_p50": round(metrics.percentile(times, 0.5), 2) if times else None,
@@ -70,13 +88,14 @@ def sample_balanced(pairs: Sequence[Pair], n: int, seed: int = 0) -> list[Pair]:
 
 
 def validation_accuracy(sets: dict[str, list[Pair]], similarity: Similarity | None,
-                        per_dataset: int = 200, progress: bool = True) -> dict[str, Any]:
+                        per_dataset: int = 200, progress: bool = True,
+                        opinion: SecondOpinion | None = None) -> dict[str, Any]:
     """The checker on public labelled sets it was never fitted or tuned on (LLM-AggreFact's way: balanced
     accuracy at the decision threshold per dataset, then their mean), on a fixed balanced sample of each."""
     rows, times = [], []
     for name, pairs in tqdm(sets.items(), desc="eval checker (validation sets)", unit="set", disable=not progress):
         sample = sample_balanced(pairs, per_dataset)
-        scores, took = score_pairs(sample, similarity)
+        scores, took = score_pairs(sample, similarity, opinion)
         times += took
         labels = [p.label for p in sample]
         rows.append({"dataset": name, "n_pos": sum(labels), "n_neg": len(labels) - sum(labels),

@@ -26,6 +26,7 @@ from assistant.answer.prompting import pack
 from assistant.domain import Answer, Event, Passage
 from assistant.errors import BackendUnavailable, is_unreachable
 from assistant.retrieve.retriever import to_passage
+from assistant.verify.second import SecondOpinion
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class AskParts:
     prompt_budget: int
     passage_tokens: int
     keep_unsupported: bool
+    opinion: SecondOpinion | None = None  # the chat model's second opinion on borderline sentences
 
 
 def build_ask_chain(parts: AskParts) -> Runnable[dict[str, Any], Event]:
@@ -68,7 +70,7 @@ def build_ask_chain(parts: AskParts) -> Runnable[dict[str, Any], Event]:
 
     def checked(x: dict[str, Any]) -> Answer:
         return assemble(x["question"], x["raw"], x["packed"], parts.similarity, standalone_query=x["query"],
-                        keep_unsupported=parts.keep_unsupported)
+                        keep_unsupported=parts.keep_unsupported, opinion=parts.opinion)
 
     step_pack = RunnableLambda(packed, name="pack")
     verify = RunnableLambda(checked, name="verify")

@@ -24,6 +24,7 @@ from assistant.domain import Answer, Passage, Sentence
 from assistant.injection import evidence_text, looks_like_instruction, planted_payload, strip_payload
 from assistant.text import WORD, lexical_overlap
 from assistant.verify import grounding
+from assistant.verify.second import SecondOpinion, confirmed_premise, restated, second_opinion
 
 
 def extractive_answer(question: str, passages: Sequence[Passage], similarity: Similarity,
@@ -62,12 +63,28 @@ def supporting(sentence: str, passages: Sequence[Passage], similarity: Similarit
     return good or {max(range(len(scores)), key=scores.__getitem__) + 1}
 
 
+def _second_opinion(opinion: SecondOpinion, text: str, texts: Sequence[str], own: Sequence[tuple[int, float]],
+                    best: tuple[int, float]) -> int | None:
+    """The passage number the model confirms `text` against: its own best citation first, then the best
+    passage overall (at most two model calls); None when neither is confirmed."""
+    candidates = sorted(own, key=lambda o: -o[1])[:1] + ([best] if best[0] > 0 else [])
+    tried: set[int] = set()
+    for n, score in candidates:
+        if n not in tried and second_opinion(opinion, texts[n - 1], text, score):
+            return n
+        tried.add(n)
+    return None
+
+
 def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: Similarity | None,
-             standalone_query: str = "", keep_unsupported: bool = False) -> Answer:
+             standalone_query: str = "", keep_unsupported: bool = False,
+             opinion: SecondOpinion | None = None) -> Answer:
     """Parse `raw` into sentences, verify each against its citations, refuse in code if none hold.
 
     Per sentence: supported by its own citations -> "supported"; else supported by another passage ->
-    "recited" to that passage; else "unsupported", dropped unless `keep_unsupported`. Instructions
+    "recited" to that passage; else, when the score is borderline and `opinion` (the chat model's second
+    opinion, `verify/second.py`) confirms it against its own or the best passage, kept with
+    `verified_by="model"`; else "unsupported", dropped unless `keep_unsupported`. Instructions
     planted in articles are not evidence (`evidence_text`), so a sentence that obeys one is unsupported,
     and the word such an instruction asks to repeat (`planted_payload`) is cut out before checking.
     """
@@ -87,12 +104,22 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
                 continue
         own = [(n, grounding.support(texts[n - 1], text, similarity)) for n in ids]
         good = [n for n, score in own if score >= grounding.THRESHOLD]
+        verified_by = "checker"
         if good:
             label, numbers, score = "supported", good, max(sc for _, sc in own)
         else:
             best, score = grounding.best_support(text, texts, similarity)
             label, numbers = ("recited", [best + 1]) if score >= grounding.THRESHOLD else ("unsupported", ids)
+            if label == "unsupported" and opinion is not None:
+                rescued = _second_opinion(opinion, text, texts, own, (best + 1, score))
+                if rescued is not None:
+                    label, numbers, verified_by = ("supported" if rescued in ids else "recited"), [rescued], "model"
             score = max([score, *(sc for _, sc in own)])
+        if (verified_by == "checker" and label != "unsupported" and opinion is not None
+                and restated(question, text, texts[numbers[0] - 1])):  # a premise of the question repeated as fact?
+            verified_by = "model"
+            if not confirmed_premise(opinion, question, texts[numbers[0] - 1], text):
+                label, score = "unsupported", min(score, grounding.THRESHOLD - 0.01)
         context = f"{question} {text}"  # short answers ('50') need the question to find their sentence
         citations = tuple(resolve(n, context, passages[n - 1], similarity) for n in numbers)
         if label == "unsupported" and not keep_unsupported:
@@ -100,7 +127,8 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
             continue
         if citations and label != "unsupported":
             text = attribute(text, citations[0].quote)  # reported speech stays attributed to its speaker
-        sentences.append(Sentence(text=text, citations=citations, support=round(score, 3), label=label))
+        sentences.append(Sentence(text=text, citations=citations, support=round(score, 3), label=label,
+                                  verified_by=verified_by))
     decision = policy.verdict(sentences, passages, dropped, declined)
     if decision.outcome == "refuse":
         return Answer(question=question, text=policy.refusal_text(decision.detail), refused=True,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import math
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,6 +81,31 @@ class LlamaCppChat(BaseChatModel):
                     if run_manager:
                         run_manager.on_llm_new_token(token, chunk=chunk)
                     yield chunk
+
+
+    def yes_probability(self, messages: list[BaseMessage]) -> float:
+        """P(yes) / (P(yes) + P(no)) of the model's first reply token (the yes/no judge of `verify/second.py`):
+        one prompt evaluation, one decoding step; the scores are read by a logits processor."""
+        from llama_cpp import LogitsProcessorList
+
+        yes, no = (self._token(w) for w in ("yes", "no"))
+        seen: list[tuple[float, float]] = []
+
+        def probe(_: Any, scores: Any) -> Any:
+            if not seen:
+                seen.append((float(scores[yes]), float(scores[no])))
+            return scores
+
+        with _LOCK_GEN:
+            self._llama.create_chat_completion(messages=self._messages(messages), max_tokens=1, temperature=0.0,
+                                               logits_processor=LogitsProcessorList([probe]))
+        if not seen:
+            return 0.0
+        y, n = seen[0]
+        return 1.0 / (1.0 + math.exp(max(-50.0, min(50.0, n - y))))
+
+    def _token(self, word: str) -> int:
+        return int(self._llama.tokenize(word.encode(), add_bos=False, special=False)[0])
 
 
 _LOCK_GEN = threading.Lock()

@@ -67,7 +67,8 @@ def answer_html(answer: Answer) -> str:
                         for c in s.citations)
         symbol, meaning = _STATUS.get(s.label, ("", s.label))
         if s.support is not None:
-            meaning += f" (score {s.support:.2f})"
+            meaning += (f" (confirmed by the model; checker score {s.support:.2f})" if s.verified_by == "model"
+                        else f" (score {s.support:.2f})")
         status = f' <small class="status" title="{_esc(meaning)}">{symbol}</small>' if symbol else ""
         note = " <em>(unsupported)</em>" if s.label == "unsupported" else ""
         parts.append(f"{_esc(s.text)}{marks}{status}{note}")

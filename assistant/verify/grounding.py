@@ -280,3 +280,23 @@ def best_support(claim: str, premises: Sequence[str], similarity: Similarity | N
         if s > score:
             best, score = i, s
     return best, score
+
+
+_ACRONYM = re.compile(r"\b[A-Z]{2,}s?\b")
+
+
+def hard_conflict(premise: str, claim: str) -> bool:
+    """What the lexical checker is sure of, whatever a second opinion says: a number or an acronym of the
+    claim the premise lacks, most of its names missing, negation on one side only, or words put in the
+    mouth of someone the premise never names."""
+    p = _premise(premise)
+    if _numbers(claim) - p.numbers or _misattributed(premise, claim):
+        return True
+    if {a.rstrip("s") for a in _ACRONYM.findall(claim)} - {a.rstrip("s") for a in _ACRONYM.findall(premise)}:
+        return True
+    entities = _entities(claim)
+    missing = {e for e in entities if e not in p.words and not any(_same(e, w) for w in p.words)}
+    if entities and len(missing) > len(entities) / 2:
+        return True
+    f = features(premise, claim)
+    return bool(f) and f["negation_flip"] > 0
