@@ -1,12 +1,19 @@
-"""The command line: `assistant ingest | ask | chat | eval`. Parse, call the library, print.
+"""The command line: `assistant ingest | ask | documents | check | rebuild | chat | eval`. Parse, call the
+library, print.
 
-Errors the user can act on (`AssistantError`) print as one readable line and exit 2; files skipped
-during ingest are listed and make the exit status 1, after everything else has been ingested.
+Conventions (simonw/llm's): the question may come on stdin (`echo "..." | assistant ask`); `ask`
+streams the model's tokens, then prints the checked answer with its sources; `-c` continues the last
+conversation; the common options (`--data-dir`, `--backend`, `--json`) work before or after the
+command; every command that prints results prints JSON with `--json`. Exit status: 0 done, 1 done with
+problems (files skipped, an unhealthy index, an eval below its thresholds), 2 a usage error, 3 an error
+the message explains (one line: a setting, an unreachable server, a damaged store, a full disk),
+130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -18,28 +25,69 @@ from assistant.settings import LLM_BACKENDS
 if TYPE_CHECKING:
     from assistant.pipeline import Assistant
 
+OK, PROBLEMS, USAGE, ERROR, INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_CODES = """exit status:
+  0    done
+  1    done with problems: files skipped, an unhealthy index, an eval below its thresholds
+  2    usage error (a wrong command or option)
+  3    an error the one-line message explains (a setting, a server, a damaged store, a full disk)
+  130  interrupted"""
+
+
+def _common(suppress: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name (after it, they override)."""
+    p = argparse.ArgumentParser(add_help=False)
+    default = argparse.SUPPRESS if suppress else None
+    p.add_argument("--data-dir", default=default, help="where the index lives (default: $ASSISTANT_DATA_DIR "
+                   "or .assistant-data)")
+    p.add_argument("--backend", choices=LLM_BACKENDS, default=default,
+                   help="generating backend (default: $ASSISTANT_LLM_BACKEND or local)")
+    p.add_argument("--json", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                   help="print results as JSON")
+    return p
+
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="assistant", description="Answers from your articles, every sentence cited.")
-    p.add_argument("--data-dir", help="where the index lives (default: $ASSISTANT_DATA_DIR or .assistant-data)")
-    p.add_argument("--backend", choices=LLM_BACKENDS,
-                   help="generating backend (default: $ASSISTANT_LLM_BACKEND or local)")
-    sub = p.add_subparsers(dest="command", required=True)
-    ing = sub.add_parser("ingest", help="ingest files and folders (incremental)")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        ours = version("research-assistant")
+    except PackageNotFoundError:  # run from a checkout without installing
+        ours = "unknown"
+    p = argparse.ArgumentParser(prog="assistant", description="Answers from your articles, every sentence cited.",
+                                parents=[_common(False)], epilog=EXIT_CODES,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"%(prog)s {ours}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, parents=[_common(True)], epilog=EXIT_CODES,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    ing = command("ingest", "ingest files and folders (incremental)")
     ing.add_argument("paths", nargs="+")
     ing.add_argument("--no-prune", action="store_true", help="keep documents whose files are gone")
-    ask = sub.add_parser("ask", help="answer one question with numbered sources")
-    ask.add_argument("question")
-    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
-    check = sub.add_parser("check", help="report the index's health: counts per store, orphans, pending writes "
-                           "(exit 1 when damaged)")
-    check.add_argument("--json", action="store_true", help="print the report as JSON")
-    rebuild = sub.add_parser("rebuild", help="heal a damaged index: re-ingest every file it recorded (and PATHS)")
+    ask = command("ask", "answer one question with numbered sources (the question may come on stdin)")
+    ask.add_argument("question", nargs="?", help="the question; '-' or none: read it from stdin")
+    ask.add_argument("-c", "--continue", dest="cont", action="store_true",
+                     help="continue the last conversation (a follow-up question)")
+    ask.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
+                     help="print the model's tokens as they come, then the checked answer (default: on a terminal)")
+    docs = command("documents", "list the indexed documents, or delete one")
+    docs_sub = docs.add_subparsers(dest="action", metavar="ACTION")
+    docs_sub.add_parser("list", help="list documents (the default)", parents=[_common(True)])
+    delete = docs_sub.add_parser("delete", help="delete a document and the file it came from",
+                                 parents=[_common(True)])
+    delete.add_argument("doc_id")
+    check = command("check", "report the index's health: counts per store, orphans, pending writes (exit 1 "
+                    "when damaged)")
+    del check
+    rebuild = command("rebuild", "heal a damaged index: re-ingest every file it recorded (and PATHS)")
     rebuild.add_argument("paths", nargs="*", help="more files and folders to ingest into the rebuilt index")
-    chat = sub.add_parser("chat", help="open the chat UI in the browser")
+    chat = command("chat", "open the chat UI in the browser")
     chat.add_argument("--host", default="127.0.0.1")
     chat.add_argument("--port", type=int, default=None)
-    ev = sub.add_parser("eval", help="run the grounding evaluation suite and write a report with plots")
+    ev = command("eval", "run the grounding evaluation suite and write a report with plots")
     ev.add_argument("--out", default="evals/out", help="where items.jsonl, summary.json, report.md go")
     ev.add_argument("--quick", action="store_true", help="the quick slice run in CI (no BBC distractors)")
     ev.add_argument("--answers", type=int, default=None, help="answer at most N answerable and N/4 unanswerable "
@@ -64,20 +112,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ERROR
     except sqlite3.DatabaseError as exc:  # a store failing after it opened (truncated pages, a full disk)
-        from assistant.errors import disk_full, storage_full
-        from assistant.settings import load_settings
-        from assistant.store.health import REBUILD_HINT
-
-        data_dir = load_settings(**({"data_dir": args.data_dir} if args.data_dir else {})).data_dir
-        message = str(storage_full(data_dir)) if disk_full(exc, data_dir) else \
-            f"the document store is damaged ({exc}); {REBUILD_HINT}"
-        print(f"error: {message}", file=sys.stderr)
-        return 2
+        print(f"error: {_store_failure(args, exc)}", file=sys.stderr)
+        return ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
+
+
+def _store_failure(args: argparse.Namespace, exc: sqlite3.DatabaseError) -> str:
+    from assistant.errors import disk_full, storage_full
+    from assistant.settings import load_settings
+    from assistant.store.health import REBUILD_HINT
+
+    data_dir = load_settings(**({"data_dir": args.data_dir} if args.data_dir else {})).data_dir
+    if disk_full(exc, data_dir):
+        return str(storage_full(data_dir))
+    return f"the document store is damaged ({exc}); {REBUILD_HINT}"
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -90,46 +142,97 @@ def _run(args: argparse.Namespace) -> int:
         overrides["eval_data"] = args.data
     if getattr(args, "download", None) is not None:
         overrides["eval_download"] = args.download
-    command = {"ingest": _ingest, "ask": _ask, "check": _check, "rebuild": _rebuild, "chat": _chat,
-               "eval": _eval}[args.command]
+    command = {"ingest": _ingest, "ask": _ask, "documents": _documents, "check": _check, "rebuild": _rebuild,
+               "chat": _chat, "eval": _eval}[args.command]
     return command(Assistant(args.data_dir, **overrides), args)
 
 
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _report(report: Any, args: argparse.Namespace) -> int:
+    if args.json:
+        import dataclasses
+
+        _print_json(dataclasses.asdict(report))
+    else:
+        print(report.summary())
+    return PROBLEMS if report.failed else OK
+
+
 def _ingest(assistant: Assistant, args: argparse.Namespace) -> int:
-    report = assistant.ingest(args.paths, prune=not args.no_prune)
-    print(report.summary())
-    return 1 if report.failed else 0
+    return _report(assistant.ingest(args.paths, prune=not args.no_prune, progress=not args.json), args)
+
+
+def _rebuild(assistant: Assistant, args: argparse.Namespace) -> int:
+    return _report(assistant.rebuild(args.paths, progress=not args.json), args)
 
 
 def _check(assistant: Assistant, args: argparse.Namespace) -> int:
     health = assistant.check()
     if args.json:
-        import json
-
-        print(json.dumps(health.as_dict(), indent=2))
+        _print_json(health.as_dict())
     else:
         print(health.render())
-    return 0 if health.ok else 1
+    return OK if health.ok else PROBLEMS
 
 
-def _rebuild(assistant: Assistant, args: argparse.Namespace) -> int:
-    report = assistant.rebuild(args.paths)
-    print(report.summary())
-    return 1 if report.failed else 0
+def _documents(assistant: Assistant, args: argparse.Namespace) -> int:
+    import dataclasses
+
+    if args.action == "delete":
+        files = assistant.delete_document(args.doc_id)
+        if args.json:
+            _print_json({"deleted": args.doc_id, "files": files})
+        else:
+            print(f"deleted {args.doc_id} and the file(s) it came from: {', '.join(files)}")
+        return OK
+    docs = assistant.documents()
+    if args.json:
+        _print_json([dataclasses.asdict(d) for d in docs])
+    else:
+        for d in docs:
+            print(f"{d.doc_id}  {d.date or '-':<10}  {d.n_chunks:>3} chunks  {d.title}  ({d.source_path})")
+        print(f"{len(docs)} document(s)", file=sys.stderr)
+    return OK
+
+
+def _question(args: argparse.Namespace) -> str:
+    question = args.question
+    if question in (None, "-"):
+        if sys.stdin.isatty():
+            raise ConfigError("no question: give one (`assistant ask \"...\"`) or pipe it on stdin")
+        question = sys.stdin.read()
+    question = " ".join(question.split())
+    if not question:
+        raise ConfigError("the question is empty")
+    return question
 
 
 def _ask(assistant: Assistant, args: argparse.Namespace) -> int:
-    answer = assistant.ask(args.question)
-    if args.json:
-        import dataclasses
-        import json
+    from assistant.conversation import Conversation, answer_dict
 
-        data = dataclasses.asdict(answer)
-        data["citations"] = [dataclasses.asdict(c) for c in answer.citations]
-        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    question = _question(args)
+    data_dir = assistant.settings.data_dir
+    conversation = Conversation.load(data_dir) if args.cont else Conversation()
+    stream = (sys.stdout.isatty() if args.stream is None else args.stream) and not args.json
+    answer = None
+    for event in assistant.stream(question, conversation.history, conversation.previous):
+        if event.kind == "token" and stream:
+            print(event.text, end="", flush=True)
+        answer = event.answer or answer
+    if answer is None:
+        raise AssistantError("the ask chain ended without an answer")
+    conversation.add(question, answer)
+    conversation.save(data_dir)
+    if args.json:
+        _print_json(answer_dict(answer))
     else:
+        if stream:
+            print("\n\n--- checked answer ---")
         print(answer.render())
-    return 0
+    return OK
 
 
 def _chat(assistant: Assistant, args: argparse.Namespace) -> int:
@@ -141,7 +244,7 @@ def _chat(assistant: Assistant, args: argparse.Namespace) -> int:
 
     print(f"Opening the chat on http://{args.host}:{args.port or 7860}", file=sys.stderr)
     launch(assistant, host=args.host, port=args.port)
-    return 0
+    return OK
 
 
 def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
@@ -160,6 +263,11 @@ def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
         judge = LLMJudge(assistant.llm)
     summary = run_suite(assistant.settings, Path(args.out), quick=args.quick, with_bbc=args.bbc, judge=judge,
                         answer_limit=args.answers, only={o for o in args.only.split(",") if o} or None)
+    thresholds = Path(args.thresholds) if args.thresholds else default_thresholds()
+    failures = check_thresholds(summary, thresholds) if thresholds.is_file() else []
+    if args.json:
+        _print_json({**summary, "below_threshold": failures})
+        return PROBLEMS if failures else OK
     for name, values in summary["datasets"].items():
         print(f"\n{name}")
         for key, value in values.items():
@@ -167,11 +275,9 @@ def _eval(assistant: Assistant, args: argparse.Namespace) -> int:
     for line in summary["skipped"]:
         print(line)
     print(f"\nreport: {Path(args.out) / 'report.md'}")
-    thresholds = Path(args.thresholds) if args.thresholds else default_thresholds()
-    failures = check_thresholds(summary, thresholds) if thresholds.is_file() else []
     for f in failures:
         print(f"below threshold: {f}", file=sys.stderr)
-    return 1 if failures else 0
+    return PROBLEMS if failures else OK
 
 
 if __name__ == "__main__":

@@ -34,6 +34,6 @@ def test_bad_file_exits_nonzero_and_names_it(tmp_path: Path, capsys: pytest.Capt
 def test_config_errors_are_readable(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_EMBEDDING_MODEL", "org/does-not-exist")
-    assert main(["--data-dir", str(tmp_path), "ask", "hi"]) == 2
+    assert main(["--data-dir", str(tmp_path), "ask", "hi"]) == 3
     err = capsys.readouterr().err
     assert err.startswith("error:") and "never downloaded" in err and "Traceback" not in err

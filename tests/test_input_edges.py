@@ -56,7 +56,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 def test_a_bad_setting_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     done = _cli("--data-dir", str(tmp_path), "ask", "anything?", env={"ASSISTANT_K": "abc"})
-    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.returncode == 3 and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "ASSISTANT_K" in done.stderr
 
 
@@ -64,7 +64,7 @@ def test_an_unreachable_openai_server_is_one_line(seeded_copy: Path) -> None:
     done = _cli("--data-dir", str(seeded_copy), "ask", "How many countries' ambassadors co-signed the letter?",
                 env={"ASSISTANT_LLM_BACKEND": "openai", "ASSISTANT_LLM_BASE_URL": "http://127.0.0.1:9/v1",
                      "ASSISTANT_LLM_API_KEY": "x"})
-    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert done.returncode == 3 and "Traceback" not in done.stderr, done.stderr[-2000:]
     assert len(done.stderr.strip().splitlines()) == 1 and "could not be reached" in done.stderr
 
 

@@ -30,7 +30,7 @@ def _cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert result.returncode == 3, (result.returncode, result.stdout, result.stderr)
     lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("Ingesting:")]
     assert len(lines) == 1 and lines[0].startswith("error:") and "Traceback" not in result.stderr, result.stderr
     return lines[0]
