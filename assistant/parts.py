@@ -14,8 +14,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from assistant.answer.citations import Similarity, citation_grammar
+from assistant.answer.citations import Similarity
 from assistant.answer.compose import extractive_answer, supporting
+from assistant.answer.grammar import citation_grammar
 from assistant.answer.prompting import condense_messages, messages
 from assistant.backends.embedding import SentenceEmbeddings
 from assistant.backends.llama import LlamaCppChat

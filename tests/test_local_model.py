@@ -69,3 +69,28 @@ def test_xinjiang_answer_attributes_china_and_the_un(local: Assistant) -> None:
     assert not ans.refused, ans.text
     assert "According to China" in ans.text or "China says" in ans.text, ans.text
     assert "1 million" in ans.text and ("United Nations" in ans.text or "RFE/RL" in ans.text), ans.text
+
+
+CAIRO = ("Cairo Junction\n\nCairo Junction is an unincorporated community in Alexander County, Illinois. It lies at "
+         "the junction of U.S. Route 51 and Illinois Route 3, north of Cairo. The community was named by "
+         "J. R. Smith, a railway engineer, in 1854.\n")
+
+
+def test_abbreviations_and_initials_are_not_cut(tmp_path: Path) -> None:
+    """Issue #17: under the old grammar the model wrote "U. [1]" and "J. [1] R. [1] Smith ..." here."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "cairo.txt").write_text(CAIRO, encoding="utf-8")
+    a = Assistant(tmp_path / "data", llm_backend="local")
+    a.ingest([tmp_path / "docs"], progress=False)
+    for question, whole in (("Which U.S. highway has a junction at Cairo Junction?", "Route 51"),
+                            ("Who named Cairo Junction?", "R. Smith")):
+        raw: list[str] = []
+        ans = None
+        for event in a.stream(question):
+            raw += [event.text] if event.kind == "token" else []
+            ans = event.answer or ans
+        text = "".join(raw)
+        assert ans is not None
+        assert "U. [" not in text and "J. [" not in text and "R. [" not in text, text  # no sentence cut short
+        if not ans.refused:
+            assert whole in ans.text, (text, ans.text)

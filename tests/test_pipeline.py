@@ -122,7 +122,7 @@ class RecordingLlama:
 
 
 def test_local_model_is_grammar_constrained_to_cite(seeded_copy: Path) -> None:
-    from assistant.answer.citations import citation_grammar
+    from assistant.answer.grammar import citation_grammar
     from assistant.backends.guide import CitationGuide
     from assistant.backends.llama import LlamaCppChat, parse_grammar
 

@@ -40,28 +40,6 @@ def number_passages(passages: Sequence[Passage]) -> str:
     return "\n\n".join(blocks)
 
 
-# The answer format as a GBNF grammar for constrained decoding (llama.cpp): "I don't know." or up to
-# `max_sentences` sentences, each a full stop followed by its markers: "Paris is the capital. [1]".
-# A full stop can only end a sentence (or sit inside a number or a common abbreviation), and after it
-# the only way on is " [n]": when the model wants to stop, it must first say which passage it used.
-# `split_answer` gives markers after a full stop to the sentence before them.
-_GRAMMAR = r"""root ::= "I don't know." | sent (" " sent){{0,{more}}}
-sent ::= open body "." cites
-cites ::= " [" [1-{n}] "]" ("[" [1-{n}] "]"){{0,2}}
-open ::= [A-Z0-9"'(\u201C]
-body ::= ([^.!?\[\]\n0-9] | num | abbr)*
-num ::= [0-9]+ ("." [0-9]+)?
-abbr ::= ("Mr" | "Mrs" | "Ms" | "Dr" | "Prof" | "St" | "Gen" | "U.S" | "U.N" | "U.K" | "a.m" | "p.m") "."
-"""
-
-
-def citation_grammar(n_passages: int, max_sentences: int = 4) -> str:
-    """A GBNF grammar that makes every answer sentence end with `[n]` markers (1 <= n <= n_passages)."""
-    if not 1 <= n_passages <= 9:
-        raise ValueError("citation_grammar supports 1 to 9 passages")
-    return _GRAMMAR.format(n=n_passages, more=max(0, max_sentences - 1))
-
-
 def parse_markers(text: str, n_passages: int) -> list[int]:
     """Valid passage numbers cited in `text`, in order of first appearance, without repeats."""
     out: list[int] = []
