@@ -1,6 +1,7 @@
 """Dates in questions and documents: parse publication dates, infer the range a question asks about.
 
-`to_day(text)` turns a document's date ("2019-07-27", "27 July 2019", "2019") into an ordinal day.
+`normalise(text)` reads a document's date with dateutil and writes it as ISO ("2019-07-27", "2019-07",
+"2019"); `to_day(text)` turns it into an ordinal day.
 `question_range(question, newest)` finds "in 2019", "in July 2019", "last July", "last year",
 "this year", "since 2018", "before 2020" and returns an inclusive (first, last) day range, relative to
 the newest article in the corpus for relative phrases. `date_weight` turns a passage's date into a
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date
+from datetime import date, datetime
 
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 _MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
@@ -21,25 +22,41 @@ _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DATED_YEAR = r"(1[89]\d\d|20\d\d)"
 
 
-def to_day(text: str) -> int | None:
-    """The ordinal day of a date string, or None when it has no recognisable date."""
+def normalise(text: str) -> str:
+    """A document's date as ISO: "2019-07-27"; "2019-07" for a month; "2019" for a bare year. Read by
+    dateutil ("2019/07/27", "27.07.2019", "July 27th, 2019", "Sat, 27 Jul 2019 10:00:00 GMT"; day first
+    only in the dotted European form); the text unchanged when it holds no date with a year (1800-2099)."""
     t = (text or "").strip()
-    m = re.match(r"^(\d{4})-(\d{2})(?:-(\d{2}))?", t)
-    try:
-        if m:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)).toordinal()
-        m = re.search(rf"(\d{{1,2}})\s+({_MONTH_RE})\w*\.?,?\s+{_DATED_YEAR}", t, re.I)
-        if m:
-            return date(int(m.group(3)), _MONTHS[m.group(2).lower()[:3]], int(m.group(1))).toordinal()
-        m = re.search(rf"({_MONTH_RE})\w*\.?\s+(\d{{1,2}}),?\s+{_DATED_YEAR}", t, re.I)
-        if m:
-            return date(int(m.group(3)), _MONTHS[m.group(1).lower()[:3]], int(m.group(2))).toordinal()
-        m = re.fullmatch(_DATED_YEAR, t)
-        if m:
-            return date(int(m.group(1)), 1, 1).toordinal()
-    except ValueError:
+    if not t or re.fullmatch(_DATED_YEAR, t):
+        return t
+    from dateutil import parser
+
+    dayfirst = bool(re.match(r"\d{1,2}\.\d{1,2}\.\d{4}", t))
+    fuzzy = False
+    while True:
+        try:  # parsed with two different defaults: what changes was not in the text
+            a = parser.parse(t, default=datetime(2000, 1, 1), dayfirst=dayfirst, fuzzy=fuzzy)
+            b = parser.parse(t, default=datetime(2001, 2, 2), dayfirst=dayfirst, fuzzy=fuzzy)
+            break
+        except (ValueError, OverflowError, TypeError):
+            if fuzzy or not re.search(_DATED_YEAR, t):  # words around a date ("Published 27 July 2019")
+                return t
+            fuzzy = True
+    if a.year != b.year or not 1800 <= a.year <= 2099:
+        return t
+    if a.month != b.month:
+        return f"{a.year:04d}"
+    return f"{a.year:04d}-{a.month:02d}" if a.day != b.day else f"{a.year:04d}-{a.month:02d}-{a.day:02d}"
+
+
+def to_day(text: str) -> int | None:
+    """The ordinal day of a date string (see `normalise`; a month or a year counts from its first day),
+    or None when it has no recognisable date."""
+    iso = normalise(text)
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", iso)
+    if not m:
         return None
-    return None
+    return date(int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1)).toordinal()
 
 
 def _month_range(year: int, month: int) -> tuple[int, int]:

@@ -115,3 +115,48 @@ def test_latin1_text_is_decoded(tmp_path: Path) -> None:
     f = tmp_path / "latin.txt"
     f.write_bytes("Café in Zürich reopened.".encode("latin-1"))
     assert parse_file(f)[0].text == "Café in Zürich reopened."
+
+
+@pytest.mark.parametrize(("raw", "iso"), [
+    ("2019-07-27", "2019-07-27"), ("2019/07/27", "2019-07-27"), ("27.07.2019", "2019-07-27"),
+    ("July 27th, 2019", "2019-07-27"), ("Sat, 27 Jul 2019 10:00:00 GMT", "2019-07-27"),
+    ("2019-07-27T10:00:00+02:00", "2019-07-27"), ("Published 27 July 2019 by the wire", "2019-07-27"),
+    ("July 2019", "2019-07"), ("2019", "2019"), ("yesterday", "yesterday"), ("", ""),
+])
+def test_dates_are_read_by_dateutil_and_stored_as_iso(raw: str, iso: str) -> None:
+    from assistant.dates import normalise, to_day
+
+    assert normalise(raw) == iso
+    assert (to_day(raw) is None) == (iso in ("yesterday", ""))
+
+
+def test_documents_carry_iso_dates_and_sort_by_them(tmp_path: Path) -> None:
+    from assistant import Assistant
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    records = [{"title": "Oldest", "text": "The first story. It is old.", "date": "27.07.2018"},
+               {"title": "Newest", "text": "The third story. It is new.", "date": "March 3rd, 2020"},
+               {"title": "Middle", "text": "The second story. It is in between.", "date": "2019/12/31"}]
+    (folder / "news.json").write_text(json.dumps(records))
+    a = Assistant(tmp_path / "data", llm_backend="extractive")
+    a.ingest([folder], progress=False)
+    assert [(d.title, d.date) for d in a.documents()] == [
+        ("Newest", "2020-03-03"), ("Middle", "2019-12-31"), ("Oldest", "2018-07-27")]
+
+
+def test_pdf_lines_are_rejoined_into_sentences(tmp_path: Path) -> None:
+    f = tmp_path / "wrapped.pdf"
+    f.write_bytes(make_pdf(["Council approves budget",
+                            "The council approved the budget on Monday after a long",
+                            "debate, and the mayor said the vote was close. It totals",
+                            "4.2 million euros, a record for the region. The oppo-",
+                            "sition voted against it."]))
+    text = parse_file(f)[0].text
+    assert text.startswith("Council approves budget\n")  # a heading stays its own line
+    assert "after a long debate, and the mayor said" in text  # a wrapped line joins the next
+    assert "It totals 4.2 million euros" in text and "The opposition voted against it." in text
+    from assistant.text import split_sentences
+
+    body = text.split("\n", 1)[1]
+    assert next(body[a:b] for a, b in split_sentences(body)).endswith("the vote was close.")

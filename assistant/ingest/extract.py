@@ -2,7 +2,8 @@
 
 HTML: trafilatura's article extraction with its metadata; a page it finds no article in (short or
 malformed) falls back to its visible text, and markup with no text is a `ParseError`. PDF: the pages'
-text, opened with the empty password when encrypted (else a `ParseError` that says how to decrypt).
+text with its visual lines rejoined into paragraphs (`rejoin_lines`), opened with the empty password
+when encrypted (else a `ParseError` that says how to decrypt).
 This module returns (text, metadata); `parse.py` makes the `Document` and decides the encoding.
 """
 
@@ -95,9 +96,34 @@ def pdf_article(p: Path) -> tuple[str, dict[str, Any]]:
     except PdfReadError as exc:
         raise ParseError(str(p), f"corrupt or unreadable PDF ({exc})") from exc
     info: Any = reader.metadata or {}
-    text = "\n\n".join(x.strip() for x in pages if x.strip())
+    text = "\n\n".join(rejoin_lines(x.strip()) for x in pages if x.strip())
     return text, {"title": info.get("/Title"), "source": info.get("/Author"),
                   "date": _pdf_date(info.get("/CreationDate"))}
+
+
+_END = re.compile(r"[.!?:;\"'\u201d\u2019)]$")
+
+
+def rejoin_lines(page: str) -> str:
+    """A PDF page's visual lines rejoined into paragraphs: a line that wraps (no closing punctuation, and
+    near the page's full width or followed by a lower-case word) joins the next one with a space, a word
+    hyphenated across the break is mended ("exam-" + "ple"); headings, short lines that end a paragraph,
+    and blank lines stay line breaks."""
+    lines = [line.rstrip() for line in page.split("\n")]
+    width = max((len(line) for line in lines), default=0)
+    out: list[str] = []
+    for line in lines:
+        if out and out[-1] and line.strip():
+            prev, nxt = out[-1], line.strip()
+            wraps = not _END.search(prev) and (len(prev) >= 0.75 * width or nxt[:1].islower())
+            if wraps and re.search(r"[a-z]-$", prev) and nxt[:1].islower():
+                out[-1] = prev[:-1] + nxt  # a word hyphenated across the line break
+                continue
+            if wraps:
+                out[-1] = f"{prev} {nxt}"
+                continue
+        out.append(line.strip())
+    return "\n".join(out)
 
 
 def _pdf_date(v: Any) -> str:

@@ -24,6 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.dates import normalise
 from assistant.domain import Document
 from assistant.errors import ParseError
 from assistant.ingest import extract
@@ -50,7 +51,7 @@ def make_document(text: str, path: str, **meta: Any) -> Document:
         source_path=path,
         title=title,
         source=_str(meta.get("source")),
-        date=_str(meta.get("date")),
+        date=normalise(_str(meta.get("date"))),
         url=_str(meta.get("url")),
     )
 
