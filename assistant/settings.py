@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     llm_api_key: str = Field(default="", description="API key for 'openai' (any string for local servers).")
     llm_threads: int = Field(default=0, ge=0, description="CPU threads for the local model (0: all cores).")
     llm_context: int = Field(default=4096, ge=512, description="Context window of the local model, in tokens.")
+    llm_gpu_layers: int = Field(default=0, ge=-1, description="Layers of the local model offloaded to a GPU "
+                                "(-1: all; needs a llama-cpp-python built with CUDA/Metal; 0: CPU only).")
     max_answer_tokens: int = Field(default=256, ge=16)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     constrain_citations: bool = Field(
@@ -265,6 +267,7 @@ class LLMSettings(Group):
     llm_api_key: str
     llm_threads: int
     llm_context: int
+    llm_gpu_layers: int
     max_answer_tokens: int
     temperature: float
     cache_dir: Path

@@ -69,3 +69,26 @@ def test_with_settings_rebuilds_exactly_the_parts_whose_group_changed(seeded_cop
     assert same.embedder is a.embedder and same.index is a.index and same.llm is chat
     other = a.with_settings(llm_backend="extractive")  # the llm group changed: rebuilt, not reused
     assert other.llm is None and other.index is a.index
+
+
+def test_gpu_layers_reach_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ASSISTANT_LLM_GPU_LAYERS` is passed to llama.cpp as `n_gpu_layers` (the CPU build ignores it)."""
+    pytest.importorskip("llama_cpp")
+    import llama_cpp
+
+    from assistant.backends import llama
+
+    seen: dict[str, object] = {}
+
+    class Recorder:
+        def __init__(self, **kwargs: object) -> None:
+            seen.update(kwargs)
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(llama_cpp, "Llama", Recorder)
+    monkeypatch.setenv("ASSISTANT_LLM_GPU_LAYERS", "-1")
+    s = Settings()
+    llama.load_llama(Path("model.gguf"), s.llm_context, 2, s.llm_gpu_layers)
+    assert seen["n_gpu_layers"] == -1 and seen["n_threads"] == 2

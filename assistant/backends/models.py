@@ -76,8 +76,8 @@ def chat_model(settings: LLMSettings) -> BaseChatModel | None:
     if not path.is_file():
         raise ConfigError(f"ASSISTANT_LLM_MODEL={str(path)!r} is not a .gguf file")
     threads = settings.llm_threads or os.cpu_count() or 2
-    llama = _shared(("llama", str(path), settings.llm_context, threads),
-                    lambda: load_llama(path, settings.llm_context, threads))
+    llama = _shared(("llama", str(path), settings.llm_context, threads, settings.llm_gpu_layers),
+                    lambda: load_llama(path, settings.llm_context, threads, settings.llm_gpu_layers))
     return LlamaCppChat(llama=llama, max_tokens=settings.max_answer_tokens, temperature=settings.temperature)
 
 
