@@ -182,3 +182,30 @@ def test_a_partial_answer_says_what_was_left_out(seeded_copy: Path) -> None:
     ans = Assistant(seeded_copy, llm=fake(reply)).ask("Who co-signed the letter?")
     html = answer_html(ans)
     assert "Paris" not in html and "1 statement the sources do not support left out" in html
+
+
+def test_the_api_returns_json_answers_passages_and_documents(seeded_copy: Path) -> None:
+    """Programs get JSON, not HTML: /answer (the Answer with spans), /search (passages), /documents;
+    no browser needs to have loaded the page first."""
+    from gradio_client import Client
+
+    app = build_app(Assistant(seeded_copy, llm_backend="extractive"))
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        answer = client.predict("Who is Chen Xu?", None, api_name="/answer")
+        assert isinstance(answer, dict) and not answer["refused"] and "<" not in answer["text"]
+        cited = answer["citations"][0]
+        assert "Chen Xu" in cited["quote"] and cited["char_end"] - cited["char_start"] == len(cited["quote"])
+        assert answer["decision"]["outcome"] in ("answer", "partial")
+        follow = client.predict("What did he say?", [{"role": "user", "content": "Who is Chen Xu?"},
+                                                     {"role": "assistant", "content": answer["text"]}],
+                                api_name="/answer")
+        assert "Chen Xu" in follow["standalone_query"]
+        passages = client.predict("Tajikistan mission in Geneva", 3, api_name="/search")
+        assert len(passages) == 3 and {"doc_id", "char_start", "char_end", "text"} <= set(passages[0])
+        docs = client.predict(api_name="/documents")
+        assert [d["doc_id"] for d in docs] == [cited["doc_id"]]
+    finally:
+        app.close()

@@ -11,6 +11,7 @@ page shows one line, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import html
 import logging
 import re
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from assistant.conversation import answer_dict
 from assistant.domain import Answer, Document
 from assistant.errors import AssistantError
 from assistant.pipeline import Assistant
@@ -254,6 +256,34 @@ def _settings_tab(gr: Any, current: _Current) -> None:
     button.click(apply, [backend, base_url, model, api_key, k, rerank, unsupported], result, api_name=False)
 
 
+def _json_api(gr: Any, current: _Current) -> None:
+    """The app's API for programs (gradio_client, curl, agents): JSON in, JSON out, no HTML."""
+
+    def answer(question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
+        """Answer a question from the indexed articles: the Answer as JSON (sentences, each with its
+        citations as exact document spans, the decision and its reason). `history`: earlier turns as
+        {"role", "content"} dicts."""
+        try:
+            return answer_dict(current.assistant.ask(question, history or []))
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def search(query: str, k: int = 5) -> list[dict[str, Any]]:
+        """The k passages that best match `query`, each with its document id, exact offsets and text."""
+        try:
+            return [dataclasses.asdict(p) for p in current.assistant.retrieve(query, k=max(1, min(int(k), 20)))]
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def documents() -> list[dict[str, Any]]:
+        """Every indexed document: id, title, source, date, url, file, chunk count (newest first)."""
+        return [dataclasses.asdict(d) for d in current.assistant.documents()]
+
+    gr.api(answer, api_name="answer")
+    gr.api(search, api_name="search")
+    gr.api(documents, api_name="documents")
+
+
 def build_app(assistant: Assistant) -> Any:
     import gradio as gr
 
@@ -268,6 +298,7 @@ def build_app(assistant: Assistant) -> Any:
             with gr.Tab("Settings", id="settings"):
                 _settings_tab(gr, current)
         app.load(listing, None, outputs, api_name=False)
+        _json_api(gr, current)
     app.queue(default_concurrency_limit=4, max_size=64)
     app.current = current  # the live assistant, for tests and embedding apps
     return app
