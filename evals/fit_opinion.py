@@ -39,9 +39,8 @@ def main() -> None:
         score = grounding.support(p.premise, p.claim, a.similarity)
         labels.append(p.label)
         base.append(score)
-        window = evidence_window(p.premise, p.claim)
-        if borderline(score) and not grounding.hard_conflict(window, p.claim):
-            asked[i] = opinion.probability(window, p.claim)
+        if borderline(score) and not grounding.hard_conflict(p.premise, p.claim):
+            asked[i] = opinion.probability(evidence_window(p.premise, p.claim), p.claim)
     print(f"{len(sample)} fit pairs, {len(asked)} borderline (model asked)")
     print(f"checker alone: BA {metrics.balanced_accuracy(labels, base, grounding.THRESHOLD):.3f}")
     for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95):

@@ -256,7 +256,11 @@ def _misattributed(premise: str, claim: str) -> bool:
     who = speaker(claim)
     if not who:
         return False
-    names = _entities(who) or {w for w in _tokens(who, content_only=True)}
+    capitalised = re.findall(r"[A-Z][a-zA-Z]+", who)
+    if len(capitalised) > 1:  # a full name: the premise may give only the surname ("Pisarevich said")
+        names = {stem(capitalised[-1])}
+    else:
+        names = _entities(who) or {w for w in _tokens(who, content_only=True)}
     words = _words(premise)
     return bool(names) and not all(any(_same(n, w) for w in words) for n in names)
 

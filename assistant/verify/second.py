@@ -19,6 +19,7 @@ below `LOW` (those are dropped); it does not rewrite sentences. Each call costs 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -39,10 +40,17 @@ def borderline(score: float) -> bool:
 
 
 def evidence_window(passage: str, claim: str, size: int = WINDOW) -> str:
-    """The `size` sentences of `passage` sharing most content words with `claim`, in passage order."""
+    """The `size` sentences of `passage` that best match `claim`, in passage order: shared content words,
+    discounted by the square root of the sentence's length (a long headline-and-paragraph blob shares
+    many words with anything)."""
     spans = split_sentences(passage) or [(0, len(passage))]
     words = set(content_words(claim))
-    ranked = sorted(range(len(spans)), key=lambda i: -len(words & set(content_words(passage[slice(*spans[i])]))))
+
+    def match(i: int) -> float:
+        sentence = content_words(passage[slice(*spans[i])])
+        return len(words & sentence) / math.sqrt(len(sentence) + 1)
+
+    ranked = sorted(range(len(spans)), key=lambda i: -match(i))
     return " ".join(passage[slice(*spans[i])].strip() for i in sorted(ranked[:size]))
 
 
@@ -102,7 +110,6 @@ def confirmed_premise(opinion: SecondOpinion | None, question: str, passage: str
 
 def second_opinion(opinion: SecondOpinion | None, passage: str, claim: str, score: float) -> bool:
     """Whether `opinion` rescues a borderline `claim` against `passage` (never past a hard conflict)."""
-    if opinion is None or not borderline(score):
+    if opinion is None or not borderline(score) or grounding.hard_conflict(passage, claim):
         return False
-    window = evidence_window(passage, claim)
-    return not grounding.hard_conflict(window, claim) and opinion(window, claim)
+    return opinion(evidence_window(passage, claim), claim)
