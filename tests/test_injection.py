@@ -12,13 +12,8 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-from pydantic import Field
 
 from assistant import Assistant
 from assistant.domain import Answer
@@ -27,6 +22,7 @@ from assistant.text import split_sentences
 from assistant.ui.app import answer_html, sources_html
 from evals.sources import XQUAD
 from tests.conftest import SEED, dataset
+from tests.fakes import ScriptedChat
 
 PAYLOAD = "PWNED"
 HOSTILE = {
@@ -80,22 +76,6 @@ def hostile_dir(seeded_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 @pytest.fixture(scope="module")
 def extractive(hostile_dir: Path) -> Assistant:
     return Assistant(hostile_dir, llm_backend="extractive")
-
-
-class ScriptedChat(BaseChatModel):
-    """A chat model (the real LangChain interface) that replies with a fixed text and records its prompts."""
-
-    reply: str = ""
-    prompts: list[list[BaseMessage]] = Field(default_factory=list)
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
-        self.prompts.append(list(messages))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.reply))])
 
 
 def assert_citations_resolve(a: Assistant, ans: Answer) -> None:

@@ -4,40 +4,18 @@ faked) wrapped by `ModelOpinion`, the real grounding checker, real passages."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-from pydantic import Field
-
 from assistant.answer.compose import assemble
 from assistant.domain import Passage
 from assistant.text import split_sentences
 from assistant.verify import grounding
 from assistant.verify.second import LOW, ModelOpinion, evidence_window, second_opinion
+from tests.fakes import ScriptedChat
 
 TEXT = ("The Velmor harbour was dredged to a depth of 12 metres in March. The port authority said the work "
         "took six weeks. Dredgers from Rotterdam removed 40,000 cubic metres of silt. Local fishermen had "
         "complained for years that their boats ran aground at low tide.")
 PARAPHRASE = "Boats of the fishing community used to get stuck in the mud when the water was low [1]."
 WRONG_NUMBER = "Dredgers from Rotterdam removed 90,000 cubic metres of silt over eight weeks [1]."
-
-
-class Judge(BaseChatModel):
-    """Replies a fixed word and records what it was asked."""
-
-    reply: str = "yes"
-    asked: list[list[BaseMessage]] = Field(default_factory=list)
-
-    @property
-    def _llm_type(self) -> str:
-        return "judge"
-
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
-        self.asked.append(list(messages))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.reply))])
 
 
 def _passage() -> Passage:
@@ -50,33 +28,33 @@ def test_the_paraphrase_is_borderline_for_the_checker() -> None:
 
 
 def test_a_confirmed_borderline_sentence_is_kept_and_says_who_confirmed_it() -> None:
-    judge = Judge(reply="yes")
+    judge = ScriptedChat(reply="yes")
     ans = assemble("What did fishermen complain about?", PARAPHRASE, [_passage()], None, opinion=ModelOpinion(judge))
     assert not ans.refused and len(ans.sentences) == 1
     s = ans.sentences[0]
     assert s.label == "supported" and s.verified_by == "model" and s.citations[0].number == 1
     assert "ran aground" in s.citations[0].quote
-    prompt = str(judge.asked[0][-1].content)
+    prompt = str(judge.prompts[0][-1].content)
     assert "ran aground at low tide" in prompt and "Boats of the fishing community" in prompt
 
 
 def test_a_rejected_borderline_sentence_is_dropped() -> None:
     ans = assemble("What did fishermen complain about?", PARAPHRASE, [_passage()], None,
-                   opinion=ModelOpinion(Judge(reply="No.")))
+                   opinion=ModelOpinion(ScriptedChat(reply="No.")))
     assert ans.refused
 
 
 def test_the_model_is_never_asked_to_overrule_a_wrong_number() -> None:
-    judge = Judge(reply="yes")
+    judge = ScriptedChat(reply="yes")
     ans = assemble("How much silt was removed?", WRONG_NUMBER, [_passage()], None, opinion=ModelOpinion(judge))
-    assert ans.refused and not judge.asked
+    assert ans.refused and not judge.prompts
 
 
 def test_supported_sentences_cost_no_model_call() -> None:
-    judge = Judge(reply="no")
+    judge = ScriptedChat(reply="no")
     ans = assemble("How deep?", "The Velmor harbour was dredged to a depth of 12 metres in March [1].", [_passage()],
                    None, opinion=ModelOpinion(judge))
-    assert not ans.refused and ans.sentences[0].verified_by == "checker" and not judge.asked
+    assert not ans.refused and ans.sentences[0].verified_by == "checker" and not judge.prompts
 
 
 def test_evidence_window_keeps_the_best_sentences_in_order() -> None:
@@ -95,12 +73,12 @@ def test_a_restated_false_premise_needs_the_models_confirmation() -> None:
     question = "How many countries signed a letter criticising China's position on Xinjiang?"
     raw = "According to Xinhua, 50 countries signed a letter criticising China's position on Xinjiang [1]."
     assert grounding.support(text, raw.removesuffix(" [1].")) >= grounding.THRESHOLD  # the checker alone passes it
-    doubtful = Judge(reply="no")
-    assert assemble(question, raw, [passage], None, opinion=ModelOpinion(doubtful)).refused and doubtful.asked
-    sure = Judge(reply="yes")
+    doubtful = ScriptedChat(reply="no")
+    assert assemble(question, raw, [passage], None, opinion=ModelOpinion(doubtful)).refused and doubtful.prompts
+    sure = ScriptedChat(reply="yes")
     kept = assemble(question, raw, [passage], None, opinion=ModelOpinion(sure))
     assert not kept.refused and kept.sentences[0].verified_by == "model"
-    plain = Judge(reply="no")  # a sentence that repeats nothing of the question the evidence lacks: not asked
+    plain = ScriptedChat(reply="no")  # a sentence that repeats nothing of the question the evidence lacks: not asked
     true = "According to Xinhua, ambassadors from 50 countries co-signed a letter to voice support for China [1]."
     ok = assemble("How many countries signed the letter?", true, [passage], None, opinion=ModelOpinion(plain))
-    assert not ok.refused and not plain.asked
+    assert not ok.refused and not plain.prompts
