@@ -79,9 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     delete = docs_sub.add_parser("delete", help="delete a document and the file it came from",
                                  parents=[_common(True)])
     delete.add_argument("doc_id")
-    check = command("check", "report the index's health: counts per store, orphans, pending writes (exit 1 "
-                    "when damaged)")
-    del check
+    command("check", "report the index's health: counts per store, orphans, pending writes (exit 1 when damaged)")
     rebuild = command("rebuild", "heal a damaged index: re-ingest every file it recorded (and PATHS)")
     rebuild.add_argument("paths", nargs="*", help="more files and folders to ingest into the rebuilt index")
     chat = command("chat", "open the chat UI in the browser")
@@ -122,14 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _store_failure(args: argparse.Namespace, exc: sqlite3.DatabaseError) -> str:
-    from assistant.errors import disk_full, storage_full
     from assistant.settings import load_settings
-    from assistant.store.health import REBUILD_HINT
+    from assistant.store.health import storage_error
 
-    data_dir = load_settings(**({"data_dir": args.data_dir} if args.data_dir else {})).data_dir
-    if disk_full(exc, data_dir):
-        return str(storage_full(data_dir))
-    return f"the document store is damaged ({exc}); {REBUILD_HINT}"
+    return str(storage_error(load_settings(**({"data_dir": args.data_dir} if args.data_dir else {})).store, exc))
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ from assistant.domain import Answer, Passage, Sentence
 from assistant.injection import evidence_text, looks_like_instruction, planted_payload, strip_payload
 from assistant.text import WORD, lexical_overlap
 from assistant.verify import grounding
-from assistant.verify.second import SecondOpinion, confirmed_premise, restated, second_opinion
+from assistant.verify.second import SecondOpinion, confirms, restated, second_opinion
 
 
 def extractive_answer(question: str, passages: Sequence[Passage], similarity: Similarity,
@@ -67,13 +67,8 @@ def _second_opinion(opinion: SecondOpinion, text: str, texts: Sequence[str], own
                     best: tuple[int, float]) -> int | None:
     """The passage number the model confirms `text` against: its own best citation first, then the best
     passage overall (at most two model calls); None when neither is confirmed."""
-    candidates = sorted(own, key=lambda o: -o[1])[:1] + ([best] if best[0] > 0 else [])
-    tried: set[int] = set()
-    for n, score in candidates:
-        if n not in tried and second_opinion(opinion, texts[n - 1], text, score):
-            return n
-        tried.add(n)
-    return None
+    candidates = dict(sorted(own, key=lambda o: -o[1])[:1] + ([best] if best[0] > 0 else []))  # one call each
+    return next((n for n, score in candidates.items() if second_opinion(opinion, texts[n - 1], text, score)), None)
 
 
 def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: Similarity | None,
@@ -118,7 +113,7 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
         if (verified_by == "checker" and label != "unsupported" and opinion is not None
                 and restated(question, text, texts[numbers[0] - 1])):  # a premise of the question repeated as fact?
             verified_by = "model"
-            if not confirmed_premise(opinion, question, texts[numbers[0] - 1], text):
+            if not confirms(opinion, texts[numbers[0] - 1], text):
                 label, score = "unsupported", min(score, grounding.THRESHOLD - 0.01)
         context = f"{question} {text}"  # short answers ('50') need the question to find their sentence
         citations = tuple(resolve(n, context, passages[n - 1], similarity) for n in numbers)

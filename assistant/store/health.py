@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.errors import AssistantError, StoreDamaged, disk_full, storage_full
 from assistant.settings import StoreSettings
 
 REBUILD_HINT = "run `assistant rebuild` (it re-ingests the files the index recorded; `assistant check` shows details)"
@@ -74,6 +75,16 @@ def damaged_store(settings: StoreSettings, exc: BaseException) -> str:
     """The one-line message for a document store that cannot be read."""
     where = settings.chroma_url or settings.store_path
     return f"the document store at {where} is damaged ({exc}); {REBUILD_HINT}"
+
+
+def full_disk(settings: StoreSettings, exc: BaseException) -> bool:
+    """Whether `exc` is the embedded store's disk being full (a server's disk is the server's business)."""
+    return not settings.chroma_url and disk_full(exc, settings.data_dir)
+
+
+def storage_error(settings: StoreSettings, exc: BaseException) -> AssistantError:
+    """What a failing document store means to a person: a full disk (nothing lost), or damage to rebuild."""
+    return storage_full(settings.data_dir) if full_disk(settings, exc) else StoreDamaged(damaged_store(settings, exc))
 
 
 def inspect(settings: StoreSettings, open_docs: Any, open_vectors: Any) -> Health:

@@ -18,11 +18,11 @@ from dataclasses import replace
 from typing import Any
 
 from assistant.domain import Document, Passage
-from assistant.errors import AssistantError, StoreDamaged, disk_full, storage_full
+from assistant.errors import AssistantError, StoreDamaged, storage_full
 from assistant.settings import StoreSettings
 from assistant.store.dedup import find_duplicate, simhash
 from assistant.store.documents import DocumentInfo, DocumentStore
-from assistant.store.health import REBUILD_HINT, damaged_store
+from assistant.store.health import REBUILD_HINT, full_disk, storage_error
 from assistant.store.lock import WriteLock
 from assistant.store.remote import ServerDocumentStore
 from assistant.store.vectors import FileItem, VectorStore, open_client, open_collection, unavailable
@@ -57,7 +57,7 @@ class Index:
             try:
                 self.docs = DocumentStore(settings.store_path)
             except sqlite3.DatabaseError as exc:
-                raise self._storage_error(exc) from exc
+                raise storage_error(settings, exc) from exc
             self.vectors = VectorStore(opener(), opener)
         self._seen = self.docs.state()  # the stores' state this process's vector view reflects
         self._view = threading.Lock()
@@ -65,15 +65,9 @@ class Index:
         try:
             self.recover()
         except sqlite3.DatabaseError as exc:
-            raise self._storage_error(exc) from exc
+            raise storage_error(settings, exc) from exc
         if self.damage:
             raise StoreDamaged(self.damage)
-
-    def _storage_error(self, exc: BaseException) -> AssistantError:
-        """A full disk says so (and that nothing is lost); anything else from SQLite is damage."""
-        if not self.settings.chroma_url and disk_full(exc, self.settings.data_dir):
-            return storage_full(self.settings.data_dir)
-        return StoreDamaged(damaged_store(self.settings, exc))
 
     @contextmanager
     def _writes(self) -> Iterator[None]:
@@ -84,7 +78,7 @@ class Index:
             except AssistantError:
                 raise
             except Exception as exc:
-                if not self.settings.chroma_url and disk_full(exc, self.settings.data_dir):
+                if full_disk(self.settings, exc):
                     raise storage_full(self.settings.data_dir) from exc
                 raise
 
@@ -92,6 +86,8 @@ class Index:
         """Re-read the embedded vector store when another process changed it since this one last looked
         (the stores' state moved without us): a stale view misses other processes' vectors, and writing
         from one would clobber them."""
+        if self.settings.chroma_url:  # a server is one view for every client: nothing to re-read
+            return
         state = self.docs.state()
         if state != self._seen:
             with self._view:
@@ -101,7 +97,8 @@ class Index:
 
     def _wrote(self) -> None:
         """After this process's own commit (under the write lock): its view already holds its writes."""
-        self._seen = self.docs.state()
+        if not self.settings.chroma_url:
+            self._seen = self.docs.state()
 
     # ---- writing -------------------------------------------------------------------------
     def recover(self) -> bool:
@@ -235,8 +232,10 @@ class Index:
         """Passages for chunk ids, from the store; `score` is cosine to `vector` when given, else 0."""
         if not chunk_ids:
             return []
-        self._sync()
-        scores = self.vectors.cosine(chunk_ids, vector) if vector is not None else {}
+        scores = {}
+        if vector is not None:  # only then are the vectors read
+            self._sync()
+            scores = self.vectors.cosine(chunk_ids, vector)
         rows = self.docs.chunk_rows(chunk_ids)
         out = []
         for cid in chunk_ids:

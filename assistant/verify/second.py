@@ -5,8 +5,9 @@ The lexical checker (`grounding.py`) reads shared words, numbers and names; it m
 [`LOW`, `grounding.THRESHOLD`) is shown to the chat model beside the few sentences of the passage that
 best match it (`prompts/verify_*.md`); "yes" keeps it. The lexical checker keeps its veto where it is
 sure (`grounding.hard_conflict`: a number the evidence lacks, a negation flip, a misattributed
-speaker), so the model is never asked to wave a wrong number through. The local model replies under a
-one-word grammar; any OpenAI-compatible model is asked the same and read for a leading "yes".
+speaker), so the model is never asked to wave a wrong number through. The local model is read for
+P(yes) from its first reply token and must reach `CONFIDENCE`; any OpenAI-compatible model is asked the
+same and read for a leading "yes".
 
 It is also asked, as a veto, about a sentence the checker accepts that repeats words of the question
 its evidence never uses (`restated`): the shape of a false premise restated as fact. Unconfirmed, the
@@ -20,6 +21,7 @@ below `LOW` (those are dropped); it does not rewrite sentences. Each call costs 
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -83,12 +85,7 @@ class ModelOpinion:
 
 def _near(a: str, b: str) -> bool:
     """Two stems of one word (criticise ~ criticising ~ criticized): a shared prefix of 6+ letters."""
-    common = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        common += 1
-    return a == b or common >= 6
+    return a == b or len(os.path.commonprefix([a, b])) >= 6
 
 
 def restated(question: str, claim: str, evidence: str) -> set[str]:
@@ -99,17 +96,13 @@ def restated(question: str, claim: str, evidence: str) -> set[str]:
             and any(_near(w, q) for q in asked) and not any(_near(w, h) for h in have)}
 
 
-def confirmed_premise(opinion: SecondOpinion | None, question: str, passage: str, claim: str) -> bool:
-    """False when `claim`, though the checker accepts it, repeats words of the question its evidence lacks
-    and the model does not confirm it (with the confidence a borderline sentence needs); else True."""
-    if opinion is None:
-        return True
-    window = evidence_window(passage, claim)
-    return not restated(question, claim, passage) or opinion(window, claim)
+def confirms(opinion: SecondOpinion, passage: str, claim: str) -> bool:
+    """The model's answer on `claim` against the sentences of `passage` that best match it."""
+    return opinion(evidence_window(passage, claim), claim)
 
 
 def second_opinion(opinion: SecondOpinion | None, passage: str, claim: str, score: float) -> bool:
     """Whether `opinion` rescues a borderline `claim` against `passage` (never past a hard conflict)."""
     if opinion is None or not borderline(score) or grounding.hard_conflict(passage, claim):
         return False
-    return opinion(evidence_window(passage, claim), claim)
+    return confirms(opinion, passage, claim)
