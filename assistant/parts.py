@@ -20,6 +20,7 @@ from assistant.answer.grammar import citation_grammar
 from assistant.answer.prompting import condense_messages, messages
 from assistant.backends.embedding import SentenceEmbeddings
 from assistant.backends.llama import LlamaCppChat
+from assistant.backends.models import grammar_kwargs
 from assistant.retrieve.bm25 import KeywordIndex
 from assistant.retrieve.rerank import CrossEncoderReranker, FeatureReranker
 from assistant.retrieve.retriever import PassageRetriever
@@ -75,8 +76,11 @@ def retriever(s: RetrieveSettings, store: StoreSettings, index: Index,
 def answer_runnable(llm: BaseChatModel | None, s: AnswerSettings,
                     similarity: Similarity) -> Runnable[dict[str, Any], str]:
     """{"question", "passages"} -> answer text with [n] markers: prompt | model | text, or the extractive
-    answerer without a model. The local model decodes under the citation grammar, and each `[n]` it writes
-    is limited to passages that support the sentence (`backends.guide.CitationGuide`)."""
+    answerer without a model. With `constrain_citations`, a model that can take a grammar (the local one; an
+    OpenAI-compatible server whose `llm_server_grammar` is set: `models.grammar_kwargs`) decodes under the
+    citation grammar. Only the local model also limits each `[n]` it writes to passages that support the
+    sentence (`backends.guide.CitationGuide`: logit masking, which a server's API has no way to take), and
+    stops at its next token when `x["cancel"]` (a `threading.Event`) is set."""
     if llm is None:
         return RunnableLambda(lambda x: extractive_answer(x["question"], x["passages"], similarity), name="extract")
     chat = llm
@@ -84,9 +88,15 @@ def answer_runnable(llm: BaseChatModel | None, s: AnswerSettings,
     def model(x: dict[str, Any]) -> Runnable[Any, Any]:
         passages = x["passages"]
         bound: Runnable[Any, Any] = chat
-        if s.constrain_citations and isinstance(chat, LlamaCppChat) and 0 < len(passages) < 10:
-            bound = chat.bind(grammar=citation_grammar(len(passages)),
-                              cite_guide=lambda sentence: supporting(sentence, passages, similarity))
+        grammar = citation_grammar(len(passages)) if s.constrain_citations and 0 < len(passages) < 10 else None
+        kwargs = (grammar_kwargs(chat, grammar) if grammar else None) or {}
+        if isinstance(chat, LlamaCppChat):
+            if grammar:
+                kwargs["cite_guide"] = lambda sentence: supporting(sentence, passages, similarity)
+            if x.get("cancel") is not None:
+                kwargs["cancel"] = x["cancel"]  # set when the reader closes the stream (the UI's Stop)
+        if kwargs:
+            bound = chat.bind(**kwargs)
         return RunnableLambda(lambda _: messages(x["question"], passages), name="prompt") | bound
 
     return RunnableLambda(model, name="prompt_and_model") | StrOutputParser()

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LLMBackend = Literal["local", "openai", "extractive"]
 LLM_BACKENDS: tuple[str, ...] = get_args(LLMBackend)
+ServerGrammar = Literal["off", "llama.cpp", "vllm"]
 
 
 def _default_cache_dir() -> Path:
@@ -102,6 +103,13 @@ class Settings(BaseSettings):
         default="", description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 for Ollama."
     )
     llm_api_key: str = Field(default="", description="API key for 'openai' (any string for local servers).")
+    llm_server_grammar: ServerGrammar = Field(
+        default="off",
+        description="How the 'openai' server takes the citation grammar (with constrain_citations): 'llama.cpp' "
+        "(llama.cpp's llama-server or llama-cpp-python's server: request field `grammar`; the answer cap is sent "
+        "as `max_tokens` too), 'vllm' (`structured_outputs: {grammar}`, vLLM 0.10.2+; older vLLM took "
+        "`guided_grammar`, which 0.12 removed and ignores) or 'off' (OpenAI, Ollama, others: no grammar).",
+    )
     llm_threads: int = Field(default=0, ge=0, description="CPU threads for the local model (0: all cores).")
     llm_context: int = Field(default=4096, ge=512, description="Context window of the local model, in tokens.")
     llm_gpu_layers: int = Field(default=0, ge=-1, description="Layers of the local model offloaded to a GPU "
@@ -110,7 +118,8 @@ class Settings(BaseSettings):
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     constrain_citations: bool = Field(
         default=True,
-        description="Local model: constrain decoding with a grammar so every sentence ends with [n] markers.",
+        description="Constrain decoding with a grammar so every sentence ends with [n] markers (the local model; "
+        "an 'openai' server when llm_server_grammar says how).",
     )
     second_opinion: bool = Field(
         default=True,
@@ -265,6 +274,7 @@ class LLMSettings(Group):
     llm_model: str
     llm_base_url: str
     llm_api_key: str
+    llm_server_grammar: str
     llm_threads: int
     llm_context: int
     llm_gpu_layers: int

@@ -1,14 +1,17 @@
 """The chat UI in a real browser: Debian's headless Chromium driven by Playwright (`make install` installs both).
 
-One scenario on the extractive backend (no LLM, so it is fast): ask about the seed article, wait for
+Two scenarios. On the extractive backend (no LLM, so it is fast): ask about the seed article, wait for
 the streamed answer, click a citation and check that the highlighted, scrolled-into-view sentence is
 the cited one; upload two files through the Corpus tab, ask about one and check that the answer cites
-it; open the other, which holds `<script>` and a `javascript:` link, and check that nothing ran.
+it; open the other, which holds `<script>` and a `javascript:` link, and check that nothing ran. Over a
+slow stand-in model (`tests.fakes.QuotingChat`): click an example question drawn from the corpus, stop
+the streaming answer, retry it, and reopen the saved chat after a page reload.
 Screenshots go to $ASSISTANT_TEST_ARTIFACTS (default tests/artifacts/), kept as CI artefacts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -20,7 +23,9 @@ from typing import Any
 import pytest
 
 from assistant import Assistant
+from assistant.conversation import Conversation
 from assistant.ui.app import build_app, launch_options
+from tests.fakes import QuotingChat
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -45,13 +50,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def page(seeded_copy: Path) -> Iterator[tuple[Any, Any]]:
+@contextlib.contextmanager
+def _served(assistant: Assistant) -> Iterator[tuple[Any, Any]]:
+    """The app on a free port and a Chromium tab on it: (tab, app)."""
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"{CHROMIUM} is missing: run `make install` (it installs Debian's chromium)")
     from playwright.sync_api import sync_playwright
 
-    assistant = Assistant(seeded_copy, llm_backend="extractive")
     app = build_app(assistant)
     port = _free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
@@ -69,6 +74,20 @@ def page(seeded_copy: Path) -> Iterator[tuple[Any, Any]]:
                 browser.close()
     finally:
         app.close()
+
+
+@pytest.fixture
+def page(seeded_copy: Path) -> Iterator[tuple[Any, Any]]:
+    with _served(Assistant(seeded_copy, llm_backend="extractive")) as served:
+        yield served
+
+
+@pytest.fixture
+def slow_page(seeded_copy: Path) -> Iterator[tuple[Any, Any, QuotingChat]]:
+    """The app over a model that writes one word every 0.4 s: slow enough to stop by hand."""
+    model = QuotingChat(delay=0.4)
+    with _served(Assistant(seeded_copy, llm=model)) as (tab, app):
+        yield tab, app, model
 
 
 def _ask(tab: Any, question: str) -> Any:
@@ -176,3 +195,58 @@ def test_ask_click_citation_upload_and_nothing_runs(page: tuple[Any, Any]) -> No
     expect(tab.locator("#documents")).not_to_contain_text("Quillon lighthouse")
     assert all("Quillon" not in d.title for d in app.current.assistant.documents())
     tab.screenshot(path=str(ARTIFACTS / "6-corpus-after-delete.png"))
+
+
+def test_stop_retry_examples_and_saved_chats(slow_page: tuple[Any, Any, QuotingChat]) -> None:
+    from playwright.sync_api import expect
+
+    tab, app, model = slow_page
+    data_dir = app.current.assistant.settings.data_dir
+    title = app.current.assistant.documents()[0].title
+
+    # An example question drawn from the corpus starts an answer; Stop ends it mid-stream.
+    example = tab.locator("#chat").get_by_text(re.compile("What does “" + re.escape(title[:30])))
+    expect(example).to_be_visible()
+    question = example.inner_text().strip()
+    example.click()
+    bot = tab.locator("#chat [data-testid='bot']").last
+    expect(bot).to_contain_text(title.split()[1])  # a word or two streamed, not the whole answer
+    tab.locator("#stop").click()
+    expect(bot).to_contain_text("stopped")
+    stopped_text = bot.inner_text()
+    tab.wait_for_timeout(2_000)
+    assert bot.inner_text() == stopped_text, "tokens kept coming after Stop"
+    assert bot.locator("a.cite").count() == 0
+    assert Conversation.saved(data_dir) == []  # an unchecked answer is never saved
+    tab.screenshot(path=str(ARTIFACTS / "7-stopped-answer.png"))
+
+    # Retry asks the same question again; its checked answer replaces the stopped one.
+    model.delay = 0.0
+    tab.get_by_role("button", name="Retry").click()
+    bot = tab.locator("#chat [data-testid='bot']").last
+    expect(bot.locator("a.cite").first).to_be_visible()
+    assert "stopped" not in bot.inner_text() and title in bot.inner_text()
+    expect(tab.locator("#chat [data-testid='user']")).to_have_count(1)
+    saved = Conversation.saved(data_dir)
+    assert [(c.title, c.turns) for c in saved] == [(question, 1)]
+    tab.screenshot(path=str(ARTIFACTS / "8-retried-answer.png"))
+
+    # A new session (page reload) lists the chat from the data dir and reopens it, sources and all.
+    tab.reload()
+    expect(tab.locator("#chat .message")).to_have_count(0)
+    tab.locator("#saved-chats input").click()
+    tab.get_by_role("option", name=re.compile(re.escape(question[:40]))).click()
+    bot = tab.locator("#chat [data-testid='bot']").last
+    expect(bot.locator("a.cite").first).to_be_visible()
+    reopened = Conversation.load(data_dir, saved[0].id).answers[0]
+    mark = _open_first_citation(tab, bot)
+    assert mark.text_content() == reopened.citations[0].quote
+
+    # A follow-up continues the reopened chat: one file, two answers.
+    box = tab.locator("#question textarea")
+    box.fill("Who is Chen Xu?")
+    box.press("Enter")
+    expect(tab.locator("#chat [data-testid='bot']")).to_have_count(2)
+    expect(tab.locator("#chat [data-testid='bot']").last.locator("a.cite").first).to_be_visible()
+    assert [(c.id, c.turns) for c in Conversation.saved(data_dir)] == [(saved[0].id, 2)]
+    tab.screenshot(path=str(ARTIFACTS / "9-reopened-chat-continued.png"))

@@ -94,3 +94,26 @@ def test_abbreviations_and_initials_are_not_cut(tmp_path: Path) -> None:
         assert "U. [" not in text and "J. [" not in text and "R. [" not in text, text  # no sentence cut short
         if not ans.refused:
             assert whole in ans.text, (text, ans.text)
+
+
+def test_closing_a_stream_frees_the_model_at_once(local: Assistant) -> None:
+    """The UI's Stop closes the answer's generator: the model must be free for the next question at once,
+    not after the abandoned answer has been generated to the end."""
+    import time
+
+    from assistant.backends.llama import _LOCK_GEN
+
+    stream = local.stream("Who is Chen Xu and what did he say about the letter?")
+    tokens = 0
+    for event in stream:
+        tokens += event.kind == "token"
+        if tokens == 2:
+            break
+    assert tokens == 2
+    started = time.monotonic()
+    stream.close()
+    assert _LOCK_GEN.acquire(timeout=1.0), "the model stayed locked after the stream was closed"
+    _LOCK_GEN.release()
+    assert time.monotonic() - started < 1.0
+    ans = local.ask("How many countries' ambassadors co-signed the letter?")
+    assert "50" in ans.text

@@ -11,6 +11,7 @@ prompt and model, and verify. The refusal decisions are `policy.py`'s; support i
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -99,12 +100,20 @@ def _answer(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
     packed = step_pack.invoke({**x, "relevant": relevant}, config)
     t = time.perf_counter()
     raw: list[str] = []
+    cancel = threading.Event()  # set when the reader closes this stream: the model stops at its next token
+    tokens = parts.answer.stream({"question": x["query"], "passages": packed, "cancel": cancel}, config)
     try:
-        for token in parts.answer.stream({"question": x["query"], "passages": packed}, config):
+        for token in tokens:
             if not raw:
                 timings["first_token"] = time.perf_counter() - x["t0"]
             raw.append(token)
             yield Event("token", text=token)
+    except GeneratorExit:
+        # LangChain drains a closed stream's input for tracing, which would generate the whole abandoned answer:
+        # stop the model first, then close
+        cancel.set()
+        tokens.close()  # type: ignore[attr-defined]  # a generator: LangChain's stream
+        raise
     except Exception as exc:
         if not is_unreachable(exc):
             raise

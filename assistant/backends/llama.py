@@ -64,7 +64,7 @@ class LlamaCppChat(BaseChatModel):
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         grammar = parse_grammar(kwargs["grammar"]) if kwargs.get("grammar") else None
-        guide = kwargs.get("cite_guide")
+        guide, cancel = kwargs.get("cite_guide"), kwargs.get("cancel")
         processors = None
         if guide is not None:
             from llama_cpp import LogitsProcessorList
@@ -76,6 +76,8 @@ class LlamaCppChat(BaseChatModel):
                 max_tokens=kwargs.get("max_tokens", self.max_tokens), temperature=self.temperature,
                 logits_processor=processors,
             ):
+                if cancel is not None and cancel.is_set():  # the reader went away (the UI's Stop)
+                    break
                 token = part["choices"][0]["delta"].get("content") or ""
                 if token:
                     chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))

@@ -5,13 +5,17 @@
 - Chat models (LangChain `BaseChatModel`): "local" runs a GGUF file with llama-cpp-python
   (`llama.py`; the packaged Qwen2.5-1.5B-Instruct is assembled from its parts packages on first use,
   `gguf.py`); "openai" talks to any OpenAI-compatible server; "extractive" has no chat model (None).
+- Grammars (`grammar_kwargs`): how each chat model takes a GBNF grammar, the local model as an argument,
+  a server in the request body under the field its `llm_server_grammar` names.
 Loaded models are shared per process: one copy of each in memory, however many assistants.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,11 +71,14 @@ def chat_model(settings: LLMSettings) -> BaseChatModel | None:
         if not settings.llm_base_url and not settings.llm_api_key:
             raise ConfigError("llm_backend 'openai' needs ASSISTANT_LLM_BASE_URL (e.g. "
                               "http://127.0.0.1:11434/v1 for Ollama) or ASSISTANT_LLM_API_KEY")
-        from langchain_openai import ChatOpenAI
-
-        return ChatOpenAI(model=settings.llm_model or "gpt-4o-mini", base_url=settings.llm_base_url or None,
-                          api_key=settings.llm_api_key or "not-needed",  # type: ignore[arg-type]
-                          temperature=settings.temperature, max_completion_tokens=settings.max_answer_tokens)
+        llama_server = settings.llm_server_grammar == "llama.cpp"
+        return _server_chat()(
+            model=settings.llm_model or "gpt-4o-mini", base_url=settings.llm_base_url or None,
+            api_key=settings.llm_api_key or "not-needed",
+            temperature=settings.temperature, max_completion_tokens=settings.max_answer_tokens,
+            server_grammar=settings.llm_server_grammar,
+            # llama-cpp-python's server reads `max_tokens`, not the `max_completion_tokens` ChatOpenAI sends
+            extra_body={"max_tokens": settings.max_answer_tokens} if llama_server else None)
     path = Path(settings.llm_model).expanduser() if settings.llm_model else assemble_default_gguf(settings.cache_dir)
     if not path.is_file():
         raise ConfigError(f"ASSISTANT_LLM_MODEL={str(path)!r} is not a .gguf file")
@@ -81,3 +88,32 @@ def chat_model(settings: LLMSettings) -> BaseChatModel | None:
     return LlamaCppChat(llama=llama, max_tokens=settings.max_answer_tokens, temperature=settings.temperature)
 
 
+# The request-body field an OpenAI-compatible server reads a GBNF grammar from, by `llm_server_grammar`.
+_SERVER_GRAMMAR: dict[str, Callable[[str], dict[str, Any]]] = {
+    "llama.cpp": lambda grammar: {"grammar": grammar},
+    "vllm": lambda grammar: {"structured_outputs": {"grammar": grammar}},
+}
+
+
+def grammar_kwargs(llm: BaseChatModel, grammar: str) -> dict[str, Any] | None:
+    """Arguments for `llm.bind(...)` that make `llm` decode under the GBNF `grammar`, or None where it cannot:
+    the local model takes `grammar=`; an "openai" server gets it in the request body (ChatOpenAI's
+    `extra_body`, merged with the model's own) where `llm_server_grammar` names the field, else not at all."""
+    if isinstance(llm, LlamaCppChat):
+        return {"grammar": grammar}
+    field = _SERVER_GRAMMAR.get(getattr(llm, "server_grammar", "off"))
+    if field is None:
+        return None
+    return {"extra_body": {**(getattr(llm, "extra_body", None) or {}), **field(grammar)}}
+
+
+@functools.cache
+def _server_chat() -> Callable[..., BaseChatModel]:
+    """ChatOpenAI that knows how its server takes a grammar (a subclass made on first use: importing
+    langchain_openai costs a second, so an assistant that never talks to a server never pays it)."""
+    from langchain_openai import ChatOpenAI
+
+    class ServerChat(ChatOpenAI):
+        server_grammar: str = "off"  # a key of `_SERVER_GRAMMAR`, or "off"
+
+    return ServerChat

@@ -1,10 +1,13 @@
 """The Gradio app: `build_app(assistant)` and `launch`. Wiring only; answers come from `Assistant.stream`.
 
 Tabs: Chat (streamed answer with clickable `[n]` markers, sources panel and article view, Markdown
-export), Corpus (upload with type and size limits, ingest progress, documents table, delete) and
-Settings (backend, k, rerank, unsupported sentences). The `/ask` API endpoint takes (message, chat)
-and returns (chat, sources panel, cleared box). Rendering lives in `render.py`, corpus handling in
-`corpus.py`. Errors a person can act on are shown as messages; other failures are logged, and the
+export, Stop, retry (↻ on the last answer), example questions drawn from the corpus, chats saved in
+`data_dir/conversations/` and reopened from a list), Corpus (upload with type and size limits, ingest
+progress, documents table, delete) and Settings (backend, k, rerank, unsupported sentences). Programs
+use the JSON endpoints `/answer`, `/search` and `/documents`; `/ask` is the chat's own (HTML) event.
+Rendering lives in `render.py`, corpus handling in `corpus.py`. Errors a person can act on are shown
+as messages; other failures are logged, and the page shows one line, never a traceback. Stop closes
+the running answer's generator, which releases the local model at once.
 page shows one line, never a traceback.
 """
 
@@ -17,11 +20,12 @@ import logging
 import re
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant.conversation import answer_dict
+from assistant import api
+from assistant.conversation import Conversation, new_chat_id
 from assistant.domain import Answer, Document
 from assistant.errors import AssistantError
 from assistant.pipeline import Assistant
@@ -77,7 +81,7 @@ CLICK_JS = """<script>
 })();
 </script>"""
 
-Out = tuple[list[dict[str, Any]], str, str, Any]
+Out = tuple[Any, ...]
 
 
 class _Current:
@@ -119,30 +123,93 @@ def _failure(exc: Exception) -> str:
     return f"something went wrong ({type(exc).__name__}); the server log has the details"
 
 
-def _chat_tab(gr: Any, current: _Current) -> None:
-    exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
+_DRAFT = '<span class="draft">'
 
-    def respond(message: str, chat: list[dict[str, Any]], previous: Answer | None) -> Iterator[Out]:
-        history = [{"role": m["role"], "content": _plain(m["content"])} for m in chat or []]
+
+def _draft(streamed: str) -> str:
+    """A message still streaming (unchecked); Stop marks only these."""
+    return f"{_DRAFT}{escape_text(streamed) or '…'}</span>"
+
+
+def _turn_messages(question: str, answer: Answer) -> list[dict[str, Any]]:
+    return [{"role": "user", "content": escape_text(question)}, {"role": "assistant", "content": answer_html(answer)}]
+
+
+def _chat_tab(gr: Any, current: _Current) -> tuple[Callable[[], Any], list[Any]]:
+    """Builds the tab; returns a function that refreshes (the example questions, the saved chats list)
+    and the components it updates."""
+    exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
+    data_dir = current.assistant.settings.data_dir
+
+    def saved_choices() -> list[tuple[str, str]]:
+        return ui_corpus.saved_chat_choices(Conversation.saved(data_dir))
+
+    def respond(message: str, chat: list[dict[str, Any]], conversation: Conversation | None) -> Iterator[Out]:
+        """Stream the answer; when it is checked, save the chat (a stopped answer is never saved)."""
+        conversation = conversation or Conversation(id=new_chat_id(), keep_passages=True)
         shown = [{"role": m["role"], "content": _text(m["content"])} for m in chat or []]
-        chat = [*shown, {"role": "user", "content": escape_text(message)}, {"role": "assistant", "content": "…"}]
+        chat = [*shown, {"role": "user", "content": escape_text(message)}, {"role": "assistant", "content": _draft("")}]
+        previous = conversation.previous
+        keep = gr.skip()
         if not message.strip():
-            yield shown, sources_html(None), "", previous
+            yield shown, sources_html(None), "", previous, conversation, keep
             return
-        yield chat, sources_html(None), "", previous
+        yield chat, sources_html(None), "", previous, conversation, keep
         assistant, streamed = current.assistant, ""
         try:
-            for event in assistant.stream(message, history, previous):
+            for event in assistant.stream(message, conversation.history, previous):
                 if event.kind == "token":
                     streamed += event.text
-                    chat[-1] = {"role": "assistant", "content": escape_text(streamed)}
-                    yield chat, sources_html(None), "", previous
+                    chat[-1] = {"role": "assistant", "content": _draft(streamed)}
+                    yield chat, sources_html(None), "", previous, conversation, keep
                 elif event.answer is not None:
+                    conversation = conversation.truncated(len(conversation.answers))
+                    conversation.add(message, event.answer)
+                    _save(conversation)
                     chat[-1] = {"role": "assistant", "content": answer_html(event.answer)}
-                    yield chat, sources_html(event.answer, _documents(assistant, event.answer)), "", event.answer
+                    yield (chat, sources_html(event.answer, _documents(assistant, event.answer)), "", event.answer,
+                           conversation, gr.Dropdown(choices=saved_choices(), value=conversation.id))
         except Exception as exc:
             chat[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(_failure(exc))}"}
-            yield chat, sources_html(None), "", previous
+            yield chat, sources_html(None), "", previous, conversation, keep
+
+    def _save(conversation: Conversation) -> None:
+        try:
+            conversation.save(data_dir)
+        except OSError as exc:  # the answer is still shown; only the saved copy is missing
+            log.warning("could not save the chat %s: %s", conversation.id, exc)
+
+    def retry(chat: list[dict[str, Any]], conversation: Conversation | None) -> Iterator[Out]:
+        """Ask the last question again: its answer (checked, stopped or failed) is replaced."""
+        chat = list(chat or [])
+        users = [i for i, m in enumerate(chat) if m["role"] == "user"]
+        if not users:
+            return
+        question, chat = _plain(chat[users[-1]]["content"]), chat[:users[-1]]
+        if conversation is not None:
+            conversation = conversation.truncated(min(len(conversation.answers), len(users) - 1))
+        yield from respond(question, chat, conversation)
+
+    def example(chat: list[dict[str, Any]], conversation: Conversation | None, choice: Any) -> Iterator[Out]:
+        yield from respond(_text(choice.value), chat, conversation)
+
+    example.__annotations__["choice"] = gr.SelectData  # Gradio passes the clicked example by this hint
+
+    def stopped(chat: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        chat = [{"role": m["role"], "content": _text(m["content"])} for m in chat or []]
+        if chat and chat[-1]["role"] == "assistant" and _DRAFT in chat[-1]["content"]:
+            chat[-1]["content"] += "<br><em>(stopped: this answer was not checked; ↻ asks again)</em>"
+        return chat
+
+    def reopen(chat_id: str | None) -> tuple[Any, ...]:
+        if not chat_id:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        conversation = dataclasses.replace(Conversation.load(data_dir, chat_id), keep_passages=True)
+        chat = [m for a in conversation.answers for m in _turn_messages(a.question, a)]
+        last_answer = conversation.previous
+        shown = last_answer if last_answer and (last_answer.passages or last_answer.refused) else None  # CLI chats
+        panel = sources_html(shown, _documents(current.assistant, shown)) if shown else sources_html(None)
+        return chat, panel, last_answer, conversation
 
     def export(answer: Answer | None) -> Any:
         if answer is None:
@@ -151,24 +218,41 @@ def _chat_tab(gr: Any, current: _Current) -> None:
         path.write_text(answer_markdown(answer), encoding="utf-8")
         return gr.DownloadButton(value=str(path), interactive=True)
 
+    def refresh() -> tuple[Any, Any]:
+        examples = ui_corpus.example_questions(current.assistant.documents())
+        return (gr.Chatbot(examples=[{"text": q} for q in examples] or None),
+                gr.Dropdown(choices=saved_choices(), value=None))
+
     with gr.Row():
         with gr.Column(scale=3):
+            saved = gr.Dropdown(label="Saved chats", choices=[], value=None, elem_id="saved-chats",
+                                info="Every checked answer is saved in the data dir; pick a chat to reopen it.")
             chatbot = gr.Chatbot(label="Chat", height=520, sanitize_html=True, render_markdown=True,
                                  feedback_options=None, elem_id="chat")
             box = gr.Textbox(placeholder="Ask about your articles…", show_label=False, submit_btn=True,
                              elem_id="question")
             with gr.Row():
+                stop = gr.Button("Stop", variant="stop", elem_id="stop")
                 clear = gr.ClearButton([chatbot, box], value="New chat")
                 download = gr.DownloadButton("Export answer (Markdown)", value=None, interactive=False,
                                              elem_id="export")
         with gr.Column(scale=2):
             gr.Markdown("### Sources")
             panel = gr.HTML(sources_html(None), elem_id="sources")
-    last = gr.State(None)
-    box.submit(respond, [box, chatbot, last], [chatbot, panel, box, last], api_name="ask").then(
+    last, conversation = gr.State(None), gr.State(None)
+    outputs = [chatbot, panel, box, last, conversation, saved]
+    asked = box.submit(respond, [box, chatbot, conversation], outputs, api_name="ask")
+    retried = chatbot.retry(retry, [chatbot, conversation], outputs, api_name=False)
+    picked = chatbot.example_select(example, [chatbot, conversation], outputs, api_name=False)
+    for event in (asked, retried, picked):
+        event.then(export, last, download, api_name=False)
+    stop.click(stopped, chatbot, chatbot, cancels=[asked, retried, picked], api_name=False, queue=False)
+    saved.input(reopen, saved, [chatbot, panel, last, conversation], api_name=False).then(
         export, last, download, api_name=False)
-    clear.click(lambda: (None, sources_html(None), gr.DownloadButton(value=None, interactive=False)),
-                None, [last, panel, download], api_name=False)
+    clear.click(lambda: (None, None, sources_html(None), gr.DownloadButton(value=None, interactive=False),
+                         gr.Dropdown(value=None)),
+                None, [last, conversation, panel, download, saved], api_name=False)
+    return refresh, [chatbot, saved]
 
 
 def _corpus_tab(gr: Any, current: _Current) -> Any:
@@ -257,31 +341,32 @@ def _settings_tab(gr: Any, current: _Current) -> None:
 
 
 def _json_api(gr: Any, current: _Current) -> None:
-    """The app's API for programs (gradio_client, curl, agents): JSON in, JSON out, no HTML."""
+    """The app's API for programs (gradio_client, curl, agents): JSON in, JSON out, no HTML (`assistant.api`)."""
 
     def answer(question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
         """Answer a question from the indexed articles: the Answer as JSON (sentences, each with its
         citations as exact document spans, the decision and its reason). `history`: earlier turns as
         {"role", "content"} dicts."""
-        try:
-            return answer_dict(current.assistant.ask(question, history or []))
-        except AssistantError as exc:
-            raise gr.Error(str(exc)) from exc
+        return _api_call(gr, api.answer_json, current.assistant, question, history)
 
     def search(query: str, k: int = 5) -> list[dict[str, Any]]:
         """The k passages that best match `query`, each with its document id, exact offsets and text."""
-        try:
-            return [dataclasses.asdict(p) for p in current.assistant.retrieve(query, k=max(1, min(int(k), 20)))]
-        except AssistantError as exc:
-            raise gr.Error(str(exc)) from exc
+        return _api_call(gr, api.search_json, current.assistant, query, k)
 
     def documents() -> list[dict[str, Any]]:
         """Every indexed document: id, title, source, date, url, file, chunk count (newest first)."""
-        return [dataclasses.asdict(d) for d in current.assistant.documents()]
+        return _api_call(gr, api.documents_json, current.assistant)
 
     gr.api(answer, api_name="answer")
     gr.api(search, api_name="search")
     gr.api(documents, api_name="documents")
+
+
+def _api_call(gr: Any, fn: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except AssistantError as exc:
+        raise gr.Error(str(exc)) from exc
 
 
 def build_app(assistant: Assistant) -> Any:
@@ -292,12 +377,13 @@ def build_app(assistant: Assistant) -> Any:
         gr.Markdown("## Research Assistant\nAnswers only from your articles; every sentence is cited.")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
-                _chat_tab(gr, current)
+                chat_refresh, chat_outputs = _chat_tab(gr, current)
             with gr.Tab("Corpus", id="corpus"):
                 listing, outputs = _corpus_tab(gr, current)
             with gr.Tab("Settings", id="settings"):
                 _settings_tab(gr, current)
         app.load(listing, None, outputs, api_name=False)
+        app.load(chat_refresh, None, chat_outputs, api_name=False)
         _json_api(gr, current)
     app.queue(default_concurrency_limit=4, max_size=64)
     app.current = current  # the live assistant, for tests and embedding apps

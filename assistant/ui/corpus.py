@@ -1,4 +1,5 @@
-"""The corpus side of the chat UI: accept uploads safely, ingest them, list and delete documents.
+"""The corpus side of the chat UI: accept uploads safely, ingest them, list and delete documents; the
+example questions and the saved-chats list it offers.
 
 An upload is checked (type by suffix, size against `max_file_mb`) before anything is stored,
 then copied to `data_dir/uploads/<sanitised basename>`: the client's file name never chooses
@@ -10,9 +11,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from assistant.conversation import SavedChat
 from assistant.errors import UploadError
 from assistant.ingest.incremental import file_sha256
 from assistant.ingest.parse import SUFFIXES
@@ -121,3 +124,19 @@ def delete_document(assistant: Assistant, doc_id: str) -> str:
         if p.parent == uploads and p.is_file():
             p.unlink()
     return f"Deleted {len(gone)} document(s): {', '.join(gone)}." if gone else "Nothing was deleted."
+
+
+def example_questions(docs: Sequence[DocumentInfo], n: int = 3) -> list[str]:
+    """Questions a new user can click: one about each of the `n` newest titled documents."""
+    titles = [d.title.strip() for d in docs if d.title.strip()]
+    return [f"What does “{t if len(t) <= 90 else t[:89] + '…'}” report?" for t in titles[:n]]
+
+
+def saved_chat_choices(chats: Sequence[SavedChat]) -> list[tuple[str, str]]:
+    """(label, id) pairs for the saved-chats list: the first question, the turn count and the time."""
+    def label(c: SavedChat) -> str:
+        title = c.title if len(c.title) <= 70 else c.title[:69] + "…"
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(c.updated))
+        return f"{title} · {c.turns} answer{'s' if c.turns != 1 else ''} · {when}"
+
+    return [(label(c), c.id) for c in chats]
