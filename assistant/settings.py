@@ -110,7 +110,8 @@ class Settings(BaseSettings):
         "as `max_tokens` too), 'vllm' (`structured_outputs: {grammar}`, vLLM 0.10.2+; older vLLM took "
         "`guided_grammar`, which 0.12 removed and ignores) or 'off' (OpenAI, Ollama, others: no grammar).",
     )
-    llm_threads: int = Field(default=0, ge=0, description="CPU threads for the local model (0: all cores).")
+    llm_threads: int = Field(default=0, ge=0, description="CPU threads for the local model (0: the cores other "
+                             "work leaves free, measured before each answer; a busy core would stall every thread).")
     llm_context: int = Field(default=4096, ge=512, description="Context window of the local model, in tokens.")
     llm_gpu_layers: int = Field(default=0, ge=-1, description="Layers of the local model offloaded to a GPU "
                                 "(-1: all; needs a llama-cpp-python built with CUDA/Metal; 0: CPU only).")

@@ -7,7 +7,12 @@
    the part evaluated per question (passages + question), with tokens and tokens/s for each.
 3. `--sweep`: the local model's knobs, each against the default in the same run, on the same four
    prompts (prefix warm): threads, n_batch / n_ubatch, flash attention, KV cache type, context size.
-Usage: python benchmarks/answer.py [--sweep]
+4. `--peer` (only this): our pipeline against the peer pipeline on the same questions and the same loaded
+   model: LangChain's RAG tutorial (RecursiveCharacterTextSplitter 1000/200, Chroma similarity search
+   k=4 with the same embedder, the tutorial's prompt, the model, a string parser; no condensing, no
+   grammar, no checking). Alternating per question, after one warm-up question each; first token and
+   total, medians and ratios.
+Usage: python benchmarks/answer.py [--sweep | --peer]
 """
 
 from __future__ import annotations
@@ -114,10 +119,74 @@ def sweep(path: Path, prompts: list[list[dict[str, str]]], n_ctx: int) -> None:
         llama.close()
 
 
+PEER_PROMPT = ("You are an assistant for question-answering tasks. Use the following pieces of retrieved context "
+               "to answer the question. If you don't know the answer, just say that you don't know. Use three "
+               "sentences maximum and keep the answer concise.\nQuestion: {question} \nContext: {context} \nAnswer:")
+
+
+def peer_pipeline(a: Assistant, folder: Path, persist: Path) -> Any:
+    """LangChain's RAG tutorial over `folder`, with `a`'s embedder and chat model: question -> answer text."""
+    from langchain_chroma import Chroma
+    from langchain_core.documents import Document
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+    from langchain_core.runnables import RunnablePassthrough
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from assistant.ingest.parse import iter_files, parse_file
+
+    docs = [Document(page_content=d.text) for f in iter_files([folder]) for d in parse_file(f)]
+    chunks = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(docs)
+    store = Chroma.from_documents(chunks, a.embedder, collection_name="peer", persist_directory=str(persist))
+    retriever = store.as_retriever(search_kwargs={"k": 4})
+    context = retriever | (lambda found: "\n\n".join(d.page_content for d in found))
+    prompt = ChatPromptTemplate.from_messages([("human", PEER_PROMPT)])
+    return {"context": context, "question": RunnablePassthrough()} | prompt | a.llm | StrOutputParser()
+
+
+def versus_peer(tmp: Path) -> None:
+    ours = Assistant(tmp / "ours", llm_backend="local")
+    ours.ingest([ROOT / "corpus"], progress=False)
+    peer = peer_pipeline(ours, ROOT / "corpus", tmp / "peer")
+    rows: dict[str, tuple[list[float], list[float]]] = {"ours": ([], []), "peer": ([], [])}
+    ours.ask(QUESTIONS[-1])  # warm-up: the model loaded, our prompt's fixed prefix cached
+    peer.invoke(QUESTIONS[-1])
+    for q in QUESTIONS:
+        for name in ("ours", "peer"):
+            t = time.perf_counter()
+            first = None
+            if name == "ours":
+                for event in ours.stream(q):
+                    if event.kind == "token" and first is None:
+                        first = time.perf_counter() - t
+                    text = event.answer.text if event.answer else ""
+            else:
+                text = ""
+                for part in peer.stream(q):
+                    first = first if first is not None else time.perf_counter() - t
+                    text += part
+            total = time.perf_counter() - t
+            rows[name][0].append(first if first is not None else total)
+            rows[name][1].append(total)
+            print(f"  {name:<5} {q[:48]:<50} first token {rows[name][0][-1]:5.2f} s  total {total:5.2f} s  "
+                  f"{' '.join(text.split())[:70]!r}", flush=True)
+    print("\n| pipeline | median first token | median total | total vs peer |\n|---|---|---|---|")
+    peer_total = statistics.median(rows["peer"][1])
+    for name, (firsts, totals) in rows.items():
+        print(f"| {name} | {statistics.median(firsts):.2f} s | {statistics.median(totals):.2f} s | "
+              f"{statistics.median(totals) / peer_total:.2f}x |")
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sweep", action="store_true")
+    ap.add_argument("--peer", action="store_true")
     args = ap.parse_args()
+    if args.peer:
+        with tempfile.TemporaryDirectory() as tmp:
+            versus_peer(Path(tmp))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         ext = Assistant(Path(tmp), llm_backend="extractive")
         ext.ingest([ROOT / "corpus"], progress=False)

@@ -185,8 +185,8 @@ def test_a_partial_answer_says_what_was_left_out(seeded_copy: Path) -> None:
 
 
 def test_the_api_returns_json_answers_passages_and_documents(seeded_copy: Path) -> None:
-    """Programs get JSON, not HTML: /answer (the Answer with spans), /search (passages), /documents;
-    no browser needs to have loaded the page first."""
+    """Programs get JSON, not HTML: /answer (the Answer with spans), /search (passages), /documents, and
+    /delete works; no browser needs to have loaded the page first."""
     from gradio_client import Client
 
     app = build_app(Assistant(seeded_copy, llm_backend="extractive"))
@@ -207,5 +207,11 @@ def test_the_api_returns_json_answers_passages_and_documents(seeded_copy: Path) 
         assert len(passages) == 3 and {"doc_id", "char_start", "char_end", "text"} <= set(passages[0])
         docs = client.predict(api_name="/documents")
         assert [d["doc_id"] for d in docs] == [cited["doc_id"]]
+        with pytest.raises(Exception, match="question is empty"):  # a readable error, not a refusal
+            client.predict("  ", None, api_name="/answer")
+        # /delete takes a document id although no page has loaded the delete list's choices
+        assert "Nothing was deleted" in client.predict("no-such-id", api_name="/delete")[0]
+        assert "Deleted 1 document(s)" in client.predict(cited["doc_id"], api_name="/delete")[0]
+        assert client.predict(api_name="/documents") == []
     finally:
         app.close()

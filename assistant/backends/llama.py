@@ -1,7 +1,15 @@
 """The local chat model: a LangChain `BaseChatModel` over a loaded `llama_cpp.Llama`, using the GGUF's
-chat template, streaming, with an optional GBNF grammar (`grammar=`) and citation guide (`cite_guide=`,
-`guide.py`) per call. One generation at a time per process: llama.cpp contexts are not thread-safe.
-Chat-template control strings in messages are defused (`injection.defuse_special`).
+chat template, streaming, with an optional GBNF grammar (`grammar=`; checked lazily at temperature 0,
+`lazy_grammar.py`), citation guide (`cite_guide=`,
+`guide.py`) and cancel event (`cancel=`) per call. One generation at a time per process: llama.cpp
+contexts are not thread-safe. Chat-template control strings in messages are defused
+(`injection.defuse_special`).
+
+Threads: with `threads=0` (the default, `ASSISTANT_LLM_THREADS=0`) each generation uses the cores other
+work is not keeping busy at that moment (`free_cores`, Linux /proc/stat sampled for 30 ms; all cores
+elsewhere). llama.cpp's threads wait for each other at every step, so one thread sharing a core with
+another busy process stalls them all: on 2 cores with one busy, 2 threads ran several times slower than
+1 (docs/benchmarks.md). A fixed `threads` is used as given.
 """
 
 from __future__ import annotations
@@ -9,7 +17,9 @@ from __future__ import annotations
 import atexit
 import functools
 import math
+import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +31,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import PrivateAttr
 
 from assistant.backends.guide import CitationGuide
+from assistant.backends.lazy_grammar import LazyGrammar
 from assistant.errors import BackendUnavailable
 from assistant.injection import defuse_special
 
@@ -42,6 +53,8 @@ class LlamaCppChat(BaseChatModel):
 
     max_tokens: int = 256
     temperature: float = 0.0
+    threads: int = 0  # 0: the cores free at each generation (`free_cores`); else fixed
+    lazy_grammar: bool = True  # check a grammar against the greedy token only (`lazy_grammar.py`)
     _llama: Any = PrivateAttr()
 
     def __init__(self, llama: Any, **kwargs: Any) -> None:
@@ -63,27 +76,32 @@ class LlamaCppChat(BaseChatModel):
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-        grammar = parse_grammar(kwargs["grammar"]) if kwargs.get("grammar") else None
-        guide, cancel = kwargs.get("cite_guide"), kwargs.get("cancel")
-        processors = None
-        if guide is not None:
-            from llama_cpp import LogitsProcessorList
+        from llama_cpp import LogitsProcessorList
 
-            processors = LogitsProcessorList([CitationGuide(self._llama, guide)])
-        with _LOCK_GEN:  # llama.cpp contexts are not thread-safe: one generation at a time
-            for part in self._llama.create_chat_completion(
-                messages=self._messages(messages), stream=True, stop=stop, grammar=grammar,
-                max_tokens=kwargs.get("max_tokens", self.max_tokens), temperature=self.temperature,
-                logits_processor=processors,
-            ):
-                if cancel is not None and cancel.is_set():  # the reader went away (the UI's Stop)
-                    break
-                token = part["choices"][0]["delta"].get("content") or ""
-                if token:
-                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
-                    if run_manager:
-                        run_manager.on_llm_new_token(token, chunk=chunk)
-                    yield chunk
+        text, guide, cancel = kwargs.get("grammar"), kwargs.get("cite_guide"), kwargs.get("cancel")
+        processors: list[Any] = [CitationGuide(self._llama, guide)] if guide is not None else []
+        lazy = LazyGrammar(self._llama, text) if text and self.lazy_grammar and self.temperature == 0 else None
+        processors += [lazy] if lazy else []
+        grammar = parse_grammar(text) if text and lazy is None else None
+        try:
+            with _LOCK_GEN:  # llama.cpp contexts are not thread-safe: one generation at a time
+                self._pick_threads()
+                for part in self._llama.create_chat_completion(
+                    messages=self._messages(messages), stream=True, stop=stop, grammar=grammar,
+                    max_tokens=kwargs.get("max_tokens", self.max_tokens), temperature=self.temperature,
+                    logits_processor=LogitsProcessorList(processors) if processors else None,
+                ):
+                    if cancel is not None and cancel.is_set():  # the reader went away (the UI's Stop)
+                        break
+                    token = part["choices"][0]["delta"].get("content") or ""
+                    if token:
+                        chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
+                        if run_manager:
+                            run_manager.on_llm_new_token(token, chunk=chunk)
+                        yield chunk
+        finally:
+            if lazy is not None:
+                lazy.close()
 
 
     def yes_probability(self, messages: list[BaseMessage]) -> float:
@@ -100,6 +118,7 @@ class LlamaCppChat(BaseChatModel):
             return scores
 
         with _LOCK_GEN:
+            self._pick_threads()
             self._llama.create_chat_completion(messages=self._messages(messages), max_tokens=1, temperature=0.0,
                                                logits_processor=LogitsProcessorList([probe]))
         if not seen:
@@ -107,11 +126,40 @@ class LlamaCppChat(BaseChatModel):
         y, n = seen[0]
         return 1.0 / (1.0 + math.exp(max(-50.0, min(50.0, n - y))))
 
+    def _pick_threads(self) -> None:
+        """Fixed threads, or as many as there are free cores right now (call with the lock held)."""
+        n = self.threads or free_cores(os.cpu_count() or 1)
+        self._llama._ctx.set_n_threads(n, n)  # the context may be shared with another chat: set it each time
+
     def _token(self, word: str) -> int:
         return int(self._llama.tokenize(word.encode(), add_bos=False, special=False)[0])
 
 
 _LOCK_GEN = threading.Lock()
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """(idle, total) jiffies over all cores since boot, or None where /proc/stat is not readable."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return fields[3] + fields[4], sum(fields)
+
+
+def free_cores(cores: int, interval: float = 0.03) -> int:
+    """How many of `cores` other work leaves free now: cores minus the busy ones (a core counts as busy
+    from 60% use), at least 1. Samples /proc/stat `interval` s apart; all `cores` where it cannot."""
+    before = _cpu_times()
+    if before is None or cores <= 1:
+        return max(cores, 1)
+    time.sleep(interval)
+    after = _cpu_times()
+    if after is None or after[1] <= before[1]:
+        return cores
+    busy = (1.0 - (after[0] - before[0]) / (after[1] - before[1])) * cores
+    return max(1, cores - int(busy + 0.4))
 
 
 @functools.lru_cache(maxsize=16)

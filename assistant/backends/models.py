@@ -85,7 +85,8 @@ def chat_model(settings: LLMSettings) -> BaseChatModel | None:
     threads = settings.llm_threads or os.cpu_count() or 2
     llama = _shared(("llama", str(path), settings.llm_context, threads, settings.llm_gpu_layers),
                     lambda: load_llama(path, settings.llm_context, threads, settings.llm_gpu_layers))
-    return LlamaCppChat(llama=llama, max_tokens=settings.max_answer_tokens, temperature=settings.temperature)
+    return LlamaCppChat(llama=llama, max_tokens=settings.max_answer_tokens, temperature=settings.temperature,
+                        threads=settings.llm_threads)
 
 
 # The request-body field an OpenAI-compatible server reads a GBNF grammar from, by `llm_server_grammar`.

@@ -294,7 +294,9 @@ def _corpus_tab(gr: Any, current: _Current) -> Any:
     table = gr.Dataframe(headers=["title", "source", "date", "chunks", "file", "id"], interactive=False,
                          wrap=True, column_widths=["34%", "22%", "11%", "7%", "14%", "12%"], elem_id="documents")
     with gr.Row():
-        choice = gr.Dropdown(label="Document to delete", choices=[], elem_id="delete-choice", scale=4)
+        # custom values: the `/delete` API takes a document id before any page has loaded the choices
+        choice = gr.Dropdown(label="Document to delete", choices=[], elem_id="delete-choice", scale=4,
+                             allow_custom_value=True)
         remove = gr.Button("Delete document", variant="stop", scale=1)
         refresh = gr.Button("Refresh list", scale=1)
     files.upload(upload, files, [status, table, choice], api_name="upload", show_progress="full")
