@@ -134,6 +134,30 @@ def test_the_lazy_grammar_chooses_what_the_full_grammar_chooses(local: Assistant
         passages = local.retrieve(question, 4)
         prompt = messages(question, passages)
         grammar = citation_grammar(len(passages))
-        texts = ["".join(c.text for c in chat.stream(prompt, grammar=grammar)) for chat in (lazy, full)]
+        texts = []
+        for chat in (lazy, full):
+            lazy._llama.reset()  # the whole prompt evaluated alike: a reused prefix shifts logits at near-ties
+            texts.append("".join(c.text for c in chat.stream(prompt, grammar=grammar)))
         assert texts[0] == texts[1], texts
         assert accepts(texts[0], len(passages)), texts[0]
+
+
+def test_judging_keeps_the_answer_prompt_and_gives_the_same_probability(local: Assistant) -> None:
+    """`backends.judge`: the second opinion runs in its own context. Its P(yes) is the chat completion's,
+    and the answer context still holds its evaluated prompt afterwards (before, the judge replaced it and
+    the next question re-read the ~400-token fixed prefix: +4.7 s to its first token)."""
+    from assistant.backends.llama import LlamaCppChat
+    from assistant.verify.second import ModelOpinion
+
+    chat = local.llm
+    assert isinstance(chat, LlamaCppChat) and chat.judge_context
+    shared = LlamaCppChat(llama=chat._llama, judge_context=False)
+    local.ask("Who is Vadim Pisarevich?")
+    held = list(chat._llama._input_ids)
+    assert len(held) > 300
+    pairs = (("Chen Xu is China's Ambassador to the UNOG.", "China's ambassador at Geneva is Chen Xu."),
+             ("The harbour reopened on 3 May.", "The harbour closed in June."))
+    own = [ModelOpinion(chat).probability(evidence, claim) for evidence, claim in pairs]
+    assert list(chat._llama._input_ids) == held  # the answer prompt survived the judge
+    assert own == pytest.approx([ModelOpinion(shared).probability(e, c) for e, c in pairs], abs=0.02)
+    assert own[0] > 0.5 > own[1]

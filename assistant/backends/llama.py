@@ -20,6 +20,7 @@ import math
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import PrivateAttr
 
 from assistant.backends.guide import CitationGuide
+from assistant.backends.judge import JudgeContext
 from assistant.backends.lazy_grammar import LazyGrammar
 from assistant.errors import BackendUnavailable
 from assistant.injection import defuse_special
@@ -55,6 +57,7 @@ class LlamaCppChat(BaseChatModel):
     temperature: float = 0.0
     threads: int = 0  # 0: the cores free at each generation (`free_cores`); else fixed
     lazy_grammar: bool = True  # check a grammar against the greedy token only (`lazy_grammar.py`)
+    judge_context: bool = True  # yes/no judging in its own context (`judge.py`), not the answer's
     _llama: Any = PrivateAttr()
 
     def __init__(self, llama: Any, **kwargs: Any) -> None:
@@ -106,7 +109,8 @@ class LlamaCppChat(BaseChatModel):
 
     def yes_probability(self, messages: list[BaseMessage]) -> float:
         """P(yes) / (P(yes) + P(no)) of the model's first reply token (the yes/no judge of `verify/second.py`):
-        one prompt evaluation, one decoding step; the scores are read by a logits processor."""
+        one prompt evaluation, no sampling. With `judge_context` (the default) it runs in the judge's own
+        context (`judge.py`), so the answer prompt's evaluated prefix survives it."""
         from llama_cpp import LogitsProcessorList
 
         yes, no = (self._token(w) for w in ("yes", "no"))
@@ -118,24 +122,37 @@ class LlamaCppChat(BaseChatModel):
             return scores
 
         with _LOCK_GEN:
-            self._pick_threads()
-            self._llama.create_chat_completion(messages=self._messages(messages), max_tokens=1, temperature=0.0,
-                                               logits_processor=LogitsProcessorList([probe]))
+            threads = self._pick_threads()
+            if self.judge_context:
+                scores = _judge(self._llama).last_scores(self._messages(messages), threads)
+                seen.append((float(scores[yes]), float(scores[no])))
+            else:
+                self._llama.create_chat_completion(messages=self._messages(messages), max_tokens=1, temperature=0.0,
+                                                   logits_processor=LogitsProcessorList([probe]))
         if not seen:
             return 0.0
         y, n = seen[0]
         return 1.0 / (1.0 + math.exp(max(-50.0, min(50.0, n - y))))
 
-    def _pick_threads(self) -> None:
+    def _pick_threads(self) -> int:
         """Fixed threads, or as many as there are free cores right now (call with the lock held)."""
         n = self.threads or free_cores(os.cpu_count() or 1)
         self._llama._ctx.set_n_threads(n, n)  # the context may be shared with another chat: set it each time
+        return n
 
     def _token(self, word: str) -> int:
         return int(self._llama.tokenize(word.encode(), add_bos=False, special=False)[0])
 
 
 _LOCK_GEN = threading.Lock()
+_JUDGES: weakref.WeakKeyDictionary[Any, JudgeContext] = weakref.WeakKeyDictionary()
+
+
+def _judge(llama: Any) -> JudgeContext:
+    """The judge context of a loaded model, made on first use (call with the lock held)."""
+    if llama not in _JUDGES:
+        _JUDGES[llama] = JudgeContext(llama)
+    return _JUDGES[llama]
 
 
 def _cpu_times() -> tuple[int, int] | None:
