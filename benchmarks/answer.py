@@ -13,7 +13,10 @@
    grammar, no checking). One pipeline after the other, each after a warm-up question (they share the
    loaded model; alternating would evict each other's evaluated prompt); first token and total, medians
    and ratios, and the process's peak RSS.
-Usage: python benchmarks/answer.py [--sweep | --peer]
+5. `--judge` (only this): the first token of a question asked right after the second opinion judged a
+   sentence, with the judge in the answer's own llama.cpp context (before) and in its own (`judge.py`,
+   now), alternating per question, same loaded model.
+Usage: python benchmarks/answer.py [--sweep | --peer | --judge]
 """
 
 from __future__ import annotations
@@ -142,7 +145,9 @@ def peer_pipeline(a: Assistant, folder: Path, persist: Path) -> Any:
     retriever = store.as_retriever(search_kwargs={"k": 4})
     context = retriever | (lambda found: "\n\n".join(d.page_content for d in found))
     prompt = ChatPromptTemplate.from_messages([("human", PEER_PROMPT)])
-    return {"context": context, "question": RunnablePassthrough()} | prompt | a.llm | StrOutputParser()
+    llm = a.llm
+    assert llm is not None, "the peer pipeline needs a chat model"
+    return {"context": context, "question": RunnablePassthrough()} | prompt | llm | StrOutputParser()
 
 
 def versus_peer(tmp: Path) -> None:
@@ -179,14 +184,39 @@ def versus_peer(tmp: Path) -> None:
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
+def after_judging(tmp: Path) -> None:
+    from assistant.backends.llama import LlamaCppChat
+    from assistant.verify.second import ModelOpinion
+
+    a = Assistant(tmp / "judge", llm_backend="local", second_opinion=False)  # only the judge calls below
+    a.ingest([ROOT / "corpus"], progress=False)
+    chat = a.llm
+    assert isinstance(chat, LlamaCppChat)
+    judges = {"judge in the answer's context (before)": LlamaCppChat(llama=chat._llama, judge_context=False),
+              "judge in its own context (now)": chat}
+    a.ask("What did China's ambassador say about the letter?")  # warm: the answer prompt's prefix evaluated
+    firsts: dict[str, list[float]] = {name: [] for name in judges}
+    for q in QUESTIONS:
+        for name, judge in judges.items():
+            ModelOpinion(judge).probability("The letter was signed by 50 ambassadors in Geneva on July 12.",
+                                            "Fifty countries signed the letter.")
+            ans = a.ask(q)
+            firsts[name].append(ans.timings.get("first_token", ans.timings["total"]))
+            print(f"  {name:<42} {q[:44]:<46} first token {firsts[name][-1]:5.2f} s", flush=True)
+    print("\n| second opinion | median first token of the next question |\n|---|---|")
+    for name, values in firsts.items():
+        print(f"| {name} | {statistics.median(values):.2f} s |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sweep", action="store_true")
     ap.add_argument("--peer", action="store_true")
+    ap.add_argument("--judge", action="store_true")
     args = ap.parse_args()
-    if args.peer:
+    if args.peer or args.judge:
         with tempfile.TemporaryDirectory() as tmp:
-            versus_peer(Path(tmp))
+            (versus_peer if args.peer else after_judging)(Path(tmp))
         return
     with tempfile.TemporaryDirectory() as tmp:
         ext = Assistant(Path(tmp), llm_backend="extractive")

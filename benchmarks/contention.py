@@ -84,8 +84,8 @@ def main() -> None:
             rows.append((name, statistics.median(first), statistics.median(total)))
     print(f"\n{cores} cores, {len(questions)} seed questions, medians\n")
     print("| condition | first token | total | total vs baseline |\n|---|---|---|---|")
-    for name, first, total in rows:
-        print(f"| {name} | {first:.2f} s | {total:.2f} s | {total / rows[0][2]:.2f}x |")
+    for name, first_p50, total_p50 in rows:
+        print(f"| {name} | {first_p50:.2f} s | {total_p50:.2f} s | {total_p50 / rows[0][2]:.2f}x |")
 
 
 if __name__ == "__main__":

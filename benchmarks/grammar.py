@@ -35,7 +35,7 @@ QUESTIONS = [
 def timed(chat: LlamaCppChat, prompt: list[Any], grammar: str | None) -> tuple[str, float, int]:
     """(text, seconds per generated token after the first, tokens)."""
     stamps, parts = [], []
-    kwargs = {"grammar": grammar} if grammar else {}
+    kwargs: dict[str, Any] = {"grammar": grammar} if grammar else {}
     chat._llama.reset()  # every mode evaluates the whole prompt: a reused prefix shifts logits at near-ties
     for chunk in chat.stream(prompt, **kwargs):
         stamps.append(time.perf_counter())

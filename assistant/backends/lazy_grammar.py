@@ -27,7 +27,8 @@ class LazyGrammar:
         import llama_cpp
 
         self._c: Any = llama_cpp
-        self._sampler = llama_cpp.llama_sampler_init_grammar(llama._model.vocab, grammar.encode("utf-8"), b"root")
+        vocab = llama_cpp.llama_model_get_vocab(llama.model)
+        self._sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
         if not self._sampler:
             raise ValueError("llama.cpp could not parse the grammar")
         self.shortlist = shortlist

@@ -83,7 +83,9 @@ class LlamaCppChat(BaseChatModel):
 
         text, guide, cancel = kwargs.get("grammar"), kwargs.get("cite_guide"), kwargs.get("cancel")
         processors: list[Any] = [CitationGuide(self._llama, guide)] if guide is not None else []
-        lazy = LazyGrammar(self._llama, text) if text and self.lazy_grammar and self.temperature == 0 else None
+        lazy = None
+        if text and self.lazy_grammar and self.temperature == 0 and self._native:
+            lazy = LazyGrammar(self._llama, text)
         processors += [lazy] if lazy else []
         grammar = parse_grammar(text) if text and lazy is None else None
         try:
@@ -123,7 +125,7 @@ class LlamaCppChat(BaseChatModel):
 
         with _LOCK_GEN:
             threads = self._pick_threads()
-            if self.judge_context:
+            if self.judge_context and self._native:
                 scores = _judge(self._llama).last_scores(self._messages(messages), threads)
                 seen.append((float(scores[yes]), float(scores[no])))
             else:
@@ -134,10 +136,21 @@ class LlamaCppChat(BaseChatModel):
         y, n = seen[0]
         return 1.0 / (1.0 + math.exp(max(-50.0, min(50.0, n - y))))
 
+    @property
+    def _native(self) -> bool:
+        """Whether the model is a real `llama_cpp.Llama` (lazy grammar, judge context and threads reach into
+        its native context); a stand-in with only `create_chat_completion` gets the plain calls."""
+        from llama_cpp import Llama
+
+        return isinstance(self._llama, Llama)
+
     def _pick_threads(self) -> int:
         """Fixed threads, or as many as there are free cores right now (call with the lock held)."""
         n = self.threads or free_cores(os.cpu_count() or 1)
-        self._llama._ctx.set_n_threads(n, n)  # the context may be shared with another chat: set it each time
+        if self._native:  # the context may be shared with another chat: set it each time
+            import llama_cpp
+
+            llama_cpp.llama_set_n_threads(self._llama.ctx, n, n)
         return n
 
     def _token(self, word: str) -> int:
