@@ -102,16 +102,21 @@ class Conversation:
             return cls(id=chat_id)
 
     @classmethod
-    def saved(cls, data_dir: Path) -> list[SavedChat]:
-        """Every saved conversation, the most recently changed first (unreadable files are left out)."""
-        chats = []
+    def saved(cls, data_dir: Path, limit: int = 50) -> list[SavedChat]:
+        """The `limit` most recently changed conversations, newest first (unreadable or empty ones left out)."""
+        dated = []
         for path in (data_dir / "conversations").glob("*.json"):
-            conversation = cls.load(data_dir, path.stem) if _ID.fullmatch(path.stem) else None
-            if conversation and conversation.history:
-                with contextlib.suppress(OSError):
-                    chats.append(SavedChat(path.stem, conversation.title, path.stat().st_mtime,
-                                           len(conversation.answers)))
-        return sorted(chats, key=lambda c: (-c.updated, c.id))
+            with contextlib.suppress(OSError):
+                if _ID.fullmatch(path.stem):
+                    dated.append((path.stat().st_mtime, path.stem))
+        chats = []
+        for updated, chat_id in sorted(dated, key=lambda d: (-d[0], d[1])):
+            conversation = cls.load(data_dir, chat_id)
+            if conversation.history:
+                chats.append(SavedChat(chat_id, conversation.title, updated, len(conversation.answers)))
+                if len(chats) == limit:
+                    break
+        return chats
 
     def add(self, question: str, answer: Answer) -> None:
         self.history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant, AssistantError, ConfigError, Document, UploadError
+from assistant.conversation import Conversation
 from assistant.domain import Answer, Citation, Passage, Sentence
 from assistant.ui.app import build_app, sources_html
 from assistant.ui.corpus import delete_document, ingest_uploads, safe_name, store_upload
@@ -140,6 +141,12 @@ def test_chat_streams_an_answer_with_sources(seeded_copy: Path) -> None:
         assert box == ""
         assert chat[-1]["role"] == "assistant" and "[" in str(chat[-1]["content"])
         assert '<mark class="cited" id="cite-' in panel and "Chen Xu" in panel
+        # an empty chat is a new conversation: the first question is not history for the second
+        chat = client.predict("How many countries' ambassadors co-signed the letter?", [], api_name="/ask")[0]
+        assert len(chat) == 2 and "50 countries" in str(chat[-1]["content"])
+        saved = Conversation.saved(seeded_copy)
+        assert sorted((c.title, c.turns) for c in saved) == [
+            ("How many countries' ambassadors co-signed the letter?", 1), ("Who is Chen Xu?", 1)]
     finally:
         app.close()
 

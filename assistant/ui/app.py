@@ -145,8 +145,10 @@ def _chat_tab(gr: Any, current: _Current) -> tuple[Callable[[], Any], list[Any]]
         return ui_corpus.saved_chat_choices(Conversation.saved(data_dir))
 
     def respond(message: str, chat: list[dict[str, Any]], conversation: Conversation | None) -> Iterator[Out]:
-        """Stream the answer; when it is checked, save the chat (a stopped answer is never saved)."""
-        conversation = conversation or Conversation(id=new_chat_id(), keep_passages=True)
+        """Stream the answer; when it is checked, save the chat (a stopped answer is never saved). An empty
+        chat starts a new conversation (after "New chat", or a program calling `/ask` with no history)."""
+        if conversation is None or (not chat and conversation.answers):
+            conversation = Conversation(id=new_chat_id(), keep_passages=True)
         shown = [{"role": m["role"], "content": _text(m["content"])} for m in chat or []]
         chat = [*shown, {"role": "user", "content": escape_text(message)}, {"role": "assistant", "content": _draft("")}]
         previous = conversation.previous
