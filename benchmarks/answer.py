@@ -15,7 +15,7 @@
    and ratios, and the process's peak RSS.
 5. `--judge` (only this): the first token of a question asked right after the second opinion judged a
    sentence, with the judge in the answer's own llama.cpp context (before) and in its own (`judge.py`,
-   now), alternating per question, same loaded model.
+   now): one pass over the questions each, same loaded model.
 Usage: python benchmarks/answer.py [--sweep | --peer | --judge]
 """
 
@@ -194,10 +194,10 @@ def after_judging(tmp: Path) -> None:
     assert isinstance(chat, LlamaCppChat)
     judges = {"judge in the answer's context (before)": LlamaCppChat(llama=chat._llama, judge_context=False),
               "judge in its own context (now)": chat}
-    a.ask("What did China's ambassador say about the letter?")  # warm: the answer prompt's prefix evaluated
     firsts: dict[str, list[float]] = {name: [] for name in judges}
-    for q in QUESTIONS:
-        for name, judge in judges.items():
+    for name, judge in judges.items():  # one pass each: a question asked twice in a row would reuse its prompt
+        a.ask("What did China's ambassador say about the letter?")  # warm: the answer prompt's prefix evaluated
+        for q in QUESTIONS:
             ModelOpinion(judge).probability("The letter was signed by 50 ambassadors in Geneva on July 12.",
                                             "Fifty countries signed the letter.")
             ans = a.ask(q)

@@ -8,7 +8,6 @@ use the JSON endpoints `/answer`, `/search` and `/documents`; `/ask` is the chat
 Rendering lives in `render.py`, corpus handling in `corpus.py`. Errors a person can act on are shown
 as messages; other failures are logged, and the page shows one line, never a traceback. Stop closes
 the running answer's generator, which releases the local model at once.
-page shows one line, never a traceback.
 """
 
 from __future__ import annotations
