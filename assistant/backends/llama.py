@@ -1,17 +1,16 @@
 """The local chat model: a LangChain `BaseChatModel` over a loaded `llama_cpp.Llama`, using the GGUF's
-chat template, streaming, with an optional GBNF grammar (`grammar=`; checked lazily at temperature 0,
-`lazy_grammar.py`), citation guide (`cite_guide=`,
-`guide.py`) and cancel event (`cancel=`) per call. One generation at a time per process: llama.cpp
-contexts are not thread-safe. Chat-template control strings in messages are defused
-(`injection.defuse_special`).
+chat template, streaming. Per call it takes an optional GBNF grammar (`grammar=`; checked lazily at
+temperature 0, `lazy_grammar.py`), a citation guide (`cite_guide=`, `guide.py`) and a cancel event
+(`cancel=`, checked at every token). `yes_probability` is the second opinion's judge, run in a context of
+its own (`judge.py`). One generation at a time per process: llama.cpp contexts are not thread-safe.
+Chat-template control strings in messages are defused (`injection.defuse_special`).
 
 Threads: with `threads=0` (the default, `ASSISTANT_LLM_THREADS=0`) each generation uses the cores other
 work is not keeping busy at that moment (`free_cores`, Linux /proc/stat sampled for 30 ms; all cores
 elsewhere). llama.cpp's threads wait for each other at every step, so one thread sharing a core with
-another busy process stalls them all: on 2 cores with one busy, 2 threads ran several times slower than
-1 (docs/benchmarks.md). A fixed `threads` is used as given.
+another busy process stalls them all: with one of 2 cores busy, an answer took 3.4x its idle time on 2
+threads and 1.85x on 1 (docs/benchmarks.md). A fixed `threads` is used as given.
 """
-
 from __future__ import annotations
 
 import atexit
