@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     llm_context: int = Field(default=4096, ge=512, description="Context window of the local model, in tokens.")
     llm_gpu_layers: int = Field(default=0, ge=-1, description="Layers of the local model offloaded to a GPU "
                                 "(-1: all; needs a llama-cpp-python built with CUDA/Metal; 0: CPU only).")
+    llm_lookup_tokens: int = Field(default=3, ge=0, le=16, description="Prompt-lookup decoding for the local "
+                                   "model: up to this many tokens guessed from the prompt are checked in each step "
+                                   "(greedy only; the same answer, faster when it copies its passages). 0: off.")
     max_answer_tokens: int = Field(default=256, ge=16)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     constrain_citations: bool = Field(
@@ -279,6 +282,7 @@ class LLMSettings(Group):
     llm_threads: int
     llm_context: int
     llm_gpu_layers: int
+    llm_lookup_tokens: int
     max_answer_tokens: int
     temperature: float
     cache_dir: Path

@@ -16,7 +16,11 @@
 5. `--judge` (only this): the first token of a question asked right after the second opinion judged a
    sentence, with the judge in the answer's own llama.cpp context (before) and in its own (`judge.py`,
    now): one pass over the questions each, same loaded model.
-Usage: python benchmarks/answer.py [--sweep | --peer | --judge]
+6. `--lookup` (only this): prompt-lookup decoding (`backends/lookup.py`) against plain greedy decoding
+   (llama-cpp-python's chat completion), same loaded model, same questions (the seed set's answerable
+   ones), passes alternating (off, on, off, on): whole answer, first token, generation ms per token,
+   and whether the answer's text is the same.
+Usage: python benchmarks/answer.py [--sweep | --peer | --judge | --lookup]
 """
 
 from __future__ import annotations
@@ -208,12 +212,62 @@ def after_judging(tmp: Path) -> None:
         print(f"| {name} | {statistics.median(values):.2f} s |")
 
 
+def with_lookup(tmp: Path) -> None:
+    import json
+
+    from assistant.backends.llama import LlamaCppChat
+
+    a = Assistant(tmp / "lookup", llm_backend="local")
+    a.ingest([ROOT / "corpus"], progress=False)
+    chat = a.llm
+    assert isinstance(chat, LlamaCppChat)
+    seed = [json.loads(line) for line in (ROOT / "evals" / "seed.jsonl").read_text().splitlines() if line.strip()]
+    questions = [item["question"] for item in seed if item.get("answerable", True)][:12]
+    rows: dict[str, dict[str, list[float]]] = {m: {"total": [], "first": [], "ms": []} for m in ("off", "on")}
+    texts: dict[str, dict[str, str]] = {"off": {}, "on": {}}
+    a.ask("What did China's ambassador say about the letter?")  # warm: the fixed prefix evaluated
+    for mode in ("off", "on", "off", "on"):
+        chat.lookup_tokens = 3 if mode == "on" else 0
+        for q in questions:
+            t = time.perf_counter()
+            first, last, pieces = None, 0.0, 0
+            answer = None
+            for event in a.stream(q):
+                if event.kind == "token":
+                    last = time.perf_counter() - t
+                    first = first if first is not None else last
+                    pieces += 1
+                answer = event.answer or answer
+            total = time.perf_counter() - t
+            rows[mode]["total"].append(total)
+            rows[mode]["first"].append(first or total)
+            if first is not None and pieces > 1:
+                rows[mode]["ms"].append(1000 * (last - first) / (pieces - 1))
+            texts[mode][q] = answer.text if answer else ""
+            print(f"  {mode:<3} {q[:50]:<52} first {first or total:5.2f} s  total {total:5.2f} s  "
+                  f"{' '.join(texts[mode][q].split())[:60]!r}", flush=True)
+    same = sum(texts["off"][q] == texts["on"][q] for q in questions)
+    print("\n| decoding | median whole answer | median first token | median ms per streamed piece | vs plain |"
+          "\n|---|---|---|---|---|")
+    base = statistics.median(rows["off"]["total"])
+    for mode, name in (("off", "plain greedy (before)"), ("on", "prompt lookup, 3 tokens (now)")):
+        r = rows[mode]
+        print(f"| {name} | {statistics.median(r['total']):.2f} s | {statistics.median(r['first']):.2f} s | "
+              f"{statistics.median(r['ms']):.1f} | {statistics.median(r['total']) / base:.2f}x |")
+    print(f"same answer text: {same} of {len(questions)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sweep", action="store_true")
     ap.add_argument("--peer", action="store_true")
     ap.add_argument("--judge", action="store_true")
+    ap.add_argument("--lookup", action="store_true")
     args = ap.parse_args()
+    if args.lookup:
+        with tempfile.TemporaryDirectory() as tmp:
+            with_lookup(Path(tmp))
+        return
     if args.peer or args.judge:
         with tempfile.TemporaryDirectory() as tmp:
             (versus_peer if args.peer else after_judging)(Path(tmp))

@@ -161,3 +161,46 @@ def test_judging_keeps_the_answer_prompt_and_gives_the_same_probability(local: A
     assert list(chat._llama._input_ids) == held  # the answer prompt survived the judge
     assert own == pytest.approx([ModelOpinion(shared).probability(e, c) for e, c in pairs], abs=0.02)
     assert own[0] > 0.5 > own[1]
+
+
+def test_prompt_lookup_writes_the_plain_answer_in_fewer_steps(local: Assistant) -> None:
+    """`backends.lookup`: guessed tokens are kept only where greedy decoding (with the citation guide and
+    grammar) picks them, so the text is the plain chat completion's; answers that copy their passages take
+    fewer model steps than tokens; max_tokens and cancel hold; the context is left for the next call."""
+    import threading
+
+    from assistant.answer.grammar import citation_grammar
+    from assistant.answer.prompting import messages
+    from assistant.backends import lookup
+    from assistant.backends.chat_template import prompt_tokens
+    from assistant.backends.llama import LlamaCppChat
+
+    chat = local.llm
+    assert isinstance(chat, LlamaCppChat) and chat.lookup_tokens > 0
+    plain = LlamaCppChat(llama=chat._llama, max_tokens=chat.max_tokens, lookup_tokens=0)
+    llama = chat._llama
+    for question in ("How many people did the United Nations estimate were held?", "Who is Vadim Pisarevich?"):
+        passages = local.retrieve(question, 4)
+        prompt = messages(question, passages)
+        texts = []
+        for c in (chat, plain):
+            llama.reset()  # the whole prompt evaluated alike: a reused prefix shifts logits at near-ties
+            texts.append("".join(p.text for p in c.stream(prompt, grammar=citation_grammar(len(passages)))))
+        assert texts[0] == texts[1] and "[" in texts[0], texts
+
+    ids = prompt_tokens(llama, chat._messages(prompt))
+    stats = lookup.LookupStats()
+    out = list(lookup.generate(llama, ids, [], max_tokens=200, k=3, stats=stats))
+    assert stats.tokens == len(out) > 10 and stats.accepted > 0 and stats.steps < len(out), stats
+    assert list(llama.input_ids[:llama.n_tokens]) == (ids + out)[:llama.n_tokens] and llama.n_tokens >= len(ids)
+    assert len(list(lookup.generate(llama, ids, [], max_tokens=5))) == 5
+    cancel = threading.Event()
+    got = []
+    for token in lookup.generate(llama, ids, [], max_tokens=200, cancel=cancel):
+        got.append(token)
+        if len(got) == 3:
+            cancel.set()
+    assert got == out[:3]
+    # the plain path reuses what was left in the context and still answers the same
+    plain_text = "".join(p.text for p in plain.stream(prompt))
+    assert plain_text.startswith(llama.detokenize(out[:3]).decode()), plain_text

@@ -9,8 +9,8 @@ model (the weights are shared; it costs its KV cache, ~60 MB at 2,048 tokens) wi
 the judge's system prompt is evaluated once too.
 
 It reads one thing: the scores of the first reply token (one decode pass, no sampling). It formats
-messages with the GGUF's own chat template, as the chat completion does. Not thread-safe: callers hold
-the generation lock (`llama._LOCK_GEN`).
+messages with the GGUF's own chat template, as the chat completion does (`chat_template.py`). Not
+thread-safe: callers hold the generation lock (`llama._LOCK_GEN`).
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from typing import Any
 
 import numpy as np
 
+from assistant.backends.chat_template import prompt_tokens
+
 
 class JudgeContext:
     """A second context on `llama`'s model: `last_scores(messages)` returns the next-token scores."""
 
     def __init__(self, llama: Any, n_ctx: int = 2048) -> None:
         from llama_cpp import _internals, llama_cpp
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         self._c: Any = llama_cpp
         self.llama = llama
@@ -37,21 +38,10 @@ class JudgeContext:
         self.context = _internals.LlamaContext(model=llama._model, params=params, verbose=False)
         self.batch = _internals.LlamaBatch(n_tokens=self.n_batch, embd=0, n_seq_max=1, verbose=False)
         self.tokens: list[int] = []  # what the context holds now
-        model = llama._model
-        eos, bos = llama.token_eos(), llama.token_bos()
-        self.formatter = Jinja2ChatFormatter(template=llama.metadata["tokenizer.chat_template"],
-                                             eos_token=model.token_get_text(eos) if eos != -1 else "",
-                                             bos_token=model.token_get_text(bos) if bos != -1 else "")
-
-    def prompt_tokens(self, messages: Sequence[dict[str, str]]) -> list[int]:
-        """The tokens the chat completion would evaluate for `messages` (its template, the reply's start)."""
-        result = self.formatter(messages=list(messages))  # type: ignore[arg-type]  # plain role/content dicts
-        tokens = self.llama.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
-        return [int(t) for t in tokens]
 
     def last_scores(self, messages: Sequence[dict[str, str]], threads: int) -> Any:
         """The scores (logits) of the first reply token for `messages`."""
-        tokens = self.prompt_tokens(messages)
+        tokens = prompt_tokens(self.llama, messages)
         if len(tokens) >= self.n_ctx:
             tokens = tokens[:self.n_ctx - 1]
         keep = 0

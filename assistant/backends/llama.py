@@ -14,6 +14,7 @@ threads and 1.85x on 1 (docs/benchmarks.md). A fixed `threads` is used as given.
 from __future__ import annotations
 
 import atexit
+import codecs
 import functools
 import math
 import os
@@ -30,6 +31,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
+from assistant.backends import lookup
+from assistant.backends.chat_template import prompt_tokens
 from assistant.backends.guide import CitationGuide
 from assistant.backends.judge import JudgeContext
 from assistant.backends.lazy_grammar import LazyGrammar
@@ -57,6 +60,7 @@ class LlamaCppChat(BaseChatModel):
     threads: int = 0  # 0: the cores free at each generation (`free_cores`); else fixed
     lazy_grammar: bool = True  # check a grammar against the greedy token only (`lazy_grammar.py`)
     judge_context: bool = True  # yes/no judging in its own context (`judge.py`), not the answer's
+    lookup_tokens: int = 3  # prompt-lookup decoding (`lookup.py`): tokens guessed per step; 0: off
     _llama: Any = PrivateAttr()
 
     def __init__(self, llama: Any, **kwargs: Any) -> None:
@@ -78,8 +82,6 @@ class LlamaCppChat(BaseChatModel):
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-        from llama_cpp import LogitsProcessorList
-
         text, guide, cancel = kwargs.get("grammar"), kwargs.get("cite_guide"), kwargs.get("cancel")
         processors: list[Any] = [CitationGuide(self._llama, guide)] if guide is not None else []
         lazy = None
@@ -87,17 +89,17 @@ class LlamaCppChat(BaseChatModel):
             lazy = LazyGrammar(self._llama, text)
         processors += [lazy] if lazy else []
         grammar = parse_grammar(text) if text and lazy is None else None
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
         try:
             with _LOCK_GEN:  # llama.cpp contexts are not thread-safe: one generation at a time
                 self._pick_threads()
-                for part in self._llama.create_chat_completion(
-                    messages=self._messages(messages), stream=True, stop=stop, grammar=grammar,
-                    max_tokens=kwargs.get("max_tokens", self.max_tokens), temperature=self.temperature,
-                    logits_processor=LogitsProcessorList(processors) if processors else None,
-                ):
+                if self.lookup_tokens and self.temperature == 0 and self._native and not stop and grammar is None:
+                    parts = self._lookup(messages, processors, max_tokens, cancel)
+                else:
+                    parts = self._completion(messages, stop, grammar, processors, max_tokens)
+                for token in parts:
                     if cancel is not None and cancel.is_set():  # the reader went away (the UI's Stop)
                         break
-                    token = part["choices"][0]["delta"].get("content") or ""
                     if token:
                         chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
                         if run_manager:
@@ -106,6 +108,26 @@ class LlamaCppChat(BaseChatModel):
         finally:
             if lazy is not None:
                 lazy.close()
+
+    def _completion(self, messages: list[BaseMessage], stop: list[str] | None, grammar: Any,
+                    processors: list[Any], max_tokens: int) -> Iterator[str]:
+        """The text pieces of llama-cpp-python's own streaming chat completion."""
+        from llama_cpp import LogitsProcessorList
+
+        for part in self._llama.create_chat_completion(
+            messages=self._messages(messages), stream=True, stop=stop, grammar=grammar, max_tokens=max_tokens,
+            temperature=self.temperature, logits_processor=LogitsProcessorList(processors) if processors else None,
+        ):
+            yield part["choices"][0]["delta"].get("content") or ""
+
+    def _lookup(self, messages: list[BaseMessage], processors: list[Any], max_tokens: int,
+                cancel: threading.Event | None) -> Iterator[str]:
+        """The text pieces of prompt-lookup decoding (`lookup.py`), whole UTF-8 characters each."""
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        tokens = prompt_tokens(self._llama, self._messages(messages))
+        for token in lookup.generate(self._llama, tokens, processors, max_tokens, self.lookup_tokens, cancel):
+            yield decoder.decode(self._llama.detokenize([token]))
+        yield decoder.decode(b"", final=True)
 
 
     def yes_probability(self, messages: list[BaseMessage]) -> float:

@@ -86,7 +86,7 @@ def chat_model(settings: LLMSettings) -> BaseChatModel | None:
     llama = _shared(("llama", str(path), settings.llm_context, threads, settings.llm_gpu_layers),
                     lambda: load_llama(path, settings.llm_context, threads, settings.llm_gpu_layers))
     return LlamaCppChat(llama=llama, max_tokens=settings.max_answer_tokens, temperature=settings.temperature,
-                        threads=settings.llm_threads)
+                        threads=settings.llm_threads, lookup_tokens=settings.llm_lookup_tokens)
 
 
 # The request-body field an OpenAI-compatible server reads a GBNF grammar from, by `llm_server_grammar`.

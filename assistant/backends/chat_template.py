@@ -1,0 +1,27 @@
+"""Messages to prompt tokens with a GGUF's own chat template, exactly as llama-cpp-python's chat
+completion formats them (its Jinja2 formatter, then `tokenize` with special tokens). Used where the
+project evaluates prompts itself: the judge's context (`judge.py`) and prompt-lookup decoding
+(`lookup.py`). The formatter is built once per loaded model.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+_FORMATTERS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def prompt_tokens(llama: Any, messages: Sequence[dict[str, str]]) -> list[int]:
+    """The tokens the chat completion would evaluate for `messages` (the template, the reply's start)."""
+    if llama not in _FORMATTERS:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        model, eos, bos = llama._model, llama.token_eos(), llama.token_bos()
+        _FORMATTERS[llama] = Jinja2ChatFormatter(template=llama.metadata["tokenizer.chat_template"],
+                                                 eos_token=model.token_get_text(eos) if eos != -1 else "",
+                                                 bos_token=model.token_get_text(bos) if bos != -1 else "")
+    result = _FORMATTERS[llama](messages=list(messages))
+    tokens = llama.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
+    return [int(t) for t in tokens]
