@@ -110,9 +110,9 @@ class Sentence:
 class Decision:
     """Why an answer is what it is, as `answer/policy.py` decided it.
 
-    `outcome` is "answer", "partial" (some statements left out) or "refuse"; `reason` a stable code
-    ("supported", "some_unsupported", "empty_index", "not_relevant", "model_declined", "unsupported",
-    "nothing_found"); `detail` one sentence for people.
+    `outcome` is "answer", "partial" (some statements or parts of the question left out) or "refuse";
+    `reason` a stable code ("supported", "some_unsupported", "part_unanswered", "empty_index",
+    "not_relevant", "model_declined", "unsupported", "nothing_found"); `detail` one sentence for people.
     """
 
     outcome: str

@@ -2,6 +2,7 @@
 
 - `split_sentences`: rule-based sentence spans (punctuation, closing quotes, abbreviations, initials,
   line breaks) as exact character offsets; chunking and answer parsing both use it.
+- `split_clauses`: the clauses of a compound answer sentence ("A, and B"), checked one by one.
 - `words`, `stem`, `content_words`, `lexical_overlap`, `bigrams`: the word tokenizer (letters, or
   numbers with their separators), a light stemmer, the stop-word list, and overlap measures.
 - `keyword_tokens`: BM25's tokens (lower-cased, alphanumeric runs, its own stop words).
@@ -82,6 +83,19 @@ def _is_abbreviation(text: str, sentence_start: int, m: re.Match[str]) -> bool:
         return False
     w = word.group(1).lower().rstrip(".")
     return w in _ABBREVIATIONS or (len(w) == 1 and w.isalpha())
+
+
+_CLAUSE_JOIN = re.compile(r",\s+(?:and|but|while|whereas)\s+|;\s+", re.I)
+
+
+def split_clauses(sentence: str, min_words: int = 3) -> list[str]:
+    """The clauses a sentence joins with ", and" / ", but" / ", while" / ";" when each side says something
+    of its own (`min_words` content words); otherwise the sentence alone. Lists ("Asia, Africa, and
+    Europe") stay whole."""
+    pieces = [p.strip() for p in _CLAUSE_JOIN.split(sentence) if p.strip()]
+    if len(pieces) < 2 or any(len(content_words(p)) < min_words for p in pieces):
+        return [sentence]
+    return pieces
 
 
 def stem(word: str) -> str:

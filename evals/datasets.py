@@ -52,6 +52,15 @@ def write_xquad(out: Path, source: Path) -> list[GoldQuestion]:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One part of a several-part question: answered when the answer contains one of `answers`, named when
+    the answer's "Not answered: ..." note matches `named` (both hand-written, independent of the checker)."""
+
+    answers: tuple[str, ...]
+    named: str
+
+
+@dataclass(frozen=True)
 class EvalItem:
     """One question of any dataset, in the runner's terms."""
 
@@ -65,6 +74,8 @@ class EvalItem:
     fake_answers: tuple[str, ...] = ()
     corrections: tuple[str, ...] = ()  # false-premise items: regexes, one of which a correcting answer matches
     restates: tuple[str, ...] = ()  # ... and regexes of which an answer that restates the false premise matches one
+    parts: tuple[Part, ...] = ()  # several-part items: each part's gold answers, and a regex naming the part
+
 
 
 def seed_items(path: Path) -> list[EvalItem]:
@@ -73,16 +84,19 @@ def seed_items(path: Path) -> list[EvalItem]:
     Items with `false_premise` (a question built on a claim the article contradicts) form the dataset
     "seed-false-premise": the right outcome is a refusal, or an answer that matches one of `corrections` and
     none of `restates` (hand-written gold patterns: a judge independent of the answer path, and a crude one).
+    Items with `parts` (a question that asks several things) form "seed-multipart": right when every part
+    is answered (its gold answer is in the answer) or named as not answered.
     """
     items = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
         if line.strip():
             r = json.loads(line)
-            items.append(EvalItem("seed-false-premise" if r.get("false_premise") else "seed", f"seed-{n}",
-                                  r["question"], r["answerable"],
+            name = "seed-false-premise" if r.get("false_premise") else "seed-multipart" if r.get("parts") else "seed"
+            items.append(EvalItem(name, f"seed-{n}", r["question"], r["answerable"],
                                   (r["reference"],) if r.get("reference") else (), r.get("doc", ""),
                                   tuple((e["char_start"], e["char_end"]) for e in r.get("evidence", [])),
-                                  corrections=tuple(r.get("corrections", ())), restates=tuple(r.get("restates", ()))))
+                                  corrections=tuple(r.get("corrections", ())), restates=tuple(r.get("restates", ())),
+                                  parts=tuple(Part(tuple(p["answers"]), p["named"]) for p in r.get("parts", ()))))
     return items
 
 

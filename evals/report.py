@@ -46,6 +46,9 @@ def summarise_dataset(rows: list[dict[str, Any]]) -> dict[str, Any]:
                                    if r.get("citation_correct") is not None]),
         "false_premise_handled": _mean([float(r["premise_handled"]) for r in answered
                                         if r.get("premise_handled") is not None]),
+        # several-part questions: parts answered (gold answer in the answer), and answered or named as not
+        "parts_answered": _mean([r["parts_answered"] for r in answered if r.get("parts_answered") is not None]),
+        "parts_handled": _mean([r["parts_handled"] for r in answered if r.get("parts_handled") is not None]),
         # Self-judged (SELF_JUDGED): scored by the answer path's own checker.
         "citation_recall": _mean([x for r in answered_ok for x in r["citation_recall"]]),
         "citation_precision": _mean([x for r in answered_ok for x in r["citation_precision"]]),
@@ -79,7 +82,7 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"datasets": {n: summarise_dataset([r for r in records if r["dataset"] == n]) for n in names}}
 
 
-def _plots(records: list[dict[str, Any]], out: Path) -> list[str]:
+def _plots(records: list[dict[str, Any]], out: Path, chosen: float | None = None) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -116,6 +119,11 @@ def _plots(records: list[dict[str, Any]], out: Path) -> list[str]:
     ax.plot(fr, rr, marker=".")
     for t, x, y in zip(thresholds[::4], fr[::4], rr[::4], strict=True):
         ax.annotate(f"{t:.1f}", (x, y), fontsize=7)
+    if chosen is not None:  # where this run's settings stand: its actual refusals (the gate also passes a
+        # passage on the reranker's relevance, so the curve's point at min_score itself would overstate them)
+        rr_now, fr_now = metrics.refusal_rates([r["answerable"] for r in answered], [r["refused"] for r in answered])
+        ax.plot([fr_now], [rr_now], "o", color="crimson", ms=8, label=f"this run (min_score {chosen:.2f})")
+        ax.legend(fontsize=8, loc="lower right")
     ax.set(xlabel="false-refusal rate (answerable)", ylabel="refusal recall (unanswerable)",
            title="Refusal trade-off as min_score moves")
     files.append(_save(fig, out / "refusal_tradeoff.png"))
@@ -182,7 +190,7 @@ def _validation_section(v: dict[str, Any]) -> list[str]:
 
 def write_report(summary: dict[str, Any], records: list[dict[str, Any]], out: Path,
                  checker_scored: list[dict[str, Any]] | None = None) -> Path:
-    plots = _plots(records, out)
+    plots = _plots(records, out, summary.get("config", {}).get("min_score"))
     if checker_scored:
         plots.append(_checker_plot(checker_scored, out))
     lines = ["# Grounding evaluation report", ""]

@@ -66,7 +66,14 @@ def score(item: EvalItem, answer: Answer, ranks_doc: dict[str, str], retrieved: 
         sentences.append({"text": s.text, "label": s.label, "support": s.support})
     corrected = (bool(item.corrections) and any(re.search(c, visible, re.I) for c in item.corrections)
                  and not any(re.search(r, visible, re.I) for r in item.restates))
-    if item.answerable:
+    note = answer.text.split("(Not answered:", 1)[1] if "(Not answered:" in answer.text else ""
+    answered_parts = [bool(metrics.contains_answer(visible, p.answers)) for p in item.parts]
+    handled_parts = [a or bool(note and re.search(p.named, note, re.I)) for a, p in zip(answered_parts, item.parts,
+                                                                                         strict=True)]
+    if item.parts:  # several parts: each answered, or named as not answered (gold answers and hand-written names)
+        right = not answer.refused and all(handled_parts)
+        outcome = "abstain" if answer.refused else ("right" if right else "wrong")
+    elif item.answerable:
         right = not answer.refused and bool(metrics.contains_answer(visible, item.answers))
         outcome = "abstain" if answer.refused else ("right" if right else "wrong")
     else:
@@ -89,6 +96,8 @@ def score(item: EvalItem, answer: Answer, ranks_doc: dict[str, str], retrieved: 
         "citation_correct": metrics.cites_gold(shown, gold_doc, item.spans)
         if item.answerable and item.spans and not answer.refused else None,
         "premise_handled": (answer.refused or corrected) if item.corrections else None,
+        "parts_answered": sum(answered_parts) / len(item.parts) if item.parts else None,
+        "parts_handled": sum(handled_parts) / len(item.parts) if item.parts else None,
         "decision": answer.decision.reason if answer.decision else None,  # why: policy.py's reason code
     }
 
@@ -120,7 +129,7 @@ def _plan(quick: bool, with_bbc: bool, cache: Path, seed: tuple[Path, Path], loc
     questions_file, corpus = seed
     hand_written = seed_items(questions_file)
     plan: Plan = [(name, [corpus], [i for i in hand_written if i.dataset == name])
-                  for name in ("seed", "seed-false-premise")]
+                  for name in ("seed", "seed-false-premise", "seed-multipart")]
     found = [locator.resolve(sources.XQUAD), locator.resolve(sources.RGB)]
     xquad, rgb_file = (r.path for r in found)
     if xquad is not None:

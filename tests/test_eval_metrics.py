@@ -100,3 +100,29 @@ def test_false_premise_questions_are_scored_by_their_gold_corrections(seeded_cop
     # a correction word does not excuse restating the premise (a real answer of the local model)
     assert outcome("50 countries criticized China's policies because they support China's position.") == \
         ("wrong", False)
+
+
+def test_several_part_questions_are_scored_part_by_part(seeded_copy: Path) -> None:
+    """Right when each part is answered (gold answer present) or named as not answered; a refusal abstains."""
+    from assistant import Answer, Assistant
+    from assistant.domain import Sentence
+    from evals.datasets import seed_items
+    from evals.runner import score, seed_paths
+
+    multi = [i for i in seed_items(seed_paths()[0]) if i.dataset == "seed-multipart"]
+    assert len(multi) >= 6 and all(i.answerable and len(i.parts) >= 2 for i in multi)
+    item = next(i for i in multi if "news agency" in i.question)
+    a = Assistant(seeded_copy, llm_backend="extractive")
+
+    def scored(sentences: tuple[str, ...], note: str = "", refused: bool = False) -> tuple[str, float, float]:
+        shown = tuple(Sentence(s, label="supported") for s in sentences)
+        text = " ".join(sentences) + (f" (Not answered: {note})" if note else "")
+        rec = score(item, Answer(item.question, text, refused=refused, sentences=shown), {}, [], a.similarity)
+        return rec["outcome"], rec["parts_answered"], rec["parts_handled"]
+
+    both = ("Xinhua reported the letter.", "Chen Xu rejected the groundless accusations.")
+    assert scored(both) == ("right", 1.0, 1.0)
+    assert scored(both[1:]) == ("wrong", 0.5, 0.5)  # the agency part silently left out
+    assert scored(both[1:], "Which news agency reported the letter?") == ("right", 0.5, 1.0)
+    assert scored(both[1:], "Who wrote it?") == ("wrong", 0.5, 0.5)  # naming some other part does not count
+    assert scored((), refused=True)[0] == "abstain"

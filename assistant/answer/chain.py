@@ -1,6 +1,6 @@
 """The ask path as one composed LangChain Runnable:
 
-    condense -> retrieve -> gate -> pack -> prompt | model -> verify
+    condense -> retrieve (each part of the question) -> gate -> pack -> prompt | model -> verify -> cover
 
 `build_ask_chain(parts)` composes it from the parts an `Assistant` holds. Its input is
 `{"question", "history", "previous"}`; streaming it yields `Event`s: the standalone query, the
@@ -24,6 +24,7 @@ from assistant.answer import policy
 from assistant.answer.citations import Similarity
 from assistant.answer.compose import assemble
 from assistant.answer.prompting import pack
+from assistant.answer.question_parts import split_parts
 from assistant.domain import Answer, Event, Passage
 from assistant.errors import BackendUnavailable, is_unreachable
 from assistant.retrieve.retriever import to_passage
@@ -62,16 +63,18 @@ def build_ask_chain(parts: AskParts) -> Runnable[dict[str, Any], Event]:
         t = time.perf_counter()
         previous: Answer | None = x["previous"]
         extra = [c.chunk_id for c in previous.citations] if previous and x["history"] else []
-        docs = parts.retriever.invoke(x["query"], config, k=parts.k, extra=extra)
+        asked = split_parts(x["query"])
+        found = [parts.retriever.invoke(q, config, k=parts.k, extra=extra) for q in asked]
         x["timings"]["retrieve"] = time.perf_counter() - t
-        return {**x, "passages": [to_passage(d) for d in docs]}
+        return {**x, "parts": asked, "passages": interleave([[to_passage(d) for d in docs] for docs in found], parts.k)}
 
     def packed(x: dict[str, Any]) -> list[Passage]:
         return pack(x["relevant"], parts.prompt_budget, x["query"], parts.passage_tokens)
 
     def checked(x: dict[str, Any]) -> Answer:
-        return assemble(x["question"], x["raw"], x["packed"], parts.similarity, standalone_query=x["query"],
-                        keep_unsupported=parts.keep_unsupported, opinion=parts.opinion)
+        answer = assemble(x["question"], x["raw"], x["packed"], parts.similarity, standalone_query=x["query"],
+                          keep_unsupported=parts.keep_unsupported, opinion=parts.opinion)
+        return policy.cover(answer, x["parts"], parts.similarity)
 
     step_pack = RunnableLambda(packed, name="pack")
     verify = RunnableLambda(checked, name="verify")
@@ -125,6 +128,19 @@ def _answer(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
     timings["verify"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - x["t0"]
     yield Event("answer", answer=replace(answer, timings=timings))
+
+
+def interleave(ranked: Sequence[Sequence[Passage]], k: int) -> list[Passage]:
+    """The best passages of each part's search in turn (each part's first, then each part's second, ...),
+    each passage once, at most `k` (or all of one search when the question has one part)."""
+    if len(ranked) == 1:
+        return list(ranked[0])
+    out: dict[str, Passage] = {}
+    for rank in range(max(map(len, ranked), default=0)):
+        for found in ranked:
+            if rank < len(found):
+                out.setdefault(found[rank].chunk_id, found[rank])
+    return list(out.values())[:k]
 
 
 def last_answer(events: Sequence[Event] | Iterator[Event]) -> Answer:

@@ -2,9 +2,10 @@
 
 `extractive_answer` writes an answer with no LLM by picking the evidence sentences that best match the
 question; `assemble` parses the model's text into cited sentences and, per sentence, keeps it
-(supported by its own citations), re-cites it (supported by another passage) or drops it, by asking
-`assistant.verify`; whether the result is an answer or a refusal is `policy.py`'s decision. `supporting`
-gives the citation guide the same verdicts while the model writes. Prompts are `prompting.py`'s.
+(supported by its own citations), re-cites it (supported by another passage; a compound sentence, "A,
+and B", clause by clause to the passages that hold each) or drops it, by asking `assistant.verify`;
+whether the result is an answer or a refusal is `policy.py`'s decision. `supporting` gives the citation
+guide the same verdicts while the model writes. Prompts are `prompting.py`'s.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from assistant.answer.citations import (
 )
 from assistant.domain import Answer, Passage, Sentence
 from assistant.injection import evidence_text, looks_like_instruction, planted_payload, strip_payload
-from assistant.text import WORD, lexical_overlap
+from assistant.text import WORD, lexical_overlap, split_clauses
 from assistant.verify import grounding
 from assistant.verify.second import SecondOpinion, confirms, restated, second_opinion
 
@@ -71,6 +72,27 @@ def _second_opinion(opinion: SecondOpinion, text: str, texts: Sequence[str], own
     return next((n for n, score in candidates.items() if second_opinion(opinion, texts[n - 1], text, score)), None)
 
 
+def _by_clauses(text: str, ids: Sequence[int], texts: Sequence[str],
+                similarity: Similarity | None) -> tuple[list[int], float] | None:
+    """The passages supporting each clause of a compound sentence (`split_clauses`), the sentence's own
+    citations first, and the weakest clause's score; None when some clause has no supporting passage."""
+    clauses = split_clauses(text)
+    if len(clauses) < 2:
+        return None
+    numbers, scores = [], []
+    for clause in clauses:
+        own = max(((grounding.support(texts[n - 1], clause, similarity), n) for n in ids), default=(0.0, 0))
+        score, number = own
+        if score < grounding.THRESHOLD:
+            best, score = grounding.best_support(clause, texts, similarity)
+            number = best + 1
+        if score < grounding.THRESHOLD:
+            return None
+        numbers.append(number)
+        scores.append(score)
+    return list(dict.fromkeys(numbers)), min(scores)
+
+
 def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: Similarity | None,
              standalone_query: str = "", keep_unsupported: bool = False,
              opinion: SecondOpinion | None = None) -> Answer:
@@ -105,15 +127,20 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
         else:
             best, score = grounding.best_support(text, texts, similarity)
             label, numbers = ("recited", [best + 1]) if score >= grounding.THRESHOLD else ("unsupported", ids)
+            joined = _by_clauses(text, ids, texts, similarity) if label == "unsupported" else None
+            if joined is not None:  # "A, and B" with A and B in different passages: each clause cited
+                numbers, score = joined
+                label = "supported" if set(numbers) <= set(ids) else "recited"
             if label == "unsupported" and opinion is not None:
                 rescued = _second_opinion(opinion, text, texts, own, (best + 1, score))
                 if rescued is not None:
                     label, numbers, verified_by = ("supported" if rescued in ids else "recited"), [rescued], "model"
             score = max([score, *(sc for _, sc in own)])
+        cited = "\n\n".join(texts[n - 1] for n in numbers)  # the evidence of all its citations together
         if (verified_by == "checker" and label != "unsupported" and opinion is not None
-                and restated(question, text, texts[numbers[0] - 1])):  # a premise of the question repeated as fact?
+                and restated(question, text, cited)):  # a premise of the question repeated as fact?
             verified_by = "model"
-            if not confirms(opinion, texts[numbers[0] - 1], text):
+            if not confirms(opinion, cited, text):
                 label, score = "unsupported", min(score, grounding.THRESHOLD - 0.01)
         context = f"{question} {text}"  # short answers ('50') need the question to find their sentence
         citations = tuple(resolve(n, context, passages[n - 1], similarity) for n in numbers)

@@ -6,7 +6,9 @@ Refusal is enforced in code, never left to the model. Two gates:
    calling the model, and say what was searched and how close the best passage came;
 2. after verification, `verdict`: no sentence survived the checker (sentences that only say
    "I don't know", `is_non_answer`, never count as an answer): refuse and show the closest passages;
-   some statements left out: a partial answer that says so.
+   some statements left out: a partial answer that says so;
+3. `cover`: a question that asks several things (`question_parts.split_parts`) whose answer has no kept
+   sentence for one of them: a partial answer that names the part left unanswered.
 Each decision is a typed `Decision` (outcome, reason code, one sentence) recorded on the `Answer`.
 Whether a sentence is supported is decided by `assistant.verify`; this module only reads the verdicts.
 """
@@ -14,10 +16,12 @@ Whether a sentence is supported is decided by `assistant.verify`; this module on
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from assistant import prompts
-from assistant.domain import Decision, Passage, Sentence
+from assistant.domain import Answer, Decision, Passage, Sentence
+from assistant.text import lexical_overlap, split_clauses
 
 _NON_ANSWER = re.compile(r"\b(i (?:do not|don't) know|not (?:mentioned|stated|provided|specified)|"
                         r"(?:passages|sources|context) do(?:es)? not (?:contain|say|mention|provide))\b", re.I)
@@ -53,6 +57,36 @@ def verdict(sentences: Sequence[Sentence], passages: Sequence[Passage], dropped:
     if declined and not dropped and not sentences:
         return Decision("refuse", "model_declined", "the model found no answer in the closest passages.")
     return Decision("refuse", "unsupported", "the closest passages do not support an answer.")
+
+
+Similarity = Callable[[str, Sequence[str]], list[float]]
+
+
+def unanswered_parts(parts: Sequence[str], sentences: Sequence[Sentence], similarity: Similarity | None,
+                     margin: float = 0.05) -> list[str]:
+    """The parts of a several-part question that no kept sentence answers. Each clause of a kept sentence
+    (`split_clauses`: "A, and B" answers two) answers the parts it is most similar to (within `margin` of
+    its best; word overlap without a `similarity`)."""
+    if len(parts) < 2:
+        return []
+    covered: set[int] = set()
+    for clause in (c for s in sentences if s.label != "unsupported" for c in split_clauses(s.text)):
+        sims = similarity(clause, list(parts)) if similarity else [lexical_overlap(p, clause) for p in parts]
+        covered |= {i for i, v in enumerate(sims) if v >= max(sims) - margin}
+    return [p for i, p in enumerate(parts) if i not in covered]
+
+
+def cover(answer: Answer, parts: Sequence[str], similarity: Similarity | None) -> Answer:
+    """`answer`, made a partial answer that names the question's parts it leaves unanswered (a refusal and
+    a one-part question stay as they are)."""
+    missing = unanswered_parts(parts, answer.sentences, similarity) if not answer.refused else []
+    if not missing:
+        return answer
+    named = " ".join(missing)
+    detail = f"not answered: {named}" + (f" ({answer.decision.detail})" if answer.decision and
+                                         answer.decision.outcome == "partial" else "")
+    return replace(answer, text=f"{answer.text} (Not answered: {named})",
+                   decision=Decision("partial", "part_unanswered", detail))
 
 
 def refusal_text(reason: str) -> str:

@@ -1,0 +1,84 @@
+"""Questions that ask several things (#17): split into parts, each part searched, the part the answer
+leaves out named. The real embedder, index and checker; a fake chat model through LangChain's interface."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from assistant import Assistant
+from assistant.answer.policy import unanswered_parts
+from assistant.answer.question_parts import split_parts
+from assistant.domain import Sentence
+
+
+def test_split_parts() -> None:
+    assert split_parts("Which news agency reported the letter, and what did China's ambassador say?") == (
+        "Which news agency reported the letter?", "What did China's ambassador say?")
+    assert split_parts("Who is Vadim Pisarevich and what did Jamshed Khamidov say?") == (
+        "Who is Vadim Pisarevich?", "What did Jamshed Khamidov say?")
+    assert split_parts("Who chairs the council? When did the UN give its estimate") == (
+        "Who chairs the council?", "When did the UN give its estimate?")
+    for one in ("Who won the cup and when?", "Who was born first, Tom Jones or Elvis Presley?",
+                "What do the ambassadors commend China for?", "Did France and Germany sign the letter?", ""):
+        assert split_parts(one) == (one,)
+
+
+def test_the_part_no_sentence_answers_is_named(seeded_copy: Path) -> None:
+    a = Assistant(seeded_copy, llm_backend="extractive")
+    parts = split_parts("Which news agency reported the letter, and what did China's ambassador say?")
+    ambassador = Sentence(text="China's Ambassador to the UNOG Chen Xu rebuked some Western nations.", label="supported")
+    agency = Sentence(text="Xinhua news agency reported the letter on July 27.", label="supported")
+    assert unanswered_parts(parts, [ambassador], a.similarity) == [parts[0]]
+    assert unanswered_parts(parts, [agency], a.similarity) == [parts[1]]
+    assert unanswered_parts(parts, [agency, ambassador], a.similarity) == []
+    assert unanswered_parts(parts, [agency, ambassador], None) == []  # word overlap without an embedder
+    dropped = Sentence(text="Xinhua news agency reported the letter.", label="unsupported")
+    assert unanswered_parts(parts, [ambassador, dropped], a.similarity) == [parts[0]]
+    assert unanswered_parts(parts[:1], [], a.similarity) == []  # one part: nothing to name
+
+
+def test_each_part_is_searched_and_a_missing_part_is_named(seeded_copy: Path) -> None:
+    question = "Who is Vadim Pisarevich and what did Jamshed Khamidov say?"
+    reply = ("Jamshed Khamidov said his government opposes any attempts to use the Human Rights Council for "
+             "particular political purposes [1].")
+    chat = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
+    a = Assistant(seeded_copy, llm=chat)
+    ans = a.ask(question)
+    texts = [p.text for p in ans.passages]
+    assert any("Pisarevich, deputy permanent representative" in t for t in texts), texts
+    assert any("Khamidov" in t for t in texts), texts
+    assert not ans.refused and ans.decision is not None
+    assert (ans.decision.outcome, ans.decision.reason) == ("partial", "part_unanswered"), ans.decision
+    assert ans.text.endswith("(Not answered: Who is Vadim Pisarevich?)"), ans.text
+
+
+def test_split_clauses() -> None:
+    from assistant.text import split_clauses
+
+    assert split_clauses("The letter was first sent on July 12, and 50 countries' ambassadors co-signed it.") == [
+        "The letter was first sent on July 12", "50 countries' ambassadors co-signed it."]
+    for whole in ("The countries come from Asia, Africa, and Europe.", "He came, and he went.",
+                  "Chen Xu spoke on July 26."):
+        assert split_clauses(whole) == [whole]
+
+
+def test_a_compound_sentence_is_checked_and_cited_clause_by_clause(seeded_copy: Path) -> None:
+    """Each clause of "A, and B" is supported by a different passage: kept, and cited to both; a false
+    clause still drops the sentence."""
+    question = "How many countries' ambassadors co-signed the letter, and when was the joint letter first sent?"
+    true = "The joint letter was first sent on July 12, and 50 countries' ambassadors co-signed it [1]."
+    false = "The joint letter was first sent on July 12, and 80 countries' ambassadors condemned it [1]."
+    # the checker alone (the second opinion would ask this fake model too)
+    a = Assistant(seeded_copy, llm=GenericFakeChatModel(messages=iter([AIMessage(content=true)])), second_opinion=False)
+    ans = a.ask(question)
+    assert not ans.refused and len(ans.sentences) == 1, ans.text
+    quotes = [c.quote for c in ans.sentences[0].citations]
+    assert any("July 12" in q for q in quotes) and any("50 countries" in q for q in quotes), quotes
+    for c in ans.citations:
+        assert a.index.document(c.doc_id).text[c.char_start:c.char_end] == c.quote
+    assert ans.decision is not None and ans.decision.outcome == "answer", ans.decision  # both parts answered
+    b = Assistant(seeded_copy, llm=GenericFakeChatModel(messages=iter([AIMessage(content=false)])), second_opinion=False)
+    assert b.ask(question).refused
