@@ -29,7 +29,7 @@ def test_split_parts() -> None:
 def test_the_part_no_sentence_answers_is_named(seeded_copy: Path) -> None:
     a = Assistant(seeded_copy, llm_backend="extractive")
     parts = split_parts("Which news agency reported the letter, and what did China's ambassador say?")
-    ambassador = Sentence(text="China's Ambassador to the UNOG Chen Xu rebuked some Western nations.", label="supported")
+    ambassador = Sentence(text="China's Ambassador to the UNOG Chen Xu rebuked Western nations.", label="supported")
     agency = Sentence(text="Xinhua news agency reported the letter on July 27.", label="supported")
     assert unanswered_parts(parts, [ambassador], a.similarity) == [parts[0]]
     assert unanswered_parts(parts, [agency], a.similarity) == [parts[1]]
@@ -72,7 +72,8 @@ def test_a_compound_sentence_is_checked_and_cited_clause_by_clause(seeded_copy: 
     true = "The joint letter was first sent on July 12, and 50 countries' ambassadors co-signed it [1]."
     false = "The joint letter was first sent on July 12, and 80 countries' ambassadors condemned it [1]."
     # the checker alone (the second opinion would ask this fake model too)
-    a = Assistant(seeded_copy, llm=GenericFakeChatModel(messages=iter([AIMessage(content=true)])), second_opinion=False)
+    a = Assistant(seeded_copy, llm=GenericFakeChatModel(messages=iter([AIMessage(content=true)])),
+                  second_opinion=False)
     ans = a.ask(question)
     assert not ans.refused and len(ans.sentences) == 1, ans.text
     quotes = [c.quote for c in ans.sentences[0].citations]
@@ -80,5 +81,6 @@ def test_a_compound_sentence_is_checked_and_cited_clause_by_clause(seeded_copy: 
     for c in ans.citations:
         assert a.index.document(c.doc_id).text[c.char_start:c.char_end] == c.quote
     assert ans.decision is not None and ans.decision.outcome == "answer", ans.decision  # both parts answered
-    b = Assistant(seeded_copy, llm=GenericFakeChatModel(messages=iter([AIMessage(content=false)])), second_opinion=False)
+    b = Assistant(seeded_copy, llm=GenericFakeChatModel(messages=iter([AIMessage(content=false)])),
+                  second_opinion=False)
     assert b.ask(question).refused
