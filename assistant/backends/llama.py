@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import atexit
 import codecs
+import contextlib
 import functools
 import math
 import os
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -97,20 +98,21 @@ class LlamaCppChat(BaseChatModel):
                     parts = self._lookup(messages, processors, max_tokens, cancel)
                 else:
                     parts = self._completion(messages, stop, grammar, processors, max_tokens)
-                for token in parts:
-                    if cancel is not None and cancel.is_set():  # the reader went away (the UI's Stop)
-                        break
-                    if token:
-                        chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
-                        if run_manager:
-                            run_manager.on_llm_new_token(token, chunk=chunk)
-                        yield chunk
+                with contextlib.closing(parts):  # a stopped generation is cleaned up while the lock is held
+                    for token in parts:
+                        if cancel is not None and cancel.is_set():  # the reader went away (the UI's Stop)
+                            break
+                        if token:
+                            chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
+                            if run_manager:
+                                run_manager.on_llm_new_token(token, chunk=chunk)
+                            yield chunk
         finally:
             if lazy is not None:
                 lazy.close()
 
     def _completion(self, messages: list[BaseMessage], stop: list[str] | None, grammar: Any,
-                    processors: list[Any], max_tokens: int) -> Iterator[str]:
+                    processors: list[Any], max_tokens: int) -> Generator[str, None, None]:
         """The text pieces of llama-cpp-python's own streaming chat completion."""
         from llama_cpp import LogitsProcessorList
 
@@ -121,12 +123,14 @@ class LlamaCppChat(BaseChatModel):
             yield part["choices"][0]["delta"].get("content") or ""
 
     def _lookup(self, messages: list[BaseMessage], processors: list[Any], max_tokens: int,
-                cancel: threading.Event | None) -> Iterator[str]:
+                cancel: threading.Event | None) -> Generator[str, None, None]:
         """The text pieces of prompt-lookup decoding (`lookup.py`), whole UTF-8 characters each."""
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         tokens = prompt_tokens(self._llama, self._messages(messages))
-        for token in lookup.generate(self._llama, tokens, processors, max_tokens, self.lookup_tokens, cancel):
-            yield decoder.decode(self._llama.detokenize([token]))
+        steps = lookup.generate(self._llama, tokens, processors, max_tokens, self.lookup_tokens, cancel)
+        with contextlib.closing(steps):  # leaves the context as the next call expects it, even when stopped
+            for token in steps:
+                yield decoder.decode(self._llama.detokenize([token]))
         yield decoder.decode(b"", final=True)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +54,8 @@ def draft(ids: Sequence[int], k: int, ngram: int = 3, min_n: int = 2) -> list[in
 
 
 def generate(llama: Any, prompt: Sequence[int], processors: Sequence[Processor], max_tokens: int,
-             k: int = 3, cancel: threading.Event | None = None, stats: LookupStats | None = None) -> Iterator[int]:
+             k: int = 3, cancel: threading.Event | None = None,
+             stats: LookupStats | None = None) -> Generator[int, None, None]:
     """Greedy tokens for `prompt` (token ids), each chosen after `processors` adjust its scores."""
     from llama_cpp import llama_cpp
 
