@@ -81,8 +81,7 @@ def _by_clauses(text: str, ids: Sequence[int], texts: Sequence[str],
         return None
     numbers, scores = [], []
     for clause in clauses:
-        own = max(((grounding.support(texts[n - 1], clause, similarity), n) for n in ids), default=(0.0, 0))
-        score, number = own
+        score, number = max(((grounding.support(texts[n - 1], clause, similarity), n) for n in ids), default=(0.0, 0))
         if score < grounding.THRESHOLD:
             best, score = grounding.best_support(clause, texts, similarity)
             number = best + 1

@@ -16,10 +16,11 @@ Whether a sentence is supported is decided by `assistant.verify`; this module on
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 from assistant import prompts
+from assistant.answer.citations import Similarity
 from assistant.domain import Answer, Decision, Passage, Sentence
 from assistant.text import lexical_overlap, split_clauses
 
@@ -57,9 +58,6 @@ def verdict(sentences: Sequence[Sentence], passages: Sequence[Passage], dropped:
     if declined and not dropped and not sentences:
         return Decision("refuse", "model_declined", "the model found no answer in the closest passages.")
     return Decision("refuse", "unsupported", "the closest passages do not support an answer.")
-
-
-Similarity = Callable[[str, Sequence[str]], list[float]]
 
 
 def unanswered_parts(parts: Sequence[str], sentences: Sequence[Sentence], similarity: Similarity | None,

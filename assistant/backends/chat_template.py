@@ -1,7 +1,8 @@
 """Messages to prompt tokens with a GGUF's own chat template, exactly as llama-cpp-python's chat
 completion formats them (its Jinja2 formatter, then `tokenize` with special tokens). Used where the
 project evaluates prompts itself: the judge's context (`judge.py`) and prompt-lookup decoding
-(`lookup.py`). The formatter is built once per loaded model.
+(`lookup.py`). The formatter is built once per loaded model. `reusable_prefix` is how many of a
+context's evaluated tokens a new prompt can keep.
 """
 
 from __future__ import annotations
@@ -25,3 +26,14 @@ def prompt_tokens(llama: Any, messages: Sequence[dict[str, str]]) -> list[int]:
     result = _FORMATTERS[llama](messages=list(messages))
     tokens = llama.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
     return [int(t) for t in tokens]
+
+
+def reusable_prefix(held: Sequence[int], tokens: Sequence[int]) -> int:
+    """How many leading `tokens` a context holding `held` need not evaluate again: their common prefix,
+    less the prompt's last token, which is evaluated again for its scores."""
+    keep = 0
+    for a, b in zip(held, tokens, strict=False):
+        if a != b:
+            break
+        keep += 1
+    return min(keep, len(tokens) - 1)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.backends.chat_template import prompt_tokens
+from assistant.backends.chat_template import prompt_tokens, reusable_prefix
 
 
 class JudgeContext:
@@ -44,12 +44,7 @@ class JudgeContext:
         tokens = prompt_tokens(self.llama, messages)
         if len(tokens) >= self.n_ctx:
             tokens = tokens[:self.n_ctx - 1]
-        keep = 0
-        for a, b in zip(self.tokens, tokens, strict=False):
-            if a != b:
-                break
-            keep += 1
-        keep = min(keep, len(tokens) - 1)  # the last token is evaluated again for its scores
+        keep = reusable_prefix(self.tokens, tokens)
         self._c.llama_set_n_threads(self.context.ctx, threads, threads)
         self.context.kv_cache_seq_rm(0, keep, -1)
         self.tokens = tokens[:keep]

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from assistant.backends.chat_template import reusable_prefix
+
 Processor = Callable[[Any, Any], Any]
 
 
@@ -65,12 +67,7 @@ def generate(llama: Any, prompt: Sequence[int], processors: Sequence[Processor],
     n_ctx = llama.n_ctx()
     if len(ids) + 1 > n_ctx:
         raise ValueError(f"Requested tokens ({len(ids)}) exceed context window of {n_ctx}")
-    keep = 0
-    for a, b in zip(llama.input_ids[:llama.n_tokens], ids, strict=False):  # the prefix already evaluated
-        if a != b:
-            break
-        keep += 1
-    llama.n_tokens = min(keep, len(ids) - 1)  # the last prompt token is evaluated again for its scores
+    llama.n_tokens = reusable_prefix(llama.input_ids[:llama.n_tokens], ids)
     llama.eval(ids[llama.n_tokens:])  # trims the cache past n_tokens, records the tokens
     stats.steps += 1
     rows = _logits(llama_cpp.llama_get_logits_ith(llama._ctx.ctx, -1), 1, n_vocab)
