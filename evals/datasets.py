@@ -61,6 +61,16 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Hop:
+    """One passage a multi-hop answer needs: its document, the gold evidence span in its stored text, and
+    the fact from it that a right answer states (one of `facts`; none for a bridge's first passage)."""
+
+    doc_file: str
+    span: tuple[int, int]
+    facts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class EvalItem:
     """One question of any dataset, in the runner's terms."""
 
@@ -75,7 +85,8 @@ class EvalItem:
     corrections: tuple[str, ...] = ()  # false-premise items: regexes, one of which a correcting answer matches
     restates: tuple[str, ...] = ()  # ... and regexes of which an answer that restates the false premise matches one
     parts: tuple[Part, ...] = ()  # several-part items: each part's gold answers, and a regex naming the part
-
+    hops: tuple[Hop, ...] = ()  # multi-hop items: the gold evidence of each passage the answer needs
+    wrong: tuple[str, ...] = ()  # ... and regexes a wrong answer matches (the other side of a comparison)
 
 
 def seed_items(path: Path) -> list[EvalItem]:
@@ -97,6 +108,33 @@ def seed_items(path: Path) -> list[EvalItem]:
                                   tuple((e["char_start"], e["char_end"]) for e in r.get("evidence", [])),
                                   corrections=tuple(r.get("corrections", ())), restates=tuple(r.get("restates", ())),
                                   parts=tuple(Part(tuple(p["answers"]), p["named"]) for p in r.get("parts", ()))))
+    return items
+
+
+def multihop_items(path: Path, articles: Path, held_out: set[str]) -> list[EvalItem]:
+    """`evals/multihop.jsonl`: hand-written questions over the indexed XQuAD articles (`articles`, as
+    `write_xquad` wrote them) whose answer needs two passages: a bridge (the first passage names what the
+    second answers about) or a comparison (a fact from each). Each hop's gold evidence is a quoted phrase,
+    located here in the stored text. A right answer contains one of `answers`, one of each hop's `facts`
+    (a comparison states both compared facts), and matches none of `wrong` (the regexes of a conclusion
+    that picks the other side): all hand-written, independent of the checker.
+    """
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        hops = []
+        for h in r["hops"]:
+            if h["doc"] in held_out:
+                raise ValueError(f"multihop item {r['id']}: {h['doc']} is left out of the eval index")
+            stored = parse_file(articles / h["doc"])[0].text
+            start = stored.find(h["quote"])
+            if start < 0 or stored.count(h["quote"]) > 1:
+                raise ValueError(f"multihop item {r['id']}: the quote is not found once in {h['doc']}: {h['quote']!r}")
+            hops.append(Hop(h["doc"], (start, start + len(h["quote"])), tuple(h.get("facts", ()))))
+        items.append(EvalItem("multihop", f"multihop-{r['id']}", r["question"], True, tuple(r["answers"]),
+                              hops=tuple(hops), wrong=tuple(r.get("wrong", ()))))
     return items
 
 

@@ -49,6 +49,12 @@ def summarise_dataset(rows: list[dict[str, Any]]) -> dict[str, Any]:
         # several-part questions: parts answered (gold answer in the answer), and answered or named as not
         "parts_answered": _mean([r["parts_answered"] for r in answered if r.get("parts_answered") is not None]),
         "parts_handled": _mean([r["parts_handled"] for r in answered if r.get("parts_handled") is not None]),
+        # multi-hop questions: right (gold answer, not the other side), each needed passage retrieved / cited
+        "multihop_right": _mean([float(r["outcome"] == "right") for r in ans if r.get("hops_retrieved") is not None]),
+        "hops_retrieved@10": _mean([r["hops_retrieved"] for r in ans if r.get("hops_retrieved") is not None]),
+        "hops_cited": _mean([r["hops_cited"] for r in answered_ok if r.get("hops_cited") is not None]),
+        "all_hops_cited": _mean([float(r["hops_cited"] == 1.0) for r in answered_ok
+                                 if r.get("hops_cited") is not None]),
         # Self-judged (SELF_JUDGED): scored by the answer path's own checker.
         "citation_recall": _mean([x for r in answered_ok for x in r["citation_recall"]]),
         "citation_precision": _mean([x for r in answered_ok for x in r["citation_precision"]]),

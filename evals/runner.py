@@ -32,6 +32,7 @@ from .checker import checker_accuracy, validation_accuracy
 from .datasets import (
     EvalItem,
     held_out_articles,
+    multihop_items,
     seed_items,
     write_bbc,
     write_rgb,
@@ -73,13 +74,19 @@ def score(item: EvalItem, answer: Answer, ranks_doc: dict[str, str], retrieved: 
     if item.parts:  # several parts: each answered, or named as not answered (gold answers and hand-written names)
         right = not answer.refused and all(handled_parts)
         outcome = "abstain" if answer.refused else ("right" if right else "wrong")
-    elif item.answerable:
-        right = not answer.refused and bool(metrics.contains_answer(visible, item.answers))
+    elif item.answerable:  # the gold answer (multi-hop: and each compared fact, not the other side)
+        right = (not answer.refused and bool(metrics.contains_answer(visible, item.answers))
+                 and all(metrics.contains_answer(visible, h.facts) for h in item.hops if h.facts)
+                 and not any(re.search(w, visible, re.I) for w in item.wrong))
         outcome = "abstain" if answer.refused else ("right" if right else "wrong")
     else:
         outcome = "right" if answer.refused or corrected else "wrong"
     shown = [(c.doc_id, c.char_start, c.char_end) for s in answer.sentences if s.label != "unsupported"
              for c in s.citations]  # the citations the user sees
+    # multi-hop items: which of the passages the answer needs were retrieved (top 10) and cited (gold spans)
+    hop_docs = [(ranks_doc.get(h.doc_file, ""), [h.span]) for h in item.hops]
+    hops_retrieved = [metrics.cites_gold(retrieved, d, spans) for d, spans in hop_docs]
+    hops_cited = [metrics.cites_gold(shown, d, spans) for d, spans in hop_docs] if not answer.refused else []
     return {
         "dataset": item.dataset, "qid": item.qid, "question": item.question, "answerable": item.answerable,
         "refused": answer.refused, "answer": visible, "references": list(item.answers), "gold_rank": rank,
@@ -98,6 +105,8 @@ def score(item: EvalItem, answer: Answer, ranks_doc: dict[str, str], retrieved: 
         "premise_handled": (answer.refused or corrected) if item.corrections else None,
         "parts_answered": sum(answered_parts) / len(item.parts) if item.parts else None,
         "parts_handled": sum(handled_parts) / len(item.parts) if item.parts else None,
+        "hops_retrieved": sum(hops_retrieved) / len(item.hops) if item.hops else None,
+        "hops_cited": sum(hops_cited) / len(item.hops) if hops_cited else None,
         "decision": answer.decision.reason if answer.decision else None,  # why: policy.py's reason code
     }
 
@@ -113,6 +122,9 @@ def judge_record(judge: LLMJudge, answer: Answer, visible: str,
 
 
 SEED_DIR = resources.files("evals")  # the seed questions and their article ship with the package
+
+
+MULTIHOP = Path(str(SEED_DIR / "multihop.jsonl"))  # hand-written two-passage questions over XQuAD articles
 
 
 def seed_paths() -> tuple[Path, Path]:
@@ -148,6 +160,8 @@ def _plan(quick: bool, with_bbc: bool, cache: Path, seed: tuple[Path, Path], loc
             if bbc.path is not None:
                 folders.append(write_bbc(bbc.path, cache / "bbc"))
         plan.append(("xquad" + ("-bbc" if len(folders) > 1 else ""), folders, xq))
+        # questions that need two passages of the indexed articles, in an index of their own (no BBC)
+        plan.append(("multihop", [folder], multihop_items(MULTIHOP, cache / "xquad-articles", held)))
     if rgb_file is not None:
         rgb = write_rgb(cache / "rgb", rgb_file, limit=20 if quick else rgb_limit)
         plan += [("rgb-counterfactual", [cache / "rgb" / "counterfactual"],

@@ -126,3 +126,38 @@ def test_several_part_questions_are_scored_part_by_part(seeded_copy: Path) -> No
     assert scored(both[1:], "Which news agency reported the letter?") == ("right", 0.5, 1.0)
     assert scored(both[1:], "Who wrote it?") == ("wrong", 0.5, 0.5)  # naming some other part does not count
     assert scored((), refused=True)[0] == "abstain"
+
+
+def test_multihop_items_locate_each_hop_and_score_comparisons_by_both_facts(seeded_copy: Path,
+                                                                            tmp_path: Path) -> None:
+    """The hand-written multi-hop questions: each hop's quote is found once in its XQuAD article (never a
+    held-out one); a comparison is right with both compared facts and the gold side, wrong when it picks
+    the other side; each hop is cited when a shown citation overlaps its gold span."""
+    from assistant import Answer, Assistant
+    from assistant.domain import Citation, Passage, Sentence
+    from evals import sources
+    from evals.datasets import held_out_articles, multihop_items, write_xquad
+    from evals.runner import MULTIHOP, score
+    from tests.conftest import dataset
+
+    questions = write_xquad(tmp_path / "xq", dataset(sources.XQUAD))
+    held = held_out_articles(questions)
+    items = multihop_items(MULTIHOP, tmp_path / "xq", held)
+    assert len(items) >= 12 and all(len(i.hops) == 2 and i.answers for i in items)
+    item = next(i for i in items if "Grainger Market or the Tyne and Wear Metro" in i.question)
+    a = Assistant(seeded_copy, llm_backend="extractive")
+    doc = "doc-newcastle"
+
+    def scored(text: str, cite: tuple[int, ...] = (0, 1)) -> tuple[str, float | None]:
+        cites = tuple(Citation(1, doc, "c", item.hops[h].span[0], item.hops[h].span[1], "q") for h in cite)
+        passage = Passage("c", doc, "The Grainger Market itself, was opened in 1835.", 0, 47, 1.0)
+        answer = Answer(item.question, text, refused=False, sentences=(Sentence(text, cites, label="supported"),),
+                        passages=(passage,))
+        rec = score(item, answer, {"Newcastle_upon_Tyne.md": doc}, [], a.similarity)
+        return rec["outcome"], rec["hops_cited"]
+
+    right = "The Grainger Market opened in 1835 and the Metro in 1980, so the Grainger Market came first."
+    assert scored(right) == ("right", 1.0)
+    assert scored(right, (0,)) == ("right", 0.5)  # one hop cited
+    assert scored("The Grainger Market came first.")[0] == "wrong"  # no compared facts
+    assert scored("The Grainger Market opened in 1835; the Metro opened first, in 1980.")[0] == "wrong"

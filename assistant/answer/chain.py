@@ -1,6 +1,7 @@
 """The ask path as one composed LangChain Runnable:
 
-    condense -> retrieve (each part of the question) -> gate -> pack -> prompt | model -> verify -> cover
+    condense -> retrieve (each part of the question, each side of a comparison) -> gate -> pack
+    -> prompt | model -> verify -> compare (a comparison's facts and conclusion) -> cover
 
 `build_ask_chain(parts)` composes it from the parts an `Assistant` holds. Its input is
 `{"question", "history", "previous"}`; streaming it yields `Event`s: the standalone query, the
@@ -22,9 +23,10 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableGenerator
 
 from assistant.answer import policy
 from assistant.answer.citations import Similarity
+from assistant.answer.comparison import complete
 from assistant.answer.compose import assemble
 from assistant.answer.prompting import pack
-from assistant.answer.question_parts import split_parts
+from assistant.answer.question_parts import comparison, search_queries, split_parts
 from assistant.domain import Answer, Event, Passage
 from assistant.errors import BackendUnavailable, is_unreachable
 from assistant.retrieve.retriever import to_passage
@@ -63,10 +65,10 @@ def build_ask_chain(parts: AskParts) -> Runnable[dict[str, Any], Event]:
         t = time.perf_counter()
         previous: Answer | None = x["previous"]
         extra = [c.chunk_id for c in previous.citations] if previous and x["history"] else []
-        asked = split_parts(x["query"])
-        found = [parts.retriever.invoke(q, config, k=parts.k, extra=extra) for q in asked]
+        found = [parts.retriever.invoke(q, config, k=parts.k, extra=extra) for q in search_queries(x["query"])]
         x["timings"]["retrieve"] = time.perf_counter() - t
-        return {**x, "parts": asked, "passages": interleave([[to_passage(d) for d in docs] for docs in found], parts.k)}
+        ranked = [[to_passage(d) for d in docs] for docs in found]
+        return {**x, "parts": split_parts(x["query"]), "passages": interleave(ranked, parts.k)}
 
     def packed(x: dict[str, Any]) -> list[Passage]:
         return pack(x["relevant"], parts.prompt_budget, x["query"], parts.passage_tokens)
@@ -74,6 +76,9 @@ def build_ask_chain(parts: AskParts) -> Runnable[dict[str, Any], Event]:
     def checked(x: dict[str, Any]) -> Answer:
         answer = assemble(x["question"], x["raw"], x["packed"], parts.similarity, standalone_query=x["query"],
                           keep_unsupported=parts.keep_unsupported, opinion=parts.opinion)
+        compared = comparison(x["query"])
+        if compared is not None:  # each side's fact and the conclusion, from the cited numbers
+            answer = complete(answer, compared, x["query"], x["packed"])
         return policy.cover(answer, x["parts"], parts.similarity)
 
     step_pack = RunnableLambda(packed, name="pack")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from assistant.domain import Citation, Passage
+from assistant.domain import Citation, Passage, Sentence
 from assistant.injection import as_data
 from assistant.text import MARKER, content_words, lexical_overlap, split_sentences
 
@@ -105,3 +105,10 @@ def resolve(number: int, claim: str, passage: Passage, similarity: Similarity | 
     return Citation(number=number, doc_id=passage.doc_id, chunk_id=passage.chunk_id, char_start=a, char_end=b,
                     quote=passage.span_text(a, b),
                     title=passage.title, source=passage.source, date=passage.date, url=passage.url)
+
+
+def answer_text(sentences: Sequence[Sentence]) -> str:
+    """An answer's text: each sentence with its `[n]` markers (and "(unsupported)" where it is kept only
+    to be shown as such)."""
+    return " ".join(s.text + "".join(f" [{c.number}]" for c in s.citations)
+                    + (" (unsupported)" if s.label == "unsupported" else "") for s in sentences)

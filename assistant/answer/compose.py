@@ -17,6 +17,7 @@ from assistant.answer import policy
 from assistant.answer.attribution import attribute
 from assistant.answer.citations import (
     Similarity,
+    answer_text,
     resolve,
     split_answer,
     strip_markers,
@@ -154,8 +155,7 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
     if decision.outcome == "refuse":
         return Answer(question=question, text=policy.refusal_text(decision.detail), refused=True,
                       passages=tuple(passages), standalone_query=standalone_query, decision=decision)
-    text = " ".join(s.text + "".join(f" [{c.number}]" for c in s.citations)
-                    + (" (unsupported)" if s.label == "unsupported" else "") for s in sentences)
+    text = answer_text(sentences)
     if dropped:
         text += f" (Left out: {dropped} statement{'s' if dropped > 1 else ''} the sources do not support.)"
     return Answer(question=question, text=text, refused=False, sentences=tuple(sentences),

@@ -3,16 +3,68 @@ two things. `split_parts` cuts a question into the questions it joins (several q
 before a new question word), so retrieval can look for each part and the policy can tell which part the
 answer left out. It only splits; it does not rewrite a part that leans on another ("... and when?" stays
 one question: a part needs two content words of its own).
+
+`search_queries` adds the two sides of a comparison ("Which opened earlier, the Grainger Market or the
+Tyne and Wear Metro?"): the answer needs a fact about each side, and a search for the whole question
+tends to find only one of them. The sides are searched, not answered as parts: the comparison is one
+question.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from assistant.text import content_words
 
 _ASKS = r"(?:what|who|whom|whose|when|where|which|why|how|did|does|do|is|are|was|were|can|could|has|have)"
 _JOIN = re.compile(rf",?\s+and\s+(?={_ASKS}\b)|(?<=\?)\s+(?=\S)|;\s+(?={_ASKS}\b)", re.I)
+
+
+_COMPARATIVE = re.compile(r"\b(?:more|most|less|fewer|first|last|earlier|later|before|after|larger|bigger|smaller|"
+                          r"older|newer|younger|higher|lower|longer|shorter|greater|better|worse|\w{3,}er than)\b",
+                          re.I)
+_SIDES = (
+    re.compile(r"^(?P<stem>.+?)[,:]\s+(?P<a>[^,:]+?),?\s+or\s+(?P<b>[^,:?]+)\??$"),  # "Which ..., A or B?"
+    re.compile(r"^(?P<a>.+?)\s+before or after\s+(?P<b>[^?]+)\??$", re.I),  # "Did A happen before or after B?"
+    re.compile(r"^(?P<a>.+?)\s+or\s+(?P<b>[^,?]+)\??$"),  # "Does it hold more A or more B?"
+)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A question that weighs two things: "Which opened earlier in Newcastle, A or B?" (stem, a, b)."""
+
+    stem: str
+    a: str
+    b: str
+
+    def queries(self) -> tuple[str, str]:
+        """Each side as a search query, with the question's lead words ("Which opened earlier in Newcastle")."""
+        return f"{self.stem} {self.a}".strip(), f"{self.stem} {self.b}".strip()
+
+
+def comparison(question: str) -> Comparison | None:
+    """The two things a comparison question weighs; None when it is not a choice between two things."""
+    q = question.strip()
+    if (" or " not in q or q.count(" or ") > 1 or not _COMPARATIVE.search(q)
+            or re.search(r"\bor (?:more|less|fewer|so|not)\b", q, re.I)):  # "3 or more": no choice
+        return None
+    for pattern in _SIDES:
+        m = pattern.match(q)
+        if m and all(len(content_words(m[g])) >= 1 for g in ("a", "b")):
+            return Comparison((m.groupdict().get("stem") or "").strip(), m["a"].strip(), m["b"].strip())
+    return None
+
+
+def search_queries(question: str) -> tuple[str, ...]:
+    """What to search for: each part of a several-part question; the question and each side of a
+    comparison; otherwise the question itself."""
+    parts = split_parts(question)
+    if len(parts) > 1:
+        return parts
+    sides = comparison(question)
+    return (question.strip(), *sides.queries()) if sides else parts
 
 
 def split_parts(question: str) -> tuple[str, ...]:

@@ -53,6 +53,9 @@ def _link(url: str, label: str = "link") -> str:
     return f'<a href="{_esc(url)}" target="_blank" rel="noopener noreferrer nofollow">{label}</a>'
 
 
+_HOW = {"quote": " (the passage's own words)", "comparison": " (follows from the numbers of the cited sentences)"}
+
+
 def answer_html(answer: Answer) -> str:
     """The chat message: escaped sentences, a status mark each, and `[n]` markers that open the source."""
     if answer.refused:
@@ -66,6 +69,7 @@ def answer_html(answer: Answer) -> str:
                         f'title="{_esc(c.title or "source")}: open the cited sentence">[{c.number}]</a>'
                         for c in s.citations)
         symbol, meaning = _STATUS.get(s.label, ("", s.label))
+        meaning += _HOW.get(s.verified_by, "")
         if s.support is not None:
             meaning += (f" (confirmed by the model; checker score {s.support:.2f})" if s.verified_by == "model"
                         else f" (score {s.support:.2f})")

@@ -1,0 +1,96 @@
+"""Comparison questions (#17, multi-hop): both sides searched, each side's fact stated and cited, and the
+conclusion drawn from the cited numbers. The real embedder, index and checker; a fake chat model through
+LangChain's interface stands in for the local model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from assistant import Assistant
+from assistant.answer.comparison import contradicts, direction
+from assistant.answer.question_parts import Comparison, comparison, search_queries
+from assistant.domain import Answer
+
+QUESTION = "Which opened earlier in Newcastle, the Grainger Market or the Tyne and Wear Metro?"
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    corpus = tmp_path_factory.mktemp("city")
+    (corpus / "market.md").write_text(
+        "---\ntitle: The Grainger Market\nsource: City Guide\n---\n"
+        "The Grainger Market replaced an earlier market built in 1808. The Grainger Market itself was opened "
+        "in 1835 and was the city's first indoor market. Its opening was celebrated with a dinner attended by "
+        "2000 guests.\n", encoding="utf-8")
+    (corpus / "metro.md").write_text(
+        "---\ntitle: Transport in Newcastle\nsource: City Guide\n---\n"
+        "The city is served by the Tyne and Wear Metro, a light rail system. It was opened in five phases "
+        "between 1980 and 1984. It carries over 37 million passengers a year.\n", encoding="utf-8")
+    (corpus / "campus.md").write_text(
+        "---\ntitle: University campuses\nsource: City Guide\n---\n"
+        "The north campus covers 209 acres. The south campus lies 5.3 km from the river.\n", encoding="utf-8")
+    return corpus
+
+
+def _ask(city: Path, tmp_path: Path, question: str, reply: str) -> Answer:
+    chat = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
+    a = Assistant(tmp_path / "data", llm=chat, second_opinion=False)  # the fake model answers once
+    a.ingest([city], progress=False)
+    return a.ask(question)
+
+
+def test_comparison_questions_are_read_into_their_two_sides() -> None:
+    assert comparison(QUESTION) == Comparison("Which opened earlier in Newcastle", "the Grainger Market",
+                                              "the Tyne and Wear Metro")
+    assert comparison("Which came first: the stock exchange, or the market?") == Comparison(
+        "Which came first", "the stock exchange", "the market")
+    assert search_queries(QUESTION) == (QUESTION, "Which opened earlier in Newcastle the Grainger Market",
+                                        "Which opened earlier in Newcastle the Tyne and Wear Metro")
+    for not_one in ("What are numbers greater than 1 that can be divided by 3 or more numbers called?",
+                    "Who wrote the letter?", "What did the UN or RFE/RL report?",  # no comparative word
+                    "Which news agency reported the letter, and what did China's ambassador say?"):
+        assert comparison(not_one) is None, not_one
+    assert direction("Which came first") == ("year", -1)
+    assert direction("Which is more efficient") == ("amount", 1)
+    assert direction("Who wrote it") is None
+
+
+def test_a_sentence_giving_the_win_to_the_loser_contradicts_the_numbers() -> None:
+    loser, winner = "Energiprojekt's steam engine", "a modern coal-fired power station"
+    assert contradicts("The most efficient engine is Energiprojekt's steam engine.", loser, winner, "amount", 1)
+    assert not contradicts("Energiprojekt's steam engine reaches 27-30%.", loser, winner, "amount", 1)
+    assert not contradicts("The power station is more efficient than Energiprojekt's steam engine.", loser, winner,
+                           "amount", 1)
+
+
+def test_the_missing_side_is_quoted_and_the_conclusion_cites_both(city: Path, tmp_path: Path) -> None:
+    # the model states one side only, as the local model often does
+    ans = _ask(city, tmp_path, QUESTION, "The Grainger Market itself was opened in 1835 [1].")
+    assert not ans.refused, ans.text
+    texts = [s.text for s in ans.sentences]
+    assert any("opened in five phases between 1980 and 1984" in t for t in texts), texts  # the Metro's own words
+    last = ans.sentences[-1]
+    assert last.text == "The Grainger Market came first (1835, against 1980 for the Tyne and Wear Metro).", last.text
+    assert last.verified_by == "comparison"
+    cited = {c.quote for c in last.citations}
+    assert any("1835" in q for q in cited) and any("1980" in q for q in cited), cited
+    assert len({c.doc_id for c in last.citations}) == 2  # two documents: a multi-hop answer
+    assert "2000" not in last.text  # "2000 guests" is not a year
+
+
+def test_a_wrong_conclusion_is_replaced_by_the_numbers(city: Path, tmp_path: Path) -> None:
+    ans = _ask(city, tmp_path, QUESTION, "The Tyne and Wear Metro opened earlier than the Grainger Market [2].")
+    assert not ans.refused, ans.text
+    assert "Metro opened earlier" not in ans.text
+    assert "The Grainger Market came first (1835, against 1980" in ans.text
+
+
+def test_amounts_of_different_units_are_not_compared(city: Path, tmp_path: Path) -> None:
+    reply = "The north campus covers 209 acres [1]."
+    ans = _ask(city, tmp_path, "Which is larger, the north campus or the south campus?", reply)
+    assert not any(s.verified_by == "comparison" for s in ans.sentences)
+
