@@ -11,7 +11,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from assistant import Assistant
-from assistant.answer.comparison import contradicts, direction
+from assistant.answer.comparison import Fact, conclusion, contradicts, direction
 from assistant.answer.question_parts import Comparison, comparison, search_queries
 from assistant.domain import Answer
 
@@ -57,6 +57,15 @@ def test_comparison_questions_are_read_into_their_two_sides() -> None:
     assert direction("Which came first") == ("year", -1)
     assert direction("Which is more efficient") == ("amount", 1)
     assert direction("Who wrote it") is None
+    a, b = Fact("", (), 1901.0, "1901", "", True), Fact("", (), 1899.0, "1899", "", True)
+    born = Comparison("Who was born first", "Ann Lee", "Bo Chan")
+    assert conclusion(born, a, b, "year", -1) == "Bo Chan was born first (1899, against 1901 for Ann Lee)."
+    started = Comparison("Which magazine was started first", "Arthur's Magazine", "First for Women")
+    assert conclusion(started, a, b, "year", -1) == "First for Women was started first (1899, against 1901 for " \
+        "Arthur's Magazine)."
+    acres = Comparison("Which campus covers more acres", "the north campus", "the south campus")
+    assert conclusion(acres, a, b, "amount", 1) == "The north campus has the larger figure (1901, against 1899 " \
+        "for the south campus)."
 
 
 def test_a_sentence_giving_the_win_to_the_loser_contradicts_the_numbers() -> None:
@@ -74,7 +83,8 @@ def test_the_missing_side_is_quoted_and_the_conclusion_cites_both(city: Path, tm
     texts = [s.text for s in ans.sentences]
     assert any("opened in five phases between 1980 and 1984" in t for t in texts), texts  # the Metro's own words
     last = ans.sentences[-1]
-    assert last.text == "The Grainger Market came first (1835, against 1980 for the Tyne and Wear Metro).", last.text
+    assert last.text == ("The Grainger Market opened earlier in Newcastle (1835, against 1980 for the Tyne and Wear "
+                         "Metro)."), last.text
     assert last.verified_by == "comparison"
     cited = {c.quote for c in last.citations}
     assert any("1835" in q for q in cited) and any("1980" in q for q in cited), cited
@@ -86,7 +96,7 @@ def test_a_wrong_conclusion_is_replaced_by_the_numbers(city: Path, tmp_path: Pat
     ans = _ask(city, tmp_path, QUESTION, "The Tyne and Wear Metro opened earlier than the Grainger Market [2].")
     assert not ans.refused, ans.text
     assert "Metro opened earlier" not in ans.text
-    assert "The Grainger Market came first (1835, against 1980" in ans.text
+    assert "The Grainger Market opened earlier in Newcastle (1835, against 1980" in ans.text
 
 
 def test_amounts_of_different_units_are_not_compared(city: Path, tmp_path: Path) -> None:

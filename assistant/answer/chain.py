@@ -78,7 +78,7 @@ def build_ask_chain(parts: AskParts) -> Runnable[dict[str, Any], Event]:
                           keep_unsupported=parts.keep_unsupported, opinion=parts.opinion)
         compared = comparison(x["query"])
         if compared is not None:  # each side's fact and the conclusion, from the cited numbers
-            answer = complete(answer, compared, x["query"], x["packed"])
+            answer = complete(answer, compared, x["packed"])
         return policy.cover(answer, x["parts"], parts.similarity)
 
     step_pack = RunnableLambda(packed, name="pack")

@@ -2,15 +2,17 @@
 Market or the Tyne and Wear Metro?" needs a fact from two passages and a conclusion that no passage states.
 
 A small model often states one side only, or concludes without the facts, and the checker rightly drops
-a conclusion no single passage supports. `complete` mends the checked answer in code:
-- for each side (`question_parts.comparison`) that no kept sentence covers, it adds the passage
-  sentence that names that side and states a number of the kind compared, quoted and cited exactly;
-- when both sides have such a number, it adds the conclusion, citing both facts: "The Grainger Market
-  came first (1835, against 1980 for the Tyne and Wear Metro)." Years are compared for first / earlier /
-  later questions, amounts for more / larger / fewer ones; the numbers are the cited sentences' own,
-  so a reader can check every step.
-It does not conclude without numbers ("Which is older, A or B?" with no dates), nor for a question
-without lead words to name the sides by ("Did A happen before or after B?"): those keep their facts only.
+a conclusion no single passage supports. `complete` mends the checked answer in code when it can conclude:
+- each side's (`question_parts.comparison`) fact is a kept sentence, or else the passage sentence that
+  names that side and states a number of the kind compared, quoted and cited exactly;
+- the conclusion says the question's own words back about the winner and cites both facts: "The Grainger
+  Market opened earlier in Newcastle (1835, against 1980 for the Tyne and Wear Metro)." Years are compared
+  for first / earlier / later questions, amounts of the same unit for more / larger / fewer ones; the
+  numbers are the cited sentences' own, so a reader can check every step;
+- a kept sentence that gives the win to the other side is left out.
+It leaves the answer as it is when it cannot conclude: no number of the compared kind for a side (no
+dates for "Which is older?"), amounts of different units (145 ha against 5.3 km), equal numbers, or a
+question without lead words to name the winner by ("Did A happen before or after B?").
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
+from assistant.answer import policy
 from assistant.answer.citations import answer_text
 from assistant.answer.question_parts import Comparison
-from assistant.domain import Answer, Citation, Decision, Passage, Sentence
+from assistant.domain import Answer, Citation, Passage, Sentence
 from assistant.text import WORD, YEAR, content_words, split_sentences, stem
 
 _EARLIER = re.compile(r"\b(?:first|earlier|earliest|before|older|oldest|sooner)\b", re.I)
@@ -150,23 +153,36 @@ def _a_wins(a: Fact, b: Fact, sign: int) -> bool:
     return (a.value - b.value) * sign > 0
 
 
+_VERB = re.compile(r"\b(?:is|was|are|were|has|have|had|came|comes|happened|opened|began|started|founded)\b", re.I)
+
+
+def _predicate(lead: str) -> str | None:
+    """What the question says of the winner, to say it back: "opened earlier in Newcastle" from "Which
+    opened earlier in Newcastle", "was started first" from "Which magazine was started first"; None when
+    the lead words have no such verb ("Which Harvard campus covers more acres")."""
+    m = re.match(r"(?:which|who|what)\b\s*", lead, re.I)
+    verb = _VERB.search(lead, m.end()) if m else None
+    return lead[verb.start():].strip() if verb else None
+
+
 def conclusion(c: Comparison, a: Fact, b: Fact, kind: str, sign: int) -> str | None:
-    """The sentence that says which side wins, with both numbers; None when they tie or the sides have
-    no names to say it with."""
+    """The sentence that says which side wins, with both numbers; None when they tie or count different
+    things."""
     if a.value == b.value or not _comparable(c, a, b):
         return None
     win, lose, w, l_ = (c.a, c.b, a, b) if _a_wins(a, b, sign) else (c.b, c.a, b, a)
-    verb = {("year", -1): "came first", ("year", 1): "came later", ("amount", 1): "has the larger figure",
-            ("amount", -1): "has the smaller figure"}[(kind, sign)]
+    verb = _predicate(c.stem) or {("year", -1): "came first", ("year", 1): "came later",
+                                  ("amount", 1): "has the larger figure", ("amount", -1): "has the smaller figure"}[
+        (kind, sign)]
     name = win[0].upper() + win[1:]
     return f"{name} {verb} ({w.shown}, against {l_.shown} for {lose})."
 
 
-def complete(answer: Answer, c: Comparison, question: str, passages: Sequence[Passage]) -> Answer:
+def complete(answer: Answer, c: Comparison, passages: Sequence[Passage]) -> Answer:
     """`answer` with the conclusion, and each side's fact the answer lacks, when both sides' facts are
     found with numbers that differ; otherwise `answer` unchanged (a refusal stays a refusal)."""
-    how = direction(c.stem or question)
-    if how is None or not c.stem or not passages:
+    how = direction(c.stem)
+    if how is None or not passages:
         return answer
     kind, sign = how
     fa = find_fact(c.a, c.b, c.stem, kind, passages, answer.sentences)
@@ -182,15 +198,8 @@ def complete(answer: Answer, c: Comparison, question: str, passages: Sequence[Pa
     added = [Sentence(text=f.text, citations=f.citations, label="supported", verified_by="quote")
              for f in dict.fromkeys((fa, fb)) if f.quoted and f.shown not in said_already]  # a fact not yet stated
     cited = tuple(dict.fromkeys((*fa.citations, *fb.citations)))
-    added.append(Sentence(text=said, citations=cited, label="supported",
-                          verified_by="comparison"))
-    decision = answer.decision
-    if answer.refused:
-        decision = Decision("answer", "compared", "the compared facts are quoted from the passages; the conclusion "
-                            "follows from their numbers.")
-    elif against:
-        decision = Decision("partial", "some_unsupported", f"{len(against)} statement{'s' if len(against) > 1 else ''}"
-                            " that the compared numbers contradict left out.")
+    added.append(Sentence(text=said, citations=cited, label="supported", verified_by="comparison"))
+    decision = policy.compared(answer.decision, answer.refused, len(against))
     sentences = (*kept, *added)
     left_out = answer.text[answer.text.index(" (Left out:"):] if " (Left out:" in answer.text else ""
     return replace(answer, text=answer_text(sentences) + left_out, refused=False, sentences=sentences,

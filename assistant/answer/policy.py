@@ -1,6 +1,6 @@
 """The refusal policy: the one place that decides whether the assistant answers or refuses, and why.
 
-Refusal is enforced in code, never left to the model. Two gates:
+Refusal is enforced in code, never left to the model:
 1. before generation, `gate`: no retrieved passage is relevant enough (cosine similarity at least
    `min_score`, or the reranker's calibrated probability at least `min_relevance`): refuse without
    calling the model, and say what was searched and how close the best passage came;
@@ -8,7 +8,10 @@ Refusal is enforced in code, never left to the model. Two gates:
    "I don't know", `is_non_answer`, never count as an answer): refuse and show the closest passages;
    some statements left out: a partial answer that says so;
 3. `cover`: a question that asks several things (`question_parts.split_parts`) whose answer has no kept
-   sentence for one of them: a partial answer that names the part left unanswered.
+   sentence for one of them: a partial answer that names the part left unanswered;
+4. `compared`: a comparison that `comparison.complete` concluded from both sides' quoted facts is an
+   answer even when the model's own statements were all dropped, and a partial one when a kept
+   statement contradicted the compared numbers and was left out.
 Each decision is a typed `Decision` (outcome, reason code, one sentence) recorded on the `Answer`.
 Whether a sentence is supported is decided by `assistant.verify`; this module only reads the verdicts.
 """
@@ -85,6 +88,17 @@ def cover(answer: Answer, parts: Sequence[str], similarity: Similarity | None) -
                                          answer.decision.outcome == "partial" else "")
     return replace(answer, text=f"{answer.text} (Not answered: {named})",
                    decision=Decision("partial", "part_unanswered", detail))
+
+
+def compared(decision: Decision | None, refused: bool, contradicted: int) -> Decision | None:
+    """The decision for a comparison concluded from its facts (see the module docstring, item 4)."""
+    if refused:
+        return Decision("answer", "compared", "the compared facts are quoted from the passages; the conclusion "
+                        "follows from their numbers.")
+    if contradicted:
+        return Decision("partial", "some_unsupported", f"{contradicted} statement{'s' if contradicted > 1 else ''} "
+                        "that the compared numbers contradict left out.")
+    return decision
 
 
 def refusal_text(reason: str) -> str:
