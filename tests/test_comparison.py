@@ -104,3 +104,10 @@ def test_amounts_of_different_units_are_not_compared(city: Path, tmp_path: Path)
     ans = _ask(city, tmp_path, "Which is larger, the north campus or the south campus?", reply)
     assert not any(s.verified_by == "comparison" for s in ans.sentences)
 
+
+
+def test_a_comparison_with_a_side_the_corpus_lacks_is_not_concluded(city: Path, tmp_path: Path) -> None:
+    ans = _ask(city, tmp_path, "Which opened earlier, the Grainger Market or the Sydney Opera House?",
+               "The Sydney Opera House opened earlier than the Grainger Market [1].")
+    assert ans.refused, ans.text  # the model's claim is unsupported, and there is nothing to conclude from
+    assert not any(s.verified_by in ("quote", "comparison") for s in ans.sentences)
