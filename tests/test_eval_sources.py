@@ -78,3 +78,17 @@ def test_missing_dataset_is_skipped_with_one_line_that_says_what_to_do(tmp_path:
                           "set ASSISTANT_EVAL_DATA (or --data DIR) or allow the download")
     failed = DataLocator(tmp_path / "none", tmp_path / "cache").resolve(_source(server + "/missing.json"))
     assert failed.path is None and "download failed" in failed.reason and "\n" not in failed.line()
+
+
+def test_the_multihop_set_is_skipped_out_loud_without_xquad(tmp_path: Path) -> None:
+    """Its questions are about the XQuAD articles: without them the run says so, in the log and summary."""
+    from assistant.settings import Settings
+    from evals.runner import run_suite
+
+    lines: list[str] = []
+    settings = Settings(data_dir=tmp_path / "data", cache_dir=tmp_path / "cache")
+    summary = run_suite(settings, tmp_path / "out", quick=True, only={"multihop"},
+                        locator=DataLocator(None, tmp_path / "cache", download=False), log=lines.append)
+    line = "multihop: skipped, its questions are about the XQuAD articles, which were not found"
+    assert line in lines and line in summary["skipped"]
+    assert "multihop" not in summary["datasets"]
