@@ -4,6 +4,7 @@ LangChain's interface stands in for the local model."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -64,8 +65,11 @@ def test_comparison_questions_are_read_into_their_two_sides() -> None:
     assert conclusion(started, a, b, "year", -1) == "First for Women was started first (1899, against 1901 for " \
         "Arthur's Magazine)."
     acres = Comparison("Which campus covers more acres", "the north campus", "the south campus")
-    assert conclusion(acres, a, b, "amount", 1) == "The north campus has the larger figure (1901, against 1899 " \
-        "for the south campus)."
+    north, south = Fact("", (), 209.0, "209", "acres", True), Fact("", (), 358.0, "358", "acres", True)
+    assert conclusion(acres, north, south, "amount", 1) == "The south campus has the larger figure (358, against " \
+        "209 for the north campus)."
+    assert conclusion(acres, a, b, "amount", 1) is None  # bare numbers: nothing says what they count
+    assert conclusion(acres, north, replace(south, unit="km"), "amount", 1) is None  # acres against km
 
 
 def test_a_sentence_giving_the_win_to_the_loser_contradicts_the_numbers() -> None:

@@ -132,7 +132,7 @@ def find_fact(side: str, other: str, lead: str, kind: str, passages: Sequence[Pa
         numbers = _numbers(text, kind, exclude)
         if share < 0.5 or (rival and len(rival & words) / len(rival) >= share) or not numbers:
             continue
-        at = _side_positions(text, named)
+        at = _side_positions(text, named) or [0]  # (never empty: the same words, found as `content_words` finds them)
         _, shown, value, unit = min(numbers, key=lambda n: min(abs(n[0] - x) for x in at))
         score = (share + 0.1 * len(verb & words) + (0.0 if quoted else 1.0)
                  - (0.25 if len(split_sentences(text)) > 1 else 0.0))  # one sentence rather than two
@@ -141,12 +141,15 @@ def find_fact(side: str, other: str, lead: str, kind: str, passages: Sequence[Pa
     return best[1] if best else None
 
 
-def _comparable(c: Comparison, a: Fact, b: Fact) -> bool:
-    """Years always compare; amounts when they count the same thing ("acre" and "acre", "%" and "%"), or
-    what each side itself names ("objects from China" against "outfits"): never 145 ha against 5.3 km."""
-    if a.unit == b.unit:
+def _comparable(c: Comparison, a: Fact, b: Fact, kind: str) -> bool:
+    """Years always compare; amounts when they say what they count and count the same thing ("acre" and
+    "acre", "%" and "%"), or what each side itself names ("objects from China" against "outfits"): never
+    145 ha against 5.3 km, nor two bare numbers."""
+    if kind == "year":
         return True
-    return bool(a.unit and b.unit and {stem(a.unit)} <= content_words(c.a) and {stem(b.unit)} <= content_words(c.b))
+    if not a.unit or not b.unit:
+        return False
+    return a.unit == b.unit or ({stem(a.unit)} <= content_words(c.a) and {stem(b.unit)} <= content_words(c.b))
 
 
 def _a_wins(a: Fact, b: Fact, sign: int) -> bool:
@@ -168,7 +171,7 @@ def _predicate(lead: str) -> str | None:
 def conclusion(c: Comparison, a: Fact, b: Fact, kind: str, sign: int) -> str | None:
     """The sentence that says which side wins, with both numbers; None when they tie or count different
     things."""
-    if a.value == b.value or not _comparable(c, a, b):
+    if a.value == b.value or not _comparable(c, a, b, kind):
         return None
     win, lose, w, l_ = (c.a, c.b, a, b) if _a_wins(a, b, sign) else (c.b, c.a, b, a)
     verb = _predicate(c.stem) or {("year", -1): "came first", ("year", 1): "came later",
