@@ -119,7 +119,8 @@ def multihop_items(path: Path, articles: Path, held_out: set[str]) -> list[EvalI
     (a comparison states both compared facts), and matches none of `wrong` (the regexes of a conclusion
     that picks the other side): all hand-written, independent of the checker.
     """
-    items = []
+    items: list[EvalItem] = []
+    texts: dict[str, str] = {}  # each article's stored text, parsed once
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
@@ -128,7 +129,9 @@ def multihop_items(path: Path, articles: Path, held_out: set[str]) -> list[EvalI
         for h in r["hops"]:
             if h["doc"] in held_out:
                 raise ValueError(f"multihop item {r['id']}: {h['doc']} is left out of the eval index")
-            stored = parse_file(articles / h["doc"])[0].text
+            if h["doc"] not in texts:
+                texts[h["doc"]] = parse_file(articles / h["doc"])[0].text
+            stored = texts[h["doc"]]
             start = stored.find(h["quote"])
             if start < 0 or stored.count(h["quote"]) > 1:
                 raise ValueError(f"multihop item {r['id']}: the quote is not found once in {h['doc']}: {h['quote']!r}")

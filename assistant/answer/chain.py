@@ -65,10 +65,12 @@ def build_ask_chain(parts: AskParts) -> Runnable[dict[str, Any], Event]:
         t = time.perf_counter()
         previous: Answer | None = x["previous"]
         extra = [c.chunk_id for c in previous.citations] if previous and x["history"] else []
+        asked = split_parts(x["query"])
+        compared = comparison(x["query"]) if len(asked) == 1 else None  # as `search_queries` reads it
         found = [parts.retriever.invoke(q, config, k=parts.k, extra=extra) for q in search_queries(x["query"])]
         x["timings"]["retrieve"] = time.perf_counter() - t
         ranked = [[to_passage(d) for d in docs] for docs in found]
-        return {**x, "parts": split_parts(x["query"]), "passages": interleave(ranked, parts.k)}
+        return {**x, "parts": asked, "comparison": compared, "passages": interleave(ranked, parts.k)}
 
     def packed(x: dict[str, Any]) -> list[Passage]:
         return pack(x["relevant"], parts.prompt_budget, x["query"], parts.passage_tokens)
@@ -76,9 +78,8 @@ def build_ask_chain(parts: AskParts) -> Runnable[dict[str, Any], Event]:
     def checked(x: dict[str, Any]) -> Answer:
         answer = assemble(x["question"], x["raw"], x["packed"], parts.similarity, standalone_query=x["query"],
                           keep_unsupported=parts.keep_unsupported, opinion=parts.opinion)
-        compared = comparison(x["query"])
-        if compared is not None:  # each side's fact and the conclusion, from the cited numbers
-            answer = complete(answer, compared, x["packed"])
+        if x["comparison"] is not None:  # each side's fact and the conclusion, from the cited numbers
+            answer = complete(answer, x["comparison"], x["packed"])
         return policy.cover(answer, x["parts"], parts.similarity)
 
     step_pack = RunnableLambda(packed, name="pack")

@@ -101,9 +101,13 @@ def best_sentences(claim: str, passage: Passage, similarity: Similarity | None =
 
 
 def resolve(number: int, claim: str, passage: Passage, similarity: Similarity | None = None) -> Citation:
-    a, b = best_sentences(claim, passage, similarity)
-    return Citation(number=number, doc_id=passage.doc_id, chunk_id=passage.chunk_id, char_start=a, char_end=b,
-                    quote=passage.span_text(a, b),
+    return citation(number, passage, *best_sentences(claim, passage, similarity))
+
+
+def citation(number: int, passage: Passage, start: int, end: int) -> Citation:
+    """The citation of document offsets [start, end) of `passage`, shown to the model as `[number]`."""
+    return Citation(number=number, doc_id=passage.doc_id, chunk_id=passage.chunk_id, char_start=start, char_end=end,
+                    quote=passage.span_text(start, end),
                     title=passage.title, source=passage.source, date=passage.date, url=passage.url)
 
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from assistant.answer import policy
-from assistant.answer.citations import answer_text
+from assistant.answer.citations import answer_text, citation
 from assistant.answer.question_parts import Comparison
 from assistant.domain import Answer, Citation, Passage, Sentence
 from assistant.text import WORD, YEAR, content_words, split_sentences, stem
@@ -94,9 +94,8 @@ def _side_positions(text: str, side: set[str]) -> list[int]:
 
 
 def _quote(number: int, p: Passage, start: int, end: int) -> tuple[str, tuple[Citation, ...], bool]:
-    citation = Citation(number=number, doc_id=p.doc_id, chunk_id=p.chunk_id, char_start=start, char_end=end,
-                        quote=p.span_text(start, end), title=p.title, source=p.source, date=p.date, url=p.url)
-    return citation.quote.strip(), (citation,), True
+    cited = citation(number, p, start, end)
+    return cited.quote.strip(), (cited,), True
 
 
 def _candidates(passages: Sequence[Passage], sentences: Sequence[Sentence]
@@ -190,8 +189,10 @@ def complete(answer: Answer, c: Comparison, passages: Sequence[Passage]) -> Answ
     kind, sign = how
     fa = find_fact(c.a, c.b, c.stem, kind, passages, answer.sentences)
     fb = find_fact(c.b, c.a, c.stem, kind, passages, answer.sentences)
-    said = conclusion(c, fa, fb, kind, sign) if fa is not None and fb is not None else None
-    if said is None or fa is None or fb is None:
+    if fa is None or fb is None:
+        return answer
+    said = conclusion(c, fa, fb, kind, sign)
+    if said is None:
         return answer
     winner, loser = (c.a, c.b) if _a_wins(fa, fb, sign) else (c.b, c.a)
     against = [s for s in answer.sentences if s.label != "unsupported"
