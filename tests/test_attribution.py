@@ -25,3 +25,20 @@ def test_claims_restated_as_fact_are_attributed() -> None:
     plain = "The harbour reopened on Tuesday."
     assert attribute(plain, "The harbour reopened on Tuesday after four days.") == plain
 
+
+
+def test_according_to_the_passage_is_not_a_speaker() -> None:
+    """The evidence itself (the passage, the article, a passage's title or source) is no party: the phrase
+    goes, the claim stays to be checked; a real party stays attributed."""
+    from assistant.answer.attribution import drop_self_reference
+
+    names = ["Warsaw Stock Exchange", "Wikipedia"]
+    assert drop_self_reference("According to the passage, 374 companies were listed.", names) == \
+        "374 companies were listed."
+    assert drop_self_reference("374 companies were listed, according to the article.", names) == \
+        "374 companies were listed."
+    assert drop_self_reference("According to passage 2, the index rose.", names) == "The index rose."
+    assert drop_self_reference("According to Warsaw Stock Exchange, the index rose.", names) == "The index rose."
+    assert drop_self_reference("According to Xinhua, 50 countries signed.", names) == \
+        "According to Xinhua, 50 countries signed."
+    assert drop_self_reference("According to the passage.", names) == "According to the passage."

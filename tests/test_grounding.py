@@ -30,6 +30,14 @@ def test_supported_paraphrases_pass() -> None:
     seed = ("Earlier, on July 12, a number of ambassadors in Geneva sent the joint letter to show their support for "
             "China, and as of July 26 evening, more ambassadors had joined, the Chinese Mission to the UNOG said.")
     assert support(seed, "Ambassadors in Geneva sent the joint letter on July 12.") > THRESHOLD
+    # Nor is a verb in another tense ("urged" for "urge"): the seed answer this used to refuse (0.28).
+    urge = ("The ambassadors also urge a certain group of countries to stop using uncorroborated information to "
+            "make unfounded accusations against China.")
+    said = "The ambassadors urged a certain group of countries to stop using {} information to make {} against {}."
+    assert support(urge, said.format("uncorroborated", "unfounded accusations", "China")) > THRESHOLD
+    assert support(urge, said.format("uncorroborated", "unfounded accusations", "Russia")) < THRESHOLD
+    assert support(urge, said.replace("stop", "start").format("uncorroborated", "unfounded accusations",
+                                                              "China")) < THRESHOLD
 
 
 def test_changed_numbers_names_and_unrelated_claims_fail() -> None:

@@ -56,6 +56,19 @@ def test_unsupported_sentences_can_be_kept_and_flagged(seeded_copy: Path) -> Non
         ("partial", "some_unsupported")
 
 
+def test_a_refusal_shows_what_was_left_out_only_when_asked(seeded_copy: Path) -> None:
+    """With "show unsupported sentences", a refusal keeps the statements it dropped (the UI lists them,
+    the eval records what the model wrote); by default a refusal carries none."""
+    from assistant.ui.render import answer_html
+
+    reply = "The French ambassador praised Paris [1]."
+    shown = Assistant(seeded_copy, llm=fake(reply), show_unsupported=True).ask("Who co-signed it?")
+    assert shown.refused and [s.label for s in shown.sentences] == ["unsupported"]
+    assert "Left out: The French ambassador praised Paris" in answer_html(shown)
+    hidden = Assistant(seeded_copy, llm=fake(reply)).ask("Who co-signed it?")
+    assert hidden.refused and not hidden.sentences and "Left out" not in answer_html(hidden)
+
+
 def test_uncited_but_supported_sentence_is_recited(seeded_copy: Path) -> None:
     a = Assistant(seeded_copy, llm=fake("Chen Xu is China's Ambassador to the UNOG."))
     ans = a.ask("Who is Chen Xu?")
@@ -73,6 +86,31 @@ def test_model_saying_it_does_not_know_is_a_refusal(seeded_copy: Path) -> None:
     ans = Assistant(seeded_copy, llm=fake("I don't know.")).ask("What did the ambassadors write in the letter?")
     assert ans.refused and ans.passages
     assert ans.decision is not None and ans.decision.reason == "model_declined"  # the model, not the checker
+
+
+def test_a_sentence_that_only_repeats_the_question_is_no_answer(seeded_copy: Path) -> None:
+    """A headline copied from a passage ("Ambassadors from 50 countries at UN support China on Xinjiang")
+    is supported, but says nothing the question did not: the model found no answer. A yes/no question
+    may be answered in its own words (#17: relevance, not just support)."""
+    from assistant.answer.policy import answers_nothing, says_nothing_new
+
+    headline = "Ambassadors from 50 countries at UN support China on Xinjiang [1]."
+    question = "Why do ambassadors from 50 countries at the UN support China on Xinjiang?"
+    ans = Assistant(seeded_copy, llm=fake(headline)).ask(question)
+    assert ans.refused and ans.decision is not None and ans.decision.reason == "model_declined", ans.text
+    assert not says_nothing_new("Do ambassadors from 50 countries support China?", "Yes, ambassadors from 50 "
+                                "countries support China.")
+    assert not says_nothing_new("Who signed, China or the UN?", "China signed.")
+    assert not says_nothing_new(question, "Ambassadors from 50 countries at UN support China on Xinjiang "
+                                "because of its counter-terrorism measures.")
+    # A cut-off copy, or a sentence about another year than the one asked about, answers nothing either.
+    asked = "How many ambassadors had joined the letter in July 2019?"
+    assert answers_nothing(asked, "The number of ambassadors who had joined the letter came in at.")
+    assert answers_nothing(asked, "In 2018, ambassadors from 37 countries signed a letter.")
+    assert not answers_nothing(asked, "By July 26, 2019, ambassadors from 50 countries had joined.")
+    assert not answers_nothing(asked, "By July 2019, 50 had joined, and more joined after that.")
+    assert not answers_nothing("Which came first, the 2018 letter or the 2019 one?", "The 2018 letter came first.")
+    assert not answers_nothing("When did Polonia win the championship prior to 2000?", "Polonia won it in 1946.")
 
 
 def test_refusal_reasons_tell_the_checker_from_the_model(seeded_copy: Path) -> None:

@@ -8,7 +8,7 @@ from assistant.answer.compose import assemble
 from assistant.domain import Passage
 from assistant.text import split_sentences
 from assistant.verify import grounding
-from assistant.verify.second import LOW, ModelOpinion, evidence_window, second_opinion
+from assistant.verify.second import LOW, ModelOpinion, evidence_window, restated, second_opinion
 from tests.fakes import ScriptedChat
 
 TEXT = ("The Velmor harbour was dredged to a depth of 12 metres in March. The port authority said the work "
@@ -82,3 +82,12 @@ def test_a_restated_false_premise_needs_the_models_confirmation() -> None:
     true = "According to Xinhua, ambassadors from 50 countries co-signed a letter to voice support for China [1]."
     ok = assemble("How many countries signed the letter?", true, [passage], None, opinion=ModelOpinion(plain))
     assert not ok.refused and not plain.prompts
+
+
+def test_a_short_verb_of_the_question_counts_as_restated() -> None:
+    """A draw that names a player is not evidence that she won: "won" (three letters) is a word of the
+    question the evidence never uses, so the model is asked; the same claim against a result is not."""
+    question = "Who won the Velmor Cup in 2019?"
+    claim = "Ana Brel won the Velmor Cup in 2019."
+    assert restated(question, claim, "Velmor Cup 2019, first round: Ana Brel and Mia Sato.") == {"won"}
+    assert not restated(question, claim, "Ana Brel won the Velmor Cup in 2019, beating Mia Sato in the final.")

@@ -4,11 +4,16 @@ News evidence is often reported speech: "China says that the facilities are ..."
 reported." When an answer sentence restates such a claim as fact, `attribute` repairs it by naming
 the speaker from the cited evidence ("According to China, the facilities are ..."). It does not
 judge whether the claim is true, and leaves sentences that already attribute alone.
+
+`drop_self_reference` removes the opposite: "According to the passage," (or to a passage's own title or
+source), which names no party, only the evidence the citation already points to. Left in, the checker
+reads it as a speaker the evidence never names and drops a true sentence.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 _VERBS = r"(?:says|said|told|tells|reported|reports|claims|claimed|stated|states|described|describes|noted|notes|added)"
 _NOUNS = (r"news|agency|mission|ministry|spokesperson|spokesman|spokeswoman|government|office|officials?|police|"
@@ -26,6 +31,21 @@ _FUNCTION_WORDS = frozenset("the a an it they these this those there its their s
                             "each every about around nearly over almost in on at by from during after before since "
                             "as an estimated".split())
 _BAD_SPEAKERS = frozenset({"he", "she", "they", "it", "we", "i", "the statement", "the"})
+
+
+_SELF = (r"(?:the\s+)?(?:given\s+|provided\s+|above\s+|cited\s+)?"
+         r"(?:passages?|texts?|articles?|sources?|context|snippets?)(?:\s*\[?\d+\]?)?")
+
+
+def drop_self_reference(sentence: str, names: Sequence[str] = ()) -> str:
+    """`sentence` without "According to the passage," / ", according to the article." (or to one of
+    `names`: the passages' titles and sources); other attributions stay."""
+    who = "|".join([_SELF, *(re.escape(n.strip()) for n in names if n.strip())])
+    body = re.sub(rf"^\s*according\s+to\s+(?:{who})\s*,\s*", "", sentence, flags=re.I)
+    body = re.sub(rf"\s*,?\s*according\s+to\s+(?:{who})\s*(?=[.!?]?\s*$)", "", body, flags=re.I)
+    if body == sentence or not re.search(r"\w", body):
+        return sentence
+    return body[:1].upper() + body[1:]
 
 
 def speaker(evidence: str) -> str | None:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.answer import policy
-from assistant.answer.attribution import attribute
+from assistant.answer.attribution import attribute, drop_self_reference
 from assistant.answer.citations import (
     Similarity,
     answer_text,
@@ -98,19 +98,23 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
              opinion: SecondOpinion | None = None) -> Answer:
     """Parse `raw` into sentences, verify each against its citations, refuse in code if none hold.
 
-    Per sentence: supported by its own citations -> "supported"; else supported by another passage ->
+    "According to the passage," (or to a passage's title or source) is dropped first: it names the evidence,
+    not a party. Per sentence: supported by its own citations -> "supported"; else supported by another passage ->
     "recited" to that passage; else, when the score is borderline and `opinion` (the chat model's second
     opinion, `verify/second.py`) confirms it against its own or the best passage, kept with
-    `verified_by="model"`; else "unsupported", dropped unless `keep_unsupported`. Instructions
+    `verified_by="model"`; else "unsupported", dropped unless `keep_unsupported` (which keeps them on a
+    refusal too, all unsupported, so the UI and the eval can show what the model wrote). Instructions
     planted in articles are not evidence (`evidence_text`), so a sentence that obeys one is unsupported,
     and the word such an instruction asks to repeat (`planted_payload`) is cut out before checking.
     """
     texts = [evidence_text(p) for p in passages]
     payload = planted_payload(passages)
+    names = [n for p in passages for n in (p.title, p.source)]  # "According to <a passage's title>," names no party
     sentences: list[Sentence] = []
     dropped = declined = 0
     for text, ids in split_answer(raw, len(passages)):
-        if policy.is_non_answer(text):
+        text = drop_self_reference(text, names)  # "According to the passage," is not a speaker to check
+        if policy.is_non_answer(text) or policy.answers_nothing(question, text):
             declined += 1
             continue
         stripped = strip_payload(text, payload)  # what an instruction planted in a passage asked to repeat
@@ -137,8 +141,9 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
                     label, numbers, verified_by = ("supported" if rescued in ids else "recited"), [rescued], "model"
             score = max([score, *(sc for _, sc in own)])
         cited = "\n\n".join(texts[n - 1] for n in numbers)  # the evidence of all its citations together
+        about = " ".join(passages[n - 1].title for n in numbers)  # a word of the cited article's title is no premise
         if (verified_by == "checker" and label != "unsupported" and opinion is not None
-                and restated(question, text, cited)):  # a premise of the question repeated as fact?
+                and restated(question, text, f"{cited}\n\n{about}")):  # a premise of the question repeated as fact?
             verified_by = "model"
             if not confirms(opinion, cited, text):
                 label, score = "unsupported", min(score, grounding.THRESHOLD - 0.01)
@@ -154,6 +159,7 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
     decision = policy.verdict(sentences, passages, dropped, declined)
     if decision.outcome == "refuse":
         return Answer(question=question, text=policy.refusal_text(decision.detail), refused=True,
+                      sentences=tuple(sentences) if keep_unsupported else (),  # what was left out, to show
                       passages=tuple(passages), standalone_query=standalone_query, decision=decision)
     text = answer_text(sentences)
     if dropped:

@@ -5,8 +5,8 @@ Refusal is enforced in code, never left to the model:
    `min_score`, or the reranker's calibrated probability at least `min_relevance`): refuse without
    calling the model, and say what was searched and how close the best passage came;
 2. after verification, `verdict`: no sentence survived the checker (sentences that only say
-   "I don't know", `is_non_answer`, never count as an answer): refuse and show the closest passages;
-   some statements left out: a partial answer that says so;
+   "I don't know", `is_non_answer`, or cannot answer the question, `answers_nothing`, never count as an
+   answer): refuse and show the closest passages; some statements left out: a partial answer that says so;
 3. `cover`: a question that asks several things (`question_parts.split_parts`) whose answer has no kept
    sentence for one of them: a partial answer that names the part left unanswered;
 4. `compared`: a comparison that `comparison.complete` concluded from both sides' quoted facts is an
@@ -25,7 +25,7 @@ from dataclasses import replace
 from assistant import prompts
 from assistant.answer.citations import Similarity
 from assistant.domain import Answer, Decision, Passage, Sentence
-from assistant.text import lexical_overlap, split_clauses
+from assistant.text import content_words, lexical_overlap, split_clauses
 
 _NON_ANSWER = re.compile(r"\b(i (?:do not|don't) know|not (?:mentioned|stated|provided|specified)|"
                         r"(?:passages|sources|context) do(?:es)? not (?:contain|say|mention|provide))\b", re.I)
@@ -34,6 +34,38 @@ _NON_ANSWER = re.compile(r"\b(i (?:do not|don't) know|not (?:mentioned|stated|pr
 def is_non_answer(sentence: str) -> bool:
     """The sentence says the sources do not tell ("I don't know", "not mentioned in the passages")."""
     return bool(_NON_ANSWER.search(sentence))
+
+
+_POLAR = re.compile(r"^\W*(?:is|are|was|were|do|does|did|can|could|has|have|had|will|would|should)\b", re.I)
+
+
+def says_nothing_new(question: str, sentence: str) -> bool:
+    """The sentence only repeats words of the question ("Tesla Q2 2020 revenue." for "What was Tesla's
+    revenue in Q2 2020?", a headline the model copied): no answer in it, however well its passage supports
+    it. Never for a yes/no question or one that offers a choice ("A or B?"): those are answered in their own
+    words."""
+    if _POLAR.match(question) or re.search(r"\bor\b", question, re.I):
+        return False
+    return not content_words(sentence) - content_words(question)
+
+
+_DANGLING = frozenset("a an the of to at from and or than".split())  # not "that", "in", "on": "after that."
+_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
+_BOUND = re.compile(r"\b(?:before|after|prior to|since|until|till|by|between|from|through)\s+(?:the\s+)?"
+                    r"(?:(?:early|late|mid|end of)\s+)?(?:1[0-9]{3}|20[0-9]{2})(?:\s+and\s+(?:1[0-9]{3}|20[0-9]{2}))?",
+                    re.I)
+
+
+def answers_nothing(question: str, sentence: str) -> bool:
+    """A sentence that cannot answer the question, however well its passage supports it: it only repeats
+    the question (`says_nothing_new`), it is cut off ("... came in at."), or it is about another year than
+    the one asked about ("Tesla Q2 2020 revenue." for Q1 2021; a year that bounds the answer, "prior to
+    2000", is not the year asked about, and a choice between years never counts)."""
+    words = re.findall(r"\w+", sentence.lower())
+    asked = set(_YEAR.findall(_BOUND.sub("", question)))  # "prior to 2000" bounds the answer: not the year asked
+    said = set(_YEAR.findall(sentence))
+    other_year = bool(asked and said and not asked & said and not re.search(r"\bor\b", question, re.I))
+    return says_nothing_new(question, sentence) or bool(words and words[-1] in _DANGLING) or other_year
 
 
 def gate(passages: Sequence[Passage], min_score: float, min_relevance: float) -> tuple[list[Passage], Decision | None]:

@@ -61,7 +61,9 @@ def answer_html(answer: Answer) -> str:
     if answer.refused:
         searched = f"<br><small>Searched for: “{_esc(answer.standalone_query or answer.question)}”. "
         near = "The closest passages are in the sources panel." if answer.passages else "Nothing came close."
-        return _esc(answer.text) + searched + near + "</small>"
+        left_out = "".join(f"<br><small>Left out: {_esc(s.text)} <em>(unsupported)</em></small>"
+                           for s in answer.sentences)  # only with "show unsupported sentences"
+        return _esc(answer.text) + searched + near + "</small>" + left_out
     ids = cite_ids(answer)
     parts = []
     for s in answer.sentences:

@@ -163,6 +163,18 @@ def _conflicts(missing: set[str], claim_tokens: list[str], words: set[str], p: _
     return count
 
 
+_ENDINGS = frozenset({"", "e", "d", "ed", "s", "es", "ing"})
+
+
+def _inflected(a: str, b: str) -> bool:
+    """One word in two forms (urge ~ urged, report ~ reporting): a stem of 4+ letters and inflectional
+    endings only. Not a replacement: "substituted" is for a swapped name, number or word."""
+    if a == b:
+        return True
+    n = len(os.path.commonprefix([a, b]))
+    return n >= 4 and a[n:] in _ENDINGS and b[n:] in _ENDINGS
+
+
 def _substitutions(claim: list[str], window: list[str]) -> tuple[float, float]:
     """Align the claim's content words to the window's in order (longest common subsequence). Returns the
     aligned share of the claim and the share of claim words that replace something: a short unaligned run
@@ -173,10 +185,11 @@ def _substitutions(claim: list[str], window: list[str]) -> tuple[float, float]:
     table = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
-            table[i][j] = table[i + 1][j + 1] + 1 if claim[i] == window[j] else max(table[i + 1][j], table[i][j + 1])
+            same = _inflected(claim[i], window[j])
+            table[i][j] = table[i + 1][j + 1] + 1 if same else max(table[i + 1][j], table[i][j + 1])
     anchors, i, j = [(-1, -1)], 0, 0
     while i < n and j < m:
-        if claim[i] == window[j]:
+        if _inflected(claim[i], window[j]):
             anchors.append((i, j))
             i, j = i + 1, j + 1
         elif table[i + 1][j] >= table[i][j + 1]:

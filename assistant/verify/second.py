@@ -92,7 +92,7 @@ def restated(question: str, claim: str, evidence: str) -> set[str]:
     """Words the claim takes from the question that the evidence never uses: a premise of the question
     repeated as fact ("50 countries signed a letter *criticising* China" when they signed one supporting it)."""
     have, asked = content_words(evidence), content_words(question)
-    return {w for w in content_words(claim) if not w.isdigit() and len(w) > 3
+    return {w for w in content_words(claim) if not w.isdigit() and len(w) >= 3  # "won" counts
             and any(_near(w, q) for q in asked) and not any(_near(w, h) for h in have)}
 
 
