@@ -55,6 +55,14 @@ def test_multi_sentence_claim_needs_every_sentence() -> None:
 
 def test_negated_and_altered_copies_fail() -> None:
     assert support(PREMISE, "The letter was not sent on July 12 by ambassadors of 50 countries.") < THRESHOLD
+    # A negation counts in the clause that holds the claim, not in a neighbouring one (an XQuAD answer that
+    # used to be refused at 0.06); a claim against its own negated clause still fails.
+    prize = ("In the years after these rumors, neither Tesla nor Edison won the prize (although Edison did receive "
+             "one of 38 possible bids in 1915 and Tesla did receive one of 38 possible bids in 1937).")
+    assert support(prize, "There were 38 possible bids for the prize in 1915.") > THRESHOLD
+    assert support(prize, "Tesla won the prize.") < THRESHOLD
+    assert support("The company did not make a profit, although revenue rose.", "The company made a profit.") \
+        < THRESHOLD
     # Every word is in the premise, but China is not what the letter was sent by.
     assert support(PREMISE, "The letter was sent on July 12 by China.") < THRESHOLD
     # A near-copy with one word replaced by another word of the premise.

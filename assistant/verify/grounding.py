@@ -10,8 +10,10 @@ results in `docs/grounding.md`) and read once from `grounding_weights.json`:
   has another number / name among the same words (37 countries vs 50 countries);
 - word order: `copy_break` (much of the claim is copied but a word sits away from its claim neighbours)
   and `substituted` (the claim is an in-order near-copy of a window with a short run replaced by other
-  words, e.g. an answer swapped for another name the premise mentions elsewhere);
-- negation: "not/never/no" on one side only (claim vs best window);
+  words, e.g. an answer swapped for another name the premise mentions elsewhere; two forms of one word,
+  urge ~ urged, are the same word);
+- negation: "not/never/no" on one side only (claim vs best window; for a claim without one, the window's
+  clause that shares most of its words);
 - meaning (only when `similarity` is given): cosine of the claim to the best of the top-2 lexical
   windows. Two weight sets: with and without similarity.
 A multi-sentence claim is supported only as much as its weakest sentence; 0.5 is the decision line.
@@ -241,12 +243,26 @@ def features(premise: str, claim: str, similarity: Similarity | None = None) -> 
         "entity_conflict": min(_conflicts(missing_entities, claim_tokens, words, p, p.name_at), 2),
         "copy_break": copied * (1.0 - cohesion),  # much of the claim copied, but a word out of its context
         "substituted": float(aligned >= _COPY and replaced > 0),  # a near-copy with a few words replaced
-        "negation_flip": float(bool(_NEGATION.search(claim)) != bool(_NEGATION.search(p.windows[best]))),
+        "negation_flip": float(_negation_flip(claim, p.windows[best], words)),
     }
     if similarity is not None:
         top = sorted(range(len(covers)), key=lambda i: -covers[i])[:SIM_WINDOWS]
         f["similarity"] = max(similarity(claim, [p.windows[i] for i in top]))
     return f
+
+
+_CLAUSE = re.compile(r"[;()]|\s[–—-]\s|,?\s+\b(?:although|though|but|while|whereas)\b", re.I)
+
+
+def _negation_flip(claim: str, window: str, words: set[str]) -> bool:
+    """Negation on one side only. A claim that negates needs a window that does; a claim that does not is
+    compared with the window's clause that shares most of its words, so a negation in another clause
+    ("neither won the prize (although Edison did receive one of 38 bids)") does not count against it."""
+    if _NEGATION.search(claim):
+        return not _NEGATION.search(window)
+    clauses = [c for c in _CLAUSE.split(window) if c and c.strip()] or [window]
+    best = max(clauses, key=lambda c: len(words & _words(c)))
+    return bool(_NEGATION.search(best))
 
 
 def _score(f: dict[str, float], w: dict[str, float]) -> float:
