@@ -101,6 +101,8 @@ def test_a_sentence_that_only_repeats_the_question_is_no_answer(seeded_copy: Pat
     assert not says_nothing_new("Do ambassadors from 50 countries support China?", "Yes, ambassadors from 50 "
                                 "countries support China.")
     assert not says_nothing_new("Who signed, China or the UN?", "China signed.")
+    assert not says_nothing_new("What does “Ambassadors from 50 countries at UN support China” report?",
+                                "Ambassadors from 50 countries at UN support China.")  # the UI's example questions
     assert not says_nothing_new(question, "Ambassadors from 50 countries at UN support China on Xinjiang "
                                 "because of its counter-terrorism measures.")
     # A cut-off copy, or a sentence about another year than the one asked about, answers nothing either.

@@ -36,6 +36,7 @@ def is_non_answer(sentence: str) -> bool:
     return bool(_NON_ANSWER.search(sentence))
 
 
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 _POLAR = re.compile(r"^\W*(?:is|are|was|were|do|does|did|can|could|has|have|had|will|would|should)\b", re.I)
 
 
@@ -43,10 +44,11 @@ def says_nothing_new(question: str, sentence: str) -> bool:
     """The sentence only repeats words of the question ("Tesla Q2 2020 revenue." for "What was Tesla's
     revenue in Q2 2020?", a headline the model copied): no answer in it, however well its passage supports
     it. Never for a yes/no question or one that offers a choice ("A or B?"): those are answered in their own
-    words."""
+    words. Words the question quotes (a headline it asks about) are not its own: an answer may repeat them."""
     if _POLAR.match(question) or re.search(r"\bor\b", question, re.I):
         return False
-    return not content_words(sentence) - content_words(question)
+    named = _QUOTED.sub(" ", question)  # 'What does “<a headline>” report?': the headline is its subject
+    return not content_words(sentence) - content_words(named)
 
 
 _DANGLING = frozenset("a an the of to at from and or than".split())  # not "that", "in", "on": "after that."
