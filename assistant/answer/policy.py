@@ -25,7 +25,7 @@ from dataclasses import replace
 from assistant import prompts
 from assistant.answer.citations import Similarity
 from assistant.domain import Answer, Decision, Passage, Sentence
-from assistant.text import content_words, lexical_overlap, split_clauses
+from assistant.text import YEAR, content_words, lexical_overlap, split_clauses
 
 _NON_ANSWER = re.compile(r"\b(i (?:do not|don't) know|not (?:mentioned|stated|provided|specified)|"
                         r"(?:passages|sources|context) do(?:es)? not (?:contain|say|mention|provide))\b", re.I)
@@ -37,6 +37,7 @@ def is_non_answer(sentence: str) -> bool:
 
 
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
+_CHOICE = re.compile(r"\bor\b", re.I)  # "A or B?": the answer names one of the question's own options
 _POLAR = re.compile(r"^\W*(?:is|are|was|were|do|does|did|can|could|has|have|had|will|would|should)\b", re.I)
 
 
@@ -45,17 +46,15 @@ def says_nothing_new(question: str, sentence: str) -> bool:
     revenue in Q2 2020?", a headline the model copied): no answer in it, however well its passage supports
     it. Never for a yes/no question or one that offers a choice ("A or B?"): those are answered in their own
     words. Words the question quotes (a headline it asks about) are not its own: an answer may repeat them."""
-    if _POLAR.match(question) or re.search(r"\bor\b", question, re.I):
+    if _POLAR.match(question) or _CHOICE.search(question):
         return False
     named = _QUOTED.sub(" ", question)  # 'What does “<a headline>” report?': the headline is its subject
     return not content_words(sentence) - content_words(named)
 
 
 _DANGLING = frozenset("a an the of to at from and or than".split())  # not "that", "in", "on": "after that."
-_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
-_BOUND = re.compile(r"\b(?:before|after|prior to|since|until|till|by|between|from|through)\s+(?:the\s+)?"
-                    r"(?:(?:early|late|mid|end of)\s+)?(?:1[0-9]{3}|20[0-9]{2})(?:\s+and\s+(?:1[0-9]{3}|20[0-9]{2}))?",
-                    re.I)
+_BOUND = re.compile(rf"\b(?:before|after|prior to|since|until|till|by|between|from|through)\s+(?:the\s+)?"
+                    rf"(?:(?:early|late|mid|end of)\s+)?{YEAR.pattern}(?:\s+and\s+{YEAR.pattern})?", re.I)
 
 
 def answers_nothing(question: str, sentence: str) -> bool:
@@ -64,9 +63,9 @@ def answers_nothing(question: str, sentence: str) -> bool:
     the one asked about ("Tesla Q2 2020 revenue." for Q1 2021; a year that bounds the answer, "prior to
     2000", is not the year asked about, and a choice between years never counts)."""
     words = re.findall(r"\w+", sentence.lower())
-    asked = set(_YEAR.findall(_BOUND.sub("", question)))  # "prior to 2000" bounds the answer: not the year asked
-    said = set(_YEAR.findall(sentence))
-    other_year = bool(asked and said and not asked & said and not re.search(r"\bor\b", question, re.I))
+    asked = set(YEAR.findall(_BOUND.sub("", question)))  # "prior to 2000" bounds the answer: not the year asked
+    said = set(YEAR.findall(sentence))
+    other_year = bool(asked and said and not asked & said and not _CHOICE.search(question))
     return says_nothing_new(question, sentence) or bool(words and words[-1] in _DANGLING) or other_year
 
 

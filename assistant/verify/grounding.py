@@ -173,6 +173,8 @@ def _inflected(a: str, b: str) -> bool:
     endings only. Not a replacement: "substituted" is for a swapped name, number or word."""
     if a == b:
         return True
+    if a[:4] != b[:4]:  # the usual case, cheaply (this runs for every pair of words the alignment compares)
+        return False
     n = len(os.path.commonprefix([a, b]))
     return n >= 4 and a[n:] in _ENDINGS and b[n:] in _ENDINGS
 
