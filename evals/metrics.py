@@ -47,10 +47,18 @@ def token_f1(prediction: str, references: Sequence[str]) -> float:
     return best
 
 
+_ALIASES = ({"us", "usa", "united states", "united states of america"},
+            {"uk", "united kingdom", "britain", "great britain"})  # after `normalise`: "U.S." is "us"
+
+
 def contains_answer(prediction: str, references: Sequence[str]) -> float:
-    """1 if a normalised reference occurs inside the normalised prediction (for sentence answers)."""
+    """1 if a normalised reference occurs inside the normalised prediction (for sentence answers). A country's
+    short and long names are one answer ("U.S." ~ "the United States"); a reference of three letters or fewer
+    must be a whole word ("us" is not found in "business")."""
     pred = normalise(prediction)
-    return float(any(normalise(r) and normalise(r) in pred for r in references))
+    wanted = {normalise(r) for r in references} - {""}
+    wanted |= {a for r in wanted for names in _ALIASES if r in names for a in names}
+    return float(any(f" {r} " in f" {pred} " if len(r) <= 3 else r in pred for r in wanted))
 
 
 def recall_at_k(ranks: Sequence[int | None], k: int) -> float:

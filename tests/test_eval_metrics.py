@@ -13,6 +13,15 @@ def test_squad_em_and_f1() -> None:
     assert metrics.exact_match("Eiffel", ["eiffel tower"]) == 0.0
     assert math.isclose(metrics.token_f1("the big red barn", ["red barn door"]), 2 * (2 / 3 * 2 / 3) / (4 / 3))
     assert metrics.contains_answer("Ambassadors from 50 countries signed.", ["50"]) == 1.0
+    assert metrics.contains_answer("Ambassadors from 500 countries signed.", ["50"]) == 0.0  # a short one: a word
+
+
+def test_contains_answer_reads_a_country_by_either_name() -> None:
+    assert metrics.contains_answer("The United States won the most medals.", ["U.S."]) == 1.0
+    assert metrics.contains_answer("The U.S. won the most medals.", ["United States"]) == 1.0
+    assert metrics.contains_answer("Britain's team won.", ["U.K."]) == 1.0
+    assert metrics.contains_answer("The business won the most medals.", ["U.S."]) == 0.0
+    assert metrics.contains_answer("Norway won the most medals.", ["U.S."]) == 0.0
 
 
 def test_ranking_metrics() -> None:

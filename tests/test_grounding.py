@@ -40,6 +40,38 @@ def test_supported_paraphrases_pass() -> None:
                                                               "China")) < THRESHOLD
 
 
+def test_a_quarter_written_two_ways_is_one_fact() -> None:
+    # An RGB answer the checker refused at 0.40: "Q3" against "third-quarter", and a claim that leaves out
+    # the bracketed ticker was read as a replaced word.
+    earnings = ("Oct 23, 2019 ... Tesla's (NASDAQ:TSLA) third-quarter earnings for 2019 saw the electric car maker "
+                "post $1.30 billion in revenue, meeting Wall Street estimates ...")
+    assert support(earnings, "Tesla's revenue in Q3 2019 was $1.30 billion, meeting Wall Street estimates.") > THRESHOLD
+    assert support(earnings, "Tesla's revenue in the third quarter of 2019 was $1.30 billion.") > THRESHOLD
+    # Another quarter is another number: a conflict no second opinion may overrule.
+    assert support(earnings, "Tesla's revenue in Q2 2019 was $1.30 billion.") < THRESHOLD
+    assert grounding.hard_conflict(earnings, "Tesla's revenue in Q2 2019 was $1.30 billion.")
+    assert support(earnings, "Tesla's revenue in the fourth quarter of 2019 was $1.30 billion.") < THRESHOLD
+    # An aside in brackets may be left out, but a replaced word outside one still counts.
+    # Leaving an aside out must not shorten what the claim skipped into a "replaced" run (a seed answer).
+    unog = ("Ambassadors from 50 countries to the United Nations Office at Geneva (UNOG) have co-signed a letter to "
+            "the President of the UN Human Rights Council.")
+    assert support(unog, "50 countries' ambassadors co-signed it.") > THRESHOLD
+    aside = "In the joint letter (dated July 12), the ambassadors commend China for Xinjiang’s economic progress."
+    assert support(aside, "In the joint letter, the ambassadors commend China for Xinjiang’s economic progress.") \
+        > THRESHOLD
+    assert support(aside, "In the joint letter, the ambassadors commend countries for Xinjiang’s economic "
+                          "progress.") < THRESHOLD
+
+
+def test_an_ellipsis_joins_nothing() -> None:
+    # An RGB noise answer the checker passed at 0.95: the year sits in another fragment of the snippet, past
+    # an ellipsis (text left out), so "on Saturday" was replaced by "in 2018", not read beside it.
+    snippet = ("Jul 9, 2022 ... Elena Rybakina won the women's singles final Wimbledon on Saturday ... since 2018, "
+               "was the youngest women's finalist at Wimbledon since 2015 ...")
+    assert support(snippet, "Elena Rybakina won the women's singles Wimbledon in 2018.") < THRESHOLD
+    assert support(snippet, "Elena Rybakina won the women's singles final at Wimbledon on Saturday.") > THRESHOLD
+
+
 def test_changed_numbers_names_and_unrelated_claims_fail() -> None:
     assert support(PREMISE, "Ambassadors of 37 countries sent the letter on July 12.") < THRESHOLD
     assert support(PREMISE, "The French ambassador commends China for economic progress.") < THRESHOLD

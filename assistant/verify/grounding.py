@@ -7,11 +7,12 @@ results in `docs/grounding.md`) and read once from `grounding_weights.json`:
   sentences) and in the whole premise;
 - carried facts: the share of the claim's numbers and named entities (capitalised words, acronyms)
   that the premise lacks, whether it has them all, and "conflicts": a missing one where the premise
-  has another number / name among the same words (37 countries vs 50 countries);
+  has another number / name among the same words (37 countries vs 50 countries); "third quarter"
+  is read as "Q3";
 - word order: `copy_break` (much of the claim is copied but a word sits away from its claim neighbours)
   and `substituted` (the claim is an in-order near-copy of a window with a short run replaced by other
   words, e.g. an answer swapped for another name the premise mentions elsewhere; two forms of one word,
-  urge ~ urged, are the same word);
+  urge ~ urged, are the same word; an aside in brackets the claim takes no word from may be left out);
 - negation: "not/never/no" on one side only (claim vs best window; for a claim without one, the window's
   clause that shares most of its words);
 - meaning (only when `similarity` is given): cosine of the claim to the best of the top-2 lexical
@@ -54,6 +55,10 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NEGATION = re.compile(r"\b(not|never|no|none|neither|nor|n't|cannot|denied|denies|deny)\b", re.I)
 _ENTITY = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-zA-Z]+|[A-Z]{2,})\b")
 _NAME_START = re.compile(r"[\"'“‘(]?([A-Z][a-z]+)\s+[A-Z][a-zA-Z]+")
+_QUARTER = re.compile(r"\b(first|second|third|fourth)[- ]quarter\b", re.I)
+_ORDINAL = {"first": "1", "second": "2", "third": "3", "fourth": "4"}
+_ELLIPSIS = re.compile(r"\s(?:\.\.\.|…)\s")
+_ASIDE = re.compile(r"\([^()]*\)")  # "(NASDAQ:TSLA)": a claim that leaves it out replaced nothing
 _WEAK = frozenset({"yes", "no", "i", "we", "you", "according", "also", "however", "reported", "told"})
 # Used only when grounding_weights.json is missing: hand-set, in the spirit of version 1.
 _FALLBACK = {"bias": -4.0, "coverage": 5.0, "similarity": 3.0, "missing_fact_share": -6.0, "number_conflict": -3.0,
@@ -80,6 +85,7 @@ class _Premise:
     windows: tuple[str, ...]
     window_words: tuple[frozenset[str], ...]
     window_seqs: tuple[list[str], ...]  # content words of each window, in order
+    aside_words: tuple[frozenset[str], ...]  # the words of each window's asides in brackets
     words: frozenset[str]
     bigrams: frozenset[tuple[str, str]]
     tokens: tuple[str, ...]  # stems of every word, stop words included, in order (for nearness)
@@ -92,19 +98,26 @@ class _Premise:
 @lru_cache(maxsize=256)
 def _premise(text: str) -> _Premise:
     sentences = [text[a:b] for a, b in split_sentences(text)] or [text]
-    # Pairs of adjacent sentences let a claim draw on two sentences at once.
-    windows = sentences + [f"{x} {y}" for x, y in pairwise(sentences)]
+    # Pairs of adjacent sentences let a claim draw on two sentences at once; not across an ellipsis.
+    pieces = [(f, i > 0) for s in sentences for i, f in enumerate(_ELLIPSIS.split(s)) if f.strip()]
+    windows = [f for f, _ in pieces] + [f"{x} {y}" for (x, _), (y, cut) in pairwise(pieces) if not cut]
     tokens = _tokens(text)
     positions: dict[str, list[int]] = {}
     for i, t in enumerate(tokens):
         positions.setdefault(t, []).append(i)
     raw = WORD.findall(text.replace("’s", "").replace("'s", ""))
     return _Premise(tuple(windows), tuple(frozenset(_words(w)) for w in windows),
-                    tuple(_tokens(w, content_only=True) for w in windows), frozenset(_words(text)),
+                    tuple(_tokens(w, content_only=True) for w in windows),
+                    tuple(frozenset(_words(" ".join(_ASIDE.findall(w)))) for w in windows), frozenset(_words(text)),
                     frozenset(bigrams(_tokens(text, True))), tuple(tokens),
                     {t: tuple(js) for t, js in positions.items()},
                     tuple(i for i, w in enumerate(raw) if w[0].isdigit()),
                     tuple(i for i, w in enumerate(raw) if w[0].isupper()), frozenset(_numbers(text)))
+
+
+def _normal(text: str) -> str:
+    """One spelling for what is written two ways: "third quarter" is "Q3" (whose 3 is a number to find)."""
+    return _QUARTER.sub(lambda m: f"Q{_ORDINAL[m.group(1).lower()]}", text) if "quarter" in text.lower() else text
 
 
 def _words(text: str) -> set[str]:
@@ -179,10 +192,11 @@ def _inflected(a: str, b: str) -> bool:
     return n >= 4 and a[n:] in _ENDINGS and b[n:] in _ENDINGS
 
 
-def _substitutions(claim: list[str], window: list[str]) -> tuple[float, float]:
+def _substitutions(claim: list[str], window: list[str], aside: frozenset[str] = frozenset()) -> tuple[float, float]:
     """Align the claim's content words to the window's in order (longest common subsequence). Returns the
     aligned share of the claim and the share of claim words that replace something: a short unaligned run
-    of the claim facing a short unaligned run of the window that holds a word the claim does not use."""
+    of the claim facing a short unaligned run of the window that holds a word the claim does not use (and
+    that is not one of `aside`, words the claim may leave out)."""
     n, m = len(claim), len(window)
     if not n or not m:
         return 0.0, 0.0
@@ -212,13 +226,14 @@ def _substitutions(claim: list[str], window: list[str]) -> tuple[float, float]:
         if d == m:
             theirs = theirs[:_GAP]
         if 0 < len(ours) <= _GAP and c - a - 1 <= _GAP and theirs and len(theirs) <= _GAP \
-                and any(t not in used for t in theirs):
+                and any(t not in used and t not in aside for t in theirs):
             replaced += len(ours)
     return table[0][0] / n, replaced / n
 
 
 def features(premise: str, claim: str, similarity: Similarity | None = None) -> dict[str, float]:
     """The feature values of one claim sentence against `premise` (see the module docstring)."""
+    premise, claim = _normal(premise), _normal(claim)
     p = _premise(premise)
     words = _words(claim) - _WEAK
     if not words:
@@ -235,7 +250,9 @@ def features(premise: str, claim: str, similarity: Similarity | None = None) -> 
     known = words & p.words
     agreement = [a for w in sorted(known) if (a := _agreement(w, claim_tokens, words, p)) is not None]
     cohesion = min(agreement, default=covers[best])
-    aligned, replaced = _substitutions([t for t in claim_tokens if t in words], p.window_seqs[best])
+    # An aside in brackets the claim takes nothing from may be left out ("Tesla's (NASDAQ:TSLA) revenue").
+    aside = frozenset() if words & p.aside_words[best] else p.aside_words[best]
+    aligned, replaced = _substitutions([t for t in claim_tokens if t in words], p.window_seqs[best], aside)
     f = {
         "coverage": covers[best],
         "premise_coverage": len(known) / len(words),
@@ -324,6 +341,7 @@ def hard_conflict(premise: str, claim: str) -> bool:
     """What the lexical checker is sure of, whatever a second opinion says: a number or an acronym of the
     claim the premise lacks, most of its names missing, negation on one side only, or words put in the
     mouth of someone the premise never names."""
+    premise, claim = _normal(premise), _normal(claim)
     p = _premise(premise)
     if _numbers(claim) - p.numbers or _misattributed(premise, claim):
         return True
