@@ -157,7 +157,9 @@ def write_rgb(out: Path, source: Path, limit: int | None = None) -> list[EvalIte
 
     `out/counterfactual/` holds the edited snippets that state the fake answer; `out/noise/` holds only
     irrelevant snippets. Items of dataset "rgb-noise" must be refused; "rgb-counterfactual" items are
-    answerable from the (edited) corpus, whose answer is the fake one.
+    answerable from the (edited) corpus, whose answer is the fake one. Each item carries the other kind's
+    answer as `fake_answers` (the real one for "rgb-noise": all queries' noise snippets share one index, so
+    another query's snippet can hold it, and the report counts such answers apart).
     """
     lines = source.read_text(encoding="utf-8").splitlines()
     items: list[EvalItem] = []
@@ -175,7 +177,8 @@ def write_rgb(out: Path, source: Path, limit: int | None = None) -> list[EvalIte
                     title = f"RGB {kind} snippet {n:03d}-{j:02d}"  # never the query: it would leak into retrieval
                     target.write_text(f"---\ntitle: {title}\nsource: RGB en_fact\n---\n{text}\n", encoding="utf-8")
         items.append(EvalItem("rgb-counterfactual", f"rgb-{n}", r["query"], True, fakes, fake_answers=answers))
-        items.append(EvalItem("rgb-noise", f"rgb-{n}", r["query"], False))
+        # Its real answer rides along: the noise index is shared, and another query's snippet may hold it.
+        items.append(EvalItem("rgb-noise", f"rgb-{n}", r["query"], False, fake_answers=answers))
     return items
 
 

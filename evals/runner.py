@@ -295,7 +295,7 @@ def check_thresholds(summary: dict[str, Any], path: Path) -> list[str]:
 
 
 _LOWER_IS_BETTER = {"false_refusal_rate", "unsupported_share", "miscited_share", "states_other_answer",
-                    "latency_p95_s"}
+                    "wrong_answers", "latency_p95_s"}
 
 
 

@@ -170,3 +170,31 @@ def test_multihop_items_locate_each_hop_and_score_comparisons_by_both_facts(seed
     assert scored(right, (0,)) == ("right", 0.5)  # one hop cited
     assert scored("The Grainger Market came first.")[0] == "wrong"  # no compared facts
     assert scored("The Grainger Market opened in 1835; the Metro opened first, in 1980.")[0] == "wrong"
+
+
+def test_rgb_noise_wrong_answers_leave_out_the_real_answer() -> None:
+    """An RGB noise question answered with RGB's real answer (another query's snippet in the shared index held
+    it) is not counted as a wrong answer; refusal recall still counts it as not refused."""
+    from evals.report import summarise_dataset
+
+    def row(refused: bool, real: bool) -> dict[str, object]:
+        return {"dataset": "rgb-noise", "answerable": False, "refused": refused, "has_gold": False,
+                "gold_rank": None, "sentences": [], "citation_recall": [], "citation_precision": [],
+                "exact_match": None, "f1": None, "contains_answer": None, "outcome": "abstain" if refused else "wrong",
+                "states_other_answer": real, "timings": {}}
+
+    summary = summarise_dataset([row(True, False), row(False, True), row(False, False), row(True, False)])
+    assert summary["refusal_recall"] == 0.5 and summary["wrong_answers"] == 0.25
+
+
+def test_rgb_noise_items_carry_the_real_answer(tmp_path: Path) -> None:
+    import json
+
+    from evals.datasets import write_rgb
+
+    source = tmp_path / "en_fact.json"
+    source.write_text(json.dumps({"query": "Who won?", "answer": ["Ann"], "fakeanswer": "Bob",
+                                  "positive_wrong": ["Bob won."], "negative": ["Rain fell."]}) + "\n", "utf-8")
+    counterfactual, noise = write_rgb(tmp_path / "rgb", source)
+    assert counterfactual.answers == ("Bob",) and counterfactual.fake_answers == ("Ann",)
+    assert not noise.answerable and noise.answers == () and noise.fake_answers == ("Ann",)
