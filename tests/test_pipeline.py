@@ -82,6 +82,16 @@ def test_irrelevant_question_is_refused_without_calling_the_model(seeded_copy: P
     assert ans.decision is not None and ans.decision.reason == "not_relevant"
 
 
+def test_a_passage_spelling_out_the_asked_acronym_passes_the_gate(seeded_copy: Path) -> None:
+    """"What does OIC stand for?" was refused before the model was called: the passage that spells it out
+    ("the OIC (Organization of Islamic Cooperation)") scores 0.26 cosine and 0.73 by the reranker."""
+    reply = "OIC stands for the Organization of Islamic Cooperation [1]."
+    ans = Assistant(seeded_copy, llm=fake(reply, "yes")).ask("What does OIC stand for?")  # "yes": the second opinion
+    assert not ans.refused and "Organization of Islamic Cooperation" in ans.text, ans.text
+    # An acronym the corpus does not hold opens nothing.
+    assert Assistant(seeded_copy, llm=NeverCalled()).ask("What does NATO stand for?").refused
+
+
 def test_model_saying_it_does_not_know_is_a_refusal(seeded_copy: Path) -> None:
     ans = Assistant(seeded_copy, llm=fake("I don't know.")).ask("What did the ambassadors write in the letter?")
     assert ans.refused and ans.passages

@@ -100,7 +100,7 @@ def _answer(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
     passages: list[Passage] = x["passages"]
     yield Event("query", text=x["query"])
     yield Event("passages", passages=tuple(passages))
-    relevant, refusal = policy.gate(passages, parts.min_score, parts.min_relevance)
+    relevant, refusal = policy.gate(passages, parts.min_score, parts.min_relevance, x["query"])
     if refusal is not None:
         yield Event("answer", answer=Answer(question=x["question"], text=policy.refusal_text(refusal.detail),
                                             refused=True, passages=tuple(passages), standalone_query=x["query"],

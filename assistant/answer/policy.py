@@ -2,7 +2,8 @@
 
 Refusal is enforced in code, never left to the model:
 1. before generation, `gate`: no retrieved passage is relevant enough (cosine similarity at least
-   `min_score`, or the reranker's calibrated probability at least `min_relevance`): refuse without
+   `min_score`, or the reranker's calibrated probability at least `min_relevance`, or
+   `NAMED_RELEVANCE` for a passage with the acronyms the question asks about): refuse without
    calling the model, and say what was searched and how close the best passage came;
 2. after verification, `verdict`: no sentence survived the checker (sentences that only say
    "I don't know", `is_non_answer`, or cannot answer the question, `answers_nothing`, never count as an
@@ -69,9 +70,22 @@ def answers_nothing(question: str, sentence: str) -> bool:
     return says_nothing_new(question, sentence) or bool(words and words[-1] in _DANGLING) or other_year
 
 
-def gate(passages: Sequence[Passage], min_score: float, min_relevance: float) -> tuple[list[Passage], Decision | None]:
-    """The passages relevant enough to answer from, and the decision to refuse when there are none."""
-    relevant = [p for p in passages if p.score >= min_score or (p.relevance or 0.0) >= min_relevance]
+_ACRONYM = re.compile(r"\b[A-Z][A-Z&]*[A-Z]\b")
+NAMED_RELEVANCE = 0.5  # the reranker probability enough for a passage that has the acronym the question asks about
+
+
+def gate(passages: Sequence[Passage], min_score: float, min_relevance: float,
+         question: str = "") -> tuple[list[Passage], Decision | None]:
+    """The passages relevant enough to answer from, and the decision to refuse when there are none.
+
+    An acronym the question asks about ("What does OIC stand for?") embeds poorly: a passage that spells it
+    out scored 0.26 cosine. A passage holding every acronym of the question needs only `NAMED_RELEVANCE`."""
+    acronyms = set(_ACRONYM.findall(question))
+
+    def named(p: Passage) -> bool:
+        return bool(acronyms) and (p.relevance or 0.0) >= NAMED_RELEVANCE and acronyms <= set(_ACRONYM.findall(p.text))
+
+    relevant = [p for p in passages if p.score >= min_score or (p.relevance or 0.0) >= min_relevance or named(p)]
     if relevant:
         return relevant, None
     if not passages:
