@@ -22,6 +22,7 @@ Span = tuple[int, int]
 
 WORD = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*")
 YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
+_ACRONYM = re.compile(r"\b[A-Z]{2,}s?\b")
 STOP_WORDS = frozenset("a an the of to in on at for and or but is are was were be been by with from as that this "
                        "these those it its their they he she his her said says say who what when where which how "
                        "did do does has have had not no than into about over also".split())
@@ -111,6 +112,11 @@ def stem(word: str) -> str:
 def content_words(text: str) -> set[str]:
     """Lower-cased, lightly stemmed words and numbers of `text`, without stop words."""
     return {stem(w) for w in WORD.findall(text.replace("’s", "").replace("'s", "")) if w.lower() not in STOP_WORDS}
+
+
+def acronyms(text: str) -> set[str]:
+    """The acronyms of `text` (two or more capitals; a plural "s" dropped: "CEOs" is "CEO")."""
+    return {a.rstrip("s") for a in _ACRONYM.findall(text)}
 
 
 def lexical_overlap(claim: str, evidence: str) -> float:

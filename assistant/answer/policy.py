@@ -26,7 +26,7 @@ from dataclasses import replace
 from assistant import prompts
 from assistant.answer.citations import Similarity
 from assistant.domain import Answer, Decision, Passage, Sentence
-from assistant.text import YEAR, content_words, lexical_overlap, split_clauses
+from assistant.text import YEAR, acronyms, content_words, lexical_overlap, split_clauses
 
 _NON_ANSWER = re.compile(r"\b(i (?:do not|don't) know|not (?:mentioned|stated|provided|specified)|"
                         r"(?:passages|sources|context) do(?:es)? not (?:contain|say|mention|provide))\b", re.I)
@@ -70,7 +70,6 @@ def answers_nothing(question: str, sentence: str) -> bool:
     return says_nothing_new(question, sentence) or bool(words and words[-1] in _DANGLING) or other_year
 
 
-_ACRONYM = re.compile(r"\b[A-Z][A-Z&]*[A-Z]\b")
 NAMED_RELEVANCE = 0.5  # the reranker probability enough for a passage that has the acronym the question asks about
 
 
@@ -80,10 +79,10 @@ def gate(passages: Sequence[Passage], min_score: float, min_relevance: float,
 
     An acronym the question asks about ("What does OIC stand for?") embeds poorly: a passage that spells it
     out scored 0.26 cosine. A passage holding every acronym of the question needs only `NAMED_RELEVANCE`."""
-    acronyms = set(_ACRONYM.findall(question))
+    asked = acronyms(question)
 
     def named(p: Passage) -> bool:
-        return bool(acronyms) and (p.relevance or 0.0) >= NAMED_RELEVANCE and acronyms <= set(_ACRONYM.findall(p.text))
+        return bool(asked) and (p.relevance or 0.0) >= NAMED_RELEVANCE and asked <= acronyms(p.text)
 
     relevant = [p for p in passages if p.score >= min_score or (p.relevance or 0.0) >= min_relevance or named(p)]
     if relevant:

@@ -41,7 +41,7 @@ from pathlib import Path
 
 from assistant.answer.attribution import speaker
 from assistant.answer.citations import Similarity
-from assistant.text import WORD, bigrams, content_words, split_sentences, stem
+from assistant.text import WORD, acronyms, bigrams, content_words, split_sentences, stem
 
 THRESHOLD = 0.5
 WEIGHTS_FILE = Path(__file__).with_name("grounding_weights.json")
@@ -334,9 +334,6 @@ def best_support(claim: str, premises: Sequence[str], similarity: Similarity | N
     return best, score
 
 
-_ACRONYM = re.compile(r"\b[A-Z]{2,}s?\b")
-
-
 def hard_conflict(premise: str, claim: str) -> bool:
     """What the lexical checker is sure of, whatever a second opinion says: a number or an acronym of the
     claim the premise lacks, most of its names missing, negation on one side only, or words put in the
@@ -345,7 +342,7 @@ def hard_conflict(premise: str, claim: str) -> bool:
     p = _premise(premise)
     if _numbers(claim) - p.numbers or _misattributed(premise, claim):
         return True
-    if {a.rstrip("s") for a in _ACRONYM.findall(claim)} - {a.rstrip("s") for a in _ACRONYM.findall(premise)}:
+    if acronyms(claim) - acronyms(premise):
         return True
     entities = _entities(claim)
     missing = {e for e in entities if e not in p.words and not any(_same(e, w) for w in p.words)}
