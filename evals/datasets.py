@@ -159,7 +159,8 @@ def write_rgb(out: Path, source: Path, limit: int | None = None) -> list[EvalIte
     irrelevant snippets. Items of dataset "rgb-noise" must be refused; "rgb-counterfactual" items are
     answerable from the (edited) corpus, whose answer is the fake one. Each item carries the other kind's
     answer as `fake_answers` (the real one for "rgb-noise": all queries' noise snippets share one index, so
-    another query's snippet can hold it, and the report counts such answers apart).
+    another query's snippet can hold it, and the report counts such answers apart). Snippets of queries past
+    `limit` that an earlier run wrote are removed: a run's index never depends on the cache's history.
     """
     lines = source.read_text(encoding="utf-8").splitlines()
     items: list[EvalItem] = []
@@ -179,6 +180,11 @@ def write_rgb(out: Path, source: Path, limit: int | None = None) -> list[EvalIte
         items.append(EvalItem("rgb-counterfactual", f"rgb-{n}", r["query"], True, fakes, fake_answers=answers))
         # Its real answer rides along: the noise index is shared, and another query's snippet may hold it.
         items.append(EvalItem("rgb-noise", f"rgb-{n}", r["query"], False, fake_answers=answers))
+    queries = {f"q{n:03d}" for n in range(len(items) // 2)}
+    for kind in ("counterfactual", "noise"):  # what an earlier run with a higher limit wrote goes
+        for stale in (out / kind).glob("*.md"):
+            if stale.stem.split("-")[0] not in queries:
+                stale.unlink()
     return items
 
 

@@ -198,3 +198,19 @@ def test_rgb_noise_items_carry_the_real_answer(tmp_path: Path) -> None:
     counterfactual, noise = write_rgb(tmp_path / "rgb", source)
     assert counterfactual.answers == ("Bob",) and counterfactual.fake_answers == ("Ann",)
     assert not noise.answerable and noise.answers == () and noise.fake_answers == ("Ann",)
+
+
+def test_rgb_folders_hold_only_the_queries_of_this_run(tmp_path: Path) -> None:
+    """A quick run after a longer one indexes the quick run's snippets only (not the cache's history)."""
+    import json
+
+    from evals.datasets import write_rgb
+
+    source = tmp_path / "en_fact.json"
+    rows = [{"query": f"Q{i}?", "answer": "A", "fakeanswer": "B", "positive_wrong": [f"B{i}."], "negative": [f"N{i}."]}
+            for i in range(3)]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    assert len(write_rgb(tmp_path / "rgb", source)) == 6
+    assert len(write_rgb(tmp_path / "rgb", source, limit=2)) == 4
+    for kind in ("counterfactual", "noise"):
+        assert sorted(p.name for p in (tmp_path / "rgb" / kind).iterdir()) == ["q000-00.md", "q001-00.md"]
