@@ -97,6 +97,7 @@ class _Premise:
 
 @lru_cache(maxsize=256)
 def _premise(text: str) -> _Premise:
+    text = _normal(text)  # once per premise text (cached), not per claim
     sentences = [text[a:b] for a, b in split_sentences(text)] or [text]
     # Pairs of adjacent sentences let a claim draw on two sentences at once; not across an ellipsis.
     pieces = [(f, i > 0) for s in sentences for i, f in enumerate(_ELLIPSIS.split(s)) if f.strip()]
@@ -233,7 +234,7 @@ def _substitutions(claim: list[str], window: list[str], aside: frozenset[str] = 
 
 def features(premise: str, claim: str, similarity: Similarity | None = None) -> dict[str, float]:
     """The feature values of one claim sentence against `premise` (see the module docstring)."""
-    premise, claim = _normal(premise), _normal(claim)
+    claim = _normal(claim)  # the premise is normalised in `_premise`
     p = _premise(premise)
     words = _words(claim) - _WEAK
     if not words:
@@ -338,7 +339,7 @@ def hard_conflict(premise: str, claim: str) -> bool:
     """What the lexical checker is sure of, whatever a second opinion says: a number or an acronym of the
     claim the premise lacks, most of its names missing, negation on one side only, or words put in the
     mouth of someone the premise never names."""
-    premise, claim = _normal(premise), _normal(claim)
+    claim = _normal(claim)  # the premise is normalised in `_premise`
     p = _premise(premise)
     if _numbers(claim) - p.numbers or _misattributed(premise, claim):
         return True
