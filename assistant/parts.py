@@ -103,12 +103,14 @@ def answer_runnable(llm: BaseChatModel | None, s: AnswerSettings,
 
 
 def condense_runnable(llm: BaseChatModel | None) -> Runnable[dict[str, Any], str]:
-    """{"question", "history"} -> a standalone query (without a model: the last user turn, then the question)."""
+    """{"question", "history"} -> a standalone query (without a model: the last user turn, then the question).
+    The local model condenses in a context of its own (`backends/side.py`), keeping the answer prompt's."""
     if llm is None:
         return RunnableLambda(lambda x: _last_user(x["history"]) + " " + x["question"], name="condense")
     prompt: Runnable[dict[str, Any], Any] = RunnableLambda(lambda x: condense_messages(x["question"], x["history"]),
                                                            name="condense_prompt")
-    return prompt | llm | StrOutputParser()
+    model = llm.bind(task="condense") if isinstance(llm, LlamaCppChat) else llm
+    return prompt | model | StrOutputParser()
 
 
 def _last_user(history: Any) -> str:

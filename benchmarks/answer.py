@@ -14,13 +14,18 @@
    loaded model; alternating would evict each other's evaluated prompt); first token and total, medians
    and ratios, and the process's peak RSS.
 5. `--judge` (only this): the first token of a question asked right after the second opinion judged a
-   sentence, with the judge in the answer's own llama.cpp context (before) and in its own (`judge.py`,
+   sentence, with the judge in the answer's own llama.cpp context (before) and in its own (`side.py`,
    now): one pass over the questions each, same loaded model.
 6. `--lookup` (only this): prompt-lookup decoding (`backends/lookup.py`) against plain greedy decoding
    (llama-cpp-python's chat completion), same loaded model, same questions (the seed set's answerable
    ones), passes alternating (off, on, off, on): whole answer, first token, generation ms per token,
    and whether the answer's text is the same.
-Usage: python benchmarks/answer.py [--sweep | --peer | --judge | --lookup]
+7. `--followup` (only this): follow-up questions in a conversation (the question rewritten with the chat
+   history by the condense step, then answered), with the condense step in the answer's own llama.cpp
+   context (before) and in its own (`side.py`, now): passes alternating (before, now, before, now), each
+   follow-up asked right after its first question was answered; first token, the condensing's share,
+   the whole answer, and whether the standalone query and the answer are the same both ways.
+Usage: python benchmarks/answer.py [--sweep | --peer | --judge | --lookup | --followup]
 """
 
 from __future__ import annotations
@@ -257,16 +262,63 @@ def with_lookup(tmp: Path) -> None:
     print(f"same answer text: {same} of {len(questions)}")
 
 
+CONVERSATIONS = [
+    ("Which countries signed the letter?", "How many were there?"),
+    ("Who is China's ambassador to the UN in Geneva?", "What did he say about the letter?"),
+    ("What does OIC stand for?", "Which of its members signed?"),
+    ("Who is Vadim Pisarevich?", "What did he say?"),
+    ("How does China describe the facilities in Xinjiang?", "What does the UN estimate about them?"),
+    ("When did ambassadors in Geneva first send the joint letter?", "Who was it addressed to?"),
+]
+
+
+def follow_ups(tmp: Path) -> None:
+    from assistant.backends.llama import LlamaCppChat
+
+    a = Assistant(tmp / "followup", llm_backend="local")
+    a.ingest([ROOT / "corpus"], progress=False)
+    chat = a.llm
+    assert isinstance(chat, LlamaCppChat)
+    names = {False: "condense in the answer's context (before)", True: "condense in its own context (now)"}
+    rows: dict[bool, dict[str, list[float]]] = {m: {"first": [], "condense": [], "total": []} for m in names}
+    said: dict[bool, dict[str, tuple[str, str]]] = {m: {} for m in names}
+    a.ask("What did China's ambassador say about the letter?")  # warm: the fixed prefix evaluated
+    for own in (False, True, False, True):
+        chat.condense_context = own
+        for first_q, follow_q in CONVERSATIONS:
+            first = a.ask(first_q)
+            history = [{"role": "user", "content": first_q}, {"role": "assistant", "content": first.text}]
+            ans = a.ask(follow_q, history=history, previous=first)
+            t = ans.timings
+            rows[own]["first"].append(t.get("first_token", t["total"]))
+            rows[own]["condense"].append(t.get("condense", 0.0))
+            rows[own]["total"].append(t["total"])
+            said[own][follow_q] = (ans.standalone_query, ans.text)
+            print(f"  {names[own][:30]:<32} {follow_q[:36]:<38} condense {t.get('condense', 0.0):4.2f} s  first token "
+                  f"{rows[own]['first'][-1]:5.2f} s  total {t['total']:5.2f} s -> {ans.standalone_query!r}", flush=True)
+    same = sum(said[False][f] == said[True][f] for _, f in CONVERSATIONS)
+    base = statistics.median(rows[False]["first"])
+    print("\n| condense step | median first token of the follow-up | of which condensing | median whole answer "
+          "| first token vs before |\n|---|---|---|---|---|")
+    for own, name in names.items():
+        r = rows[own]
+        print(f"| {name} | {statistics.median(r['first']):.2f} s | {statistics.median(r['condense']):.2f} s | "
+              f"{statistics.median(r['total']):.2f} s | {statistics.median(r['first']) / base:.2f}x |")
+    print(f"same standalone query and answer both ways: {same} of {len(CONVERSATIONS)}")
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sweep", action="store_true")
     ap.add_argument("--peer", action="store_true")
     ap.add_argument("--judge", action="store_true")
     ap.add_argument("--lookup", action="store_true")
+    ap.add_argument("--followup", action="store_true")
     args = ap.parse_args()
-    if args.lookup:
+    if args.lookup or args.followup:
         with tempfile.TemporaryDirectory() as tmp:
-            with_lookup(Path(tmp))
+            (with_lookup if args.lookup else follow_ups)(Path(tmp))
         return
     if args.peer or args.judge:
         with tempfile.TemporaryDirectory() as tmp:

@@ -143,7 +143,7 @@ def test_the_lazy_grammar_chooses_what_the_full_grammar_chooses(local: Assistant
 
 
 def test_judging_keeps_the_answer_prompt_and_gives_the_same_probability(local: Assistant) -> None:
-    """`backends.judge`: the second opinion runs in its own context. Its P(yes) is the chat completion's,
+    """`backends.side`: the second opinion runs in its own context. Its P(yes) is the chat completion's,
     and the answer context still holds its evaluated prompt afterwards (before, the judge replaced it and
     the next question re-read the ~400-token fixed prefix: +4.7 s to its first token)."""
     from assistant.backends.llama import LlamaCppChat
@@ -161,6 +161,29 @@ def test_judging_keeps_the_answer_prompt_and_gives_the_same_probability(local: A
     assert list(chat._llama._input_ids) == held  # the answer prompt survived the judge
     assert own == pytest.approx([ModelOpinion(shared).probability(e, c) for e, c in pairs], abs=0.02)
     assert own[0] > 0.5 > own[1]
+
+
+def test_condensing_a_follow_up_keeps_the_answer_prompt(local: Assistant) -> None:
+    """`backends.side`: a follow-up is condensed in its own context. The standalone query is the one the
+    answer's context writes, and the answer prompt evaluated before it is still held afterwards (before,
+    the condense prompt replaced it: a follow-up's first token took 7-9.5 s instead of 1-4 s)."""
+    from assistant.backends.llama import LlamaCppChat
+    from assistant.parts import condense_runnable
+
+    chat = local.llm
+    assert isinstance(chat, LlamaCppChat) and chat.condense_context
+    shared = LlamaCppChat(llama=chat._llama, condense_context=False, max_tokens=chat.max_tokens)
+    first = local.ask("Who is China's ambassador to the UN in Geneva?")
+    held = list(chat._llama._input_ids)
+    assert len(held) > 300
+    x = {"question": "What did he say about the letter?",
+         "history": [{"role": "user", "content": first.question}, {"role": "assistant", "content": first.text}]}
+    own = condense_runnable(chat).invoke(x)
+    assert list(chat._llama._input_ids) == held  # the answer prompt survived the condensing
+    assert own.strip() and own == condense_runnable(shared).invoke(x), own
+    assert list(chat._llama._input_ids) != held  # in the answer's context it does not: what the test guards
+    follow = local.ask(x["question"], history=x["history"], previous=first)
+    assert "condense" in follow.timings and follow.standalone_query == own.strip()
 
 
 def test_prompt_lookup_writes_the_plain_answer_in_fewer_steps(local: Assistant) -> None:

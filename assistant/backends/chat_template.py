@@ -1,6 +1,6 @@
 """Messages to prompt tokens with a GGUF's own chat template, exactly as llama-cpp-python's chat
 completion formats them (its Jinja2 formatter, then `tokenize` with special tokens). Used where the
-project evaluates prompts itself: the judge's context (`judge.py`) and prompt-lookup decoding
+project evaluates prompts itself: the side contexts (`side.py`) and prompt-lookup decoding
 (`lookup.py`). The formatter is built once per loaded model. `reusable_prefix` is how many of a
 context's evaluated tokens a new prompt can keep.
 """

@@ -1,9 +1,11 @@
 """The local chat model: a LangChain `BaseChatModel` over a loaded `llama_cpp.Llama`, using the GGUF's
 chat template, streaming. Per call it takes an optional GBNF grammar (`grammar=`; checked lazily at
 temperature 0, `lazy_grammar.py`), a citation guide (`cite_guide=`, `guide.py`) and a cancel event
-(`cancel=`, checked at every token). `yes_probability` is the second opinion's judge, run in a context of
-its own (`judge.py`). One generation at a time per process: llama.cpp contexts are not thread-safe.
-Chat-template control strings in messages are defused (`injection.defuse_special`).
+(`cancel=`, checked at every token). `yes_probability` is the second opinion's judge, and a call with
+`task="condense"` (the condense step of a follow-up) is generated greedily; each runs in a context of its
+own (`side.py`), so neither evicts the answer prompt's evaluated prefix. One generation at a time per
+process: llama.cpp contexts are not thread-safe. Chat-template control strings in messages are defused
+(`injection.defuse_special`).
 
 Threads: with `threads=0` (the default, `ASSISTANT_LLM_THREADS=0`) each generation uses the cores other
 work is not keeping busy at that moment (`free_cores`, Linux /proc/stat sampled for 30 ms; all cores
@@ -35,8 +37,8 @@ from pydantic import PrivateAttr
 from assistant.backends import lookup
 from assistant.backends.chat_template import prompt_tokens
 from assistant.backends.guide import CitationGuide
-from assistant.backends.judge import JudgeContext
 from assistant.backends.lazy_grammar import LazyGrammar
+from assistant.backends.side import SideContext
 from assistant.errors import BackendUnavailable
 from assistant.injection import defuse_special
 
@@ -60,7 +62,8 @@ class LlamaCppChat(BaseChatModel):
     temperature: float = 0.0
     threads: int = 0  # 0: the cores free at each generation (`free_cores`); else fixed
     lazy_grammar: bool = True  # check a grammar against the greedy token only (`lazy_grammar.py`)
-    judge_context: bool = True  # yes/no judging in its own context (`judge.py`), not the answer's
+    judge_context: bool = True  # yes/no judging in its own context (`side.py`), not the answer's
+    condense_context: bool = True  # `task="condense"` calls in their own context (`side.py`), not the answer's
     lookup_tokens: int = 3  # prompt-lookup decoding (`lookup.py`): tokens guessed per step; 0: off
     _llama: Any = PrivateAttr()
 
@@ -91,10 +94,15 @@ class LlamaCppChat(BaseChatModel):
         processors += [lazy] if lazy else []
         grammar = parse_grammar(text) if text and lazy is None else None
         max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        side = kwargs.get("task") == "condense" and self.condense_context and self._native and not processors \
+            and grammar is None and not stop
         try:
             with _LOCK_GEN:  # llama.cpp contexts are not thread-safe: one generation at a time
-                self._pick_threads()
-                if self.lookup_tokens and self.temperature == 0 and self._native and not stop and grammar is None:
+                threads = self._pick_threads()
+                context = _side(self._llama, "condense") if side else None
+                if context is not None and context.fits(self._messages(messages), max_tokens):
+                    parts = self._text(context.generate(self._messages(messages), threads, max_tokens, cancel))
+                elif self.lookup_tokens and self.temperature == 0 and self._native and not stop and grammar is None:
                     parts = self._lookup(messages, processors, max_tokens, cancel)
                 else:
                     parts = self._completion(messages, stop, grammar, processors, max_tokens)
@@ -122,22 +130,26 @@ class LlamaCppChat(BaseChatModel):
         ):
             yield part["choices"][0]["delta"].get("content") or ""
 
+    def _text(self, tokens: Iterator[int]) -> Generator[str, None, None]:
+        """Text pieces of generated `tokens`, whole UTF-8 characters each."""
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        for token in tokens:
+            yield decoder.decode(self._llama.detokenize([token]))
+        yield decoder.decode(b"", final=True)
+
     def _lookup(self, messages: list[BaseMessage], processors: list[Any], max_tokens: int,
                 cancel: threading.Event | None) -> Generator[str, None, None]:
-        """The text pieces of prompt-lookup decoding (`lookup.py`), whole UTF-8 characters each."""
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        """The text pieces of prompt-lookup decoding (`lookup.py`)."""
         tokens = prompt_tokens(self._llama, self._messages(messages))
         steps = lookup.generate(self._llama, tokens, processors, max_tokens, self.lookup_tokens, cancel)
         with contextlib.closing(steps):  # leaves the context as the next call expects it, even when stopped
-            for token in steps:
-                yield decoder.decode(self._llama.detokenize([token]))
-        yield decoder.decode(b"", final=True)
+            yield from self._text(steps)
 
 
     def yes_probability(self, messages: list[BaseMessage]) -> float:
         """P(yes) / (P(yes) + P(no)) of the model's first reply token (the yes/no judge of `verify/second.py`):
         one prompt evaluation, no sampling. With `judge_context` (the default) it runs in the judge's own
-        context (`judge.py`), so the answer prompt's evaluated prefix survives it."""
+        context (`side.py`), so the answer prompt's evaluated prefix survives it."""
         from llama_cpp import LogitsProcessorList
 
         yes, no = (self._token(w) for w in ("yes", "no"))
@@ -151,7 +163,7 @@ class LlamaCppChat(BaseChatModel):
         with _LOCK_GEN:
             threads = self._pick_threads()
             if self.judge_context and self._native:
-                scores = _judge(self._llama).last_scores(self._messages(messages), threads)
+                scores = _side(self._llama, "judge").last_scores(self._messages(messages), threads)
                 seen.append((float(scores[yes]), float(scores[no])))
             else:
                 self._llama.create_chat_completion(messages=self._messages(messages), max_tokens=1, temperature=0.0,
@@ -183,14 +195,16 @@ class LlamaCppChat(BaseChatModel):
 
 
 _LOCK_GEN = threading.Lock()
-_JUDGES: weakref.WeakKeyDictionary[Any, JudgeContext] = weakref.WeakKeyDictionary()
+_SIDES: weakref.WeakKeyDictionary[Any, dict[str, SideContext]] = weakref.WeakKeyDictionary()
 
 
-def _judge(llama: Any) -> JudgeContext:
-    """The judge context of a loaded model, made on first use (call with the lock held)."""
-    if llama not in _JUDGES:
-        _JUDGES[llama] = JudgeContext(llama)
-    return _JUDGES[llama]
+def _side(llama: Any, task: str) -> SideContext:
+    """The side context of a loaded model for `task` ("judge", "condense"), made on first use (call with the
+    lock held). One per task: the judge's and the condense step's prompts would evict each other too."""
+    contexts = _SIDES.setdefault(llama, {})
+    if task not in contexts:
+        contexts[task] = SideContext(llama)
+    return contexts[task]
 
 
 def _cpu_times() -> tuple[int, int] | None:
