@@ -134,8 +134,10 @@ def build_server(assistant: Assistant) -> Any:
 
 
 def run(assistant: Assistant, transport: Transport = "stdio", host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve until the client disconnects (stdio) or the process is interrupted (http)."""
+    """Serve until the client disconnects (stdio) or the process is interrupted (http); the models warm up
+    in the background meanwhile (`Assistant.warm`)."""
     server = build_server(assistant)
+    assistant.warm_in_background()
     if transport == "stdio":
         sys.stdout.flush()  # nothing of ours may reach the wire: flush before the SDK claims fd 1
         server.run("stdio")

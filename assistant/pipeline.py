@@ -9,6 +9,7 @@ once per `Assistant` even when many threads (chat sessions) reach it first at th
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -19,8 +20,10 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant import parts
 from assistant.answer.chain import AskParts, build_ask_chain, last_answer
+from assistant.answer.prompting import messages
 from assistant.backends import models
 from assistant.backends.embedding import SentenceEmbeddings
+from assistant.backends.llama import LlamaCppChat
 from assistant.domain import Answer, Event, Passage
 from assistant.errors import AssistantError
 from assistant.ingest.incremental import IngestReport, ingest
@@ -34,6 +37,7 @@ from assistant.store.lock import WriteLock
 from assistant.store.vectors import open_client
 from assistant.verify.second import ModelOpinion
 
+log = logging.getLogger(__name__)
 History = Sequence[dict[str, str]] | Sequence[tuple[str, str]] | None
 _UNSET: Any = object()
 # Which settings groups each part is built from: a part is shared by `with_settings` when none changed.
@@ -163,6 +167,29 @@ class Assistant:
             if part in self.__dict__ and not changed & groups:
                 new.__dict__[part] = self.__dict__[part]
         return new
+
+    def warm(self) -> None:
+        """Load the models now, and have the local chat model evaluate its answer prompt's fixed part (system
+        prompt and worked example), so the first question waits for neither: its first token 7.8 s -> 3 s
+        (docs/benchmarks.md). A remote chat model is not called."""
+        self.retrieve("warm-up", 1)  # the embedder, the index, the keyword index and the reranker
+        _ = self.ask_chain
+        if isinstance(self.llm, LlamaCppChat):
+            self.llm.warm(messages("", []))
+
+    def warm_in_background(self) -> threading.Thread:
+        """`warm` in a daemon thread, for a server that starts before its first question (the chat UI, the
+        MCP server). A question asked meanwhile waits for the model as it would have anyway; a failure is
+        logged here and reported properly by the first question."""
+        def run() -> None:
+            try:
+                self.warm()
+            except Exception as exc:  # the first question reports it with its own message
+                log.warning("warm-up failed: %s", exc)
+
+        thread = threading.Thread(target=run, name="assistant-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def retrieve(self, query: str, k: int = 5) -> list[Passage]:
         return self.retriever.passages(query, k)

@@ -25,7 +25,10 @@
    context (before) and in its own (`side.py`, now): passes alternating (before, now, before, now), each
    follow-up asked right after its first question was answered; first token, the condensing's share,
    the whole answer, and whether the standalone query and the answer are the same both ways.
-Usage: python benchmarks/answer.py [--sweep | --peer | --judge | --lookup | --followup]
+8. `--cold` (only this): the first question of a freshly started process, asked 10 s after start (the
+   user reading the page and typing), with and without `Assistant.warm_in_background` at start (what the
+   chat UI and the MCP server now do): each in its own process, alternating, two of each.
+Usage: python benchmarks/answer.py [--sweep | --peer | --judge | --lookup | --followup | --cold]
 """
 
 from __future__ import annotations
@@ -308,6 +311,48 @@ def follow_ups(tmp: Path) -> None:
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
+def first_question(data: Path, warm: bool) -> None:
+    """One fresh process's first question, asked 10 s after start; prints one JSON line."""
+    import json
+
+    a = Assistant(data, llm_backend="local")
+    if warm:
+        a.warm_in_background()
+    time.sleep(10)
+    t = time.perf_counter()
+    first = None
+    for event in a.stream(QUESTIONS[1]):
+        if event.kind == "token" and first is None:
+            first = time.perf_counter() - t
+    total = time.perf_counter() - t
+    print(json.dumps({"first": first if first is not None else total, "total": total}))
+
+
+def cold_start(tmp: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    data = tmp / "cold"
+    Assistant(data, llm_backend="local").ingest([ROOT / "corpus"], progress=False)
+    names = {False: "no warm-up (before)", True: "warm-up at start (now)"}
+    rows: dict[bool, dict[str, list[float]]] = {m: {"first": [], "total": []} for m in names}
+    for warm in (False, True, False, True):
+        out = subprocess.run([sys.executable, __file__, "--first-question", str(data)] + (["--warm"] if warm else []),
+                             check=True, capture_output=True, text=True).stdout
+        got = json.loads(out.strip().splitlines()[-1])
+        for key in ("first", "total"):
+            rows[warm][key].append(got[key])
+        print(f"  {names[warm]:<26} first token {got['first']:5.2f} s  total {got['total']:5.2f} s", flush=True)
+    base = statistics.median(rows[False]["first"])
+    print("\n| start | median first token of the first question | median whole answer | first token vs before |"
+          "\n|---|---|---|---|")
+    for warm, name in names.items():
+        r = rows[warm]
+        print(f"| {name} | {statistics.median(r['first']):.2f} s | {statistics.median(r['total']):.2f} s | "
+              f"{statistics.median(r['first']) / base:.2f}x |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sweep", action="store_true")
@@ -315,7 +360,17 @@ def main() -> None:
     ap.add_argument("--judge", action="store_true")
     ap.add_argument("--lookup", action="store_true")
     ap.add_argument("--followup", action="store_true")
+    ap.add_argument("--cold", action="store_true")
+    ap.add_argument("--first-question", type=Path, help=argparse.SUPPRESS)  # one `--cold` process
+    ap.add_argument("--warm", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.first_question:
+        first_question(args.first_question, args.warm)
+        return
+    if args.cold:
+        with tempfile.TemporaryDirectory() as tmp:
+            cold_start(Path(tmp))
+        return
     if args.lookup or args.followup:
         with tempfile.TemporaryDirectory() as tmp:
             (with_lookup if args.lookup else follow_ups)(Path(tmp))

@@ -186,6 +186,26 @@ def test_condensing_a_follow_up_keeps_the_answer_prompt(local: Assistant) -> Non
     assert "condense" in follow.timings and follow.standalone_query == own.strip()
 
 
+def test_warming_up_evaluates_the_answer_prompts_fixed_part(local: Assistant) -> None:
+    """`Assistant.warm` (the chat UI and the MCP server run it at start): afterwards the model holds the
+    answer prompt's fixed part, so a first question evaluates only its passages and itself."""
+    from assistant.answer.prompting import messages
+    from assistant.backends.chat_template import prompt_tokens, reusable_prefix
+    from assistant.backends.llama import LlamaCppChat
+
+    chat = local.llm
+    assert isinstance(chat, LlamaCppChat)
+    llama = chat._llama
+    question = "Who is Vadim Pisarevich?"
+    full = prompt_tokens(llama, chat._messages(messages(question, local.retrieve(question, 4))))
+    fixed = reusable_prefix(prompt_tokens(llama, chat._messages(messages("", []))), full)
+    assert fixed > 300
+    llama.reset()  # as freshly loaded: nothing evaluated
+    assert reusable_prefix(list(llama.input_ids[:llama.n_tokens]), full) == 0
+    local.warm()
+    assert reusable_prefix(list(llama.input_ids[:llama.n_tokens]), full) >= fixed
+
+
 def test_prompt_lookup_writes_the_plain_answer_in_fewer_steps(local: Assistant) -> None:
     """`backends.lookup`: guessed tokens are kept only where greedy decoding (with the citation guide and
     grammar) picks them, so the text is the plain chat completion's; answers that copy their passages take

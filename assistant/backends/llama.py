@@ -119,6 +119,11 @@ class LlamaCppChat(BaseChatModel):
             if lazy is not None:
                 lazy.close()
 
+    def warm(self, messages: list[BaseMessage]) -> None:
+        """Evaluate `messages` now (and one reply token), so that a later prompt starting the same reuses them."""
+        for _ in self._stream(messages, max_tokens=1):
+            pass
+
     def _completion(self, messages: list[BaseMessage], stop: list[str] | None, grammar: Any,
                     processors: list[Any], max_tokens: int) -> Generator[str, None, None]:
         """The text pieces of llama-cpp-python's own streaming chat completion."""

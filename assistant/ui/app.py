@@ -393,9 +393,13 @@ def build_app(assistant: Assistant) -> Any:
     return app
 
 
-def launch(assistant: Assistant, host: str = "127.0.0.1", port: int | None = None, **kwargs: Any) -> None:
-    """Serve the app; uploads over `max_file_mb` are refused by Gradio itself too."""
+def launch(assistant: Assistant, host: str = "127.0.0.1", port: int | None = None, warm: bool = True,
+           **kwargs: Any) -> None:
+    """Serve the app; uploads over `max_file_mb` are refused by Gradio itself too. With `warm`, the models
+    load and the answer prompt's fixed part is evaluated in the background while the page opens."""
     app = build_app(assistant)
+    if warm:
+        assistant.warm_in_background()
     app.launch(server_name=host, server_port=port, **launch_options(assistant), **kwargs)
 
 
