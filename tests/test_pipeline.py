@@ -125,6 +125,23 @@ def test_a_sentence_that_only_repeats_the_question_is_no_answer(seeded_copy: Pat
     assert not answers_nothing("When did Polonia win the championship prior to 2000?", "Polonia won it in 1946.")
 
 
+def test_a_sentence_that_misses_the_year_asked_about_is_no_answer(seeded_copy: Path) -> None:
+    """A question about a year that neither the sentence nor its cited article (text, title, date) mentions
+    is not answered by it: RGB noise's "Super Bowl 2021 location" got a snippet's supported "The home of NFL
+    Super Bowl LVII news ..." (#17: relevance, not just support). The seed article is dated 2019-07-27."""
+    from assistant.answer.policy import misses_the_year
+
+    said = "Ambassadors from 50 countries co-signed the letter [1]."
+    late = Assistant(seeded_copy, llm=fake(said)).ask("Which ambassadors signed the letter in 2023?")
+    assert late.refused and late.decision is not None and late.decision.reason == "model_declined", late.text
+    right = Assistant(seeded_copy, llm=fake(said)).ask("Which ambassadors signed the letter in 2019?")
+    assert not right.refused, right.text  # the article's date holds the year
+    assert not misses_the_year("Who signed in 2023?", "In 2023, 50 countries signed.", "")  # the checker's call
+    assert not misses_the_year("Was it signed in 2019 or 2023?", "It was signed in July.", "")  # a choice
+    assert not misses_the_year("Who won before 2000?", "Polonia won.", "")  # a bound, not the year asked
+    assert misses_the_year("Super Bowl 2021 location", "The home of NFL Super Bowl LVII news.", "Super Bowl LVIII")
+
+
 def test_refusal_reasons_tell_the_checker_from_the_model(seeded_copy: Path) -> None:
     """Every sentence unsupported: the checker refused; a clean answer says every statement is supported."""
     bad = Assistant(seeded_copy, llm=fake("The French ambassador praised Paris [1].")).ask("Who co-signed it?")

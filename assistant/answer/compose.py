@@ -142,6 +142,10 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
             score = max([score, *(sc for _, sc in own)])
         cited = "\n\n".join(texts[n - 1] for n in numbers)  # the evidence of all its citations together
         about = " ".join(passages[n - 1].title for n in numbers)  # a word of the cited article's title is no premise
+        if label != "unsupported" and policy.misses_the_year(
+                question, text, "\n".join([cited, about, *(passages[n - 1].date for n in numbers)])):
+            declined += 1  # about another thing than the year asked: no answer, like "I don't know"
+            continue
         if (verified_by == "checker" and label != "unsupported" and opinion is not None
                 and restated(question, text, f"{cited}\n\n{about}")):  # a premise of the question repeated as fact?
             verified_by = "model"

@@ -6,8 +6,9 @@ Refusal is enforced in code, never left to the model:
    `NAMED_RELEVANCE` for a passage with the acronyms the question asks about): refuse without
    calling the model, and say what was searched and how close the best passage came;
 2. after verification, `verdict`: no sentence survived the checker (sentences that only say
-   "I don't know", `is_non_answer`, or cannot answer the question, `answers_nothing`, never count as an
-   answer): refuse and show the closest passages; some statements left out: a partial answer that says so;
+   "I don't know", `is_non_answer`, or cannot answer the question, `answers_nothing` and
+   `misses_the_year`, never count as an answer): refuse and show the closest passages; some statements
+   left out: a partial answer that says so;
 3. `cover`: a question that asks several things (`question_parts.split_parts`) whose answer has no kept
    sentence for one of them: a partial answer that names the part left unanswered;
 4. `compared`: a comparison that `comparison.complete` concluded from both sides' quoted facts is an
@@ -64,10 +65,24 @@ def answers_nothing(question: str, sentence: str) -> bool:
     the one asked about ("Tesla Q2 2020 revenue." for Q1 2021; a year that bounds the answer, "prior to
     2000", is not the year asked about, and a choice between years never counts)."""
     words = re.findall(r"\w+", sentence.lower())
-    asked = set(YEAR.findall(_BOUND.sub("", question)))  # "prior to 2000" bounds the answer: not the year asked
-    said = set(YEAR.findall(sentence))
-    other_year = bool(asked and said and not asked & said and not _CHOICE.search(question))
+    asked, said = asked_years(question), set(YEAR.findall(sentence))
+    other_year = bool(asked and said and not asked & said)
     return says_nothing_new(question, sentence) or bool(words and words[-1] in _DANGLING) or other_year
+
+
+def asked_years(question: str) -> set[str]:
+    """The years the question asks about: not a year that bounds the answer ("prior to 2000"), and none when
+    it offers a choice ("2019 or 2020?")."""
+    return set() if _CHOICE.search(question) else set(YEAR.findall(_BOUND.sub("", question)))
+
+
+def misses_the_year(question: str, sentence: str, evidence: str) -> bool:
+    """The question asks about a year that neither the sentence nor its evidence (the cited passages with
+    their titles and dates) mentions, and the sentence names no year: it answers about something else
+    ("The home of NFL Super Bowl LVII news, ticket, apparel & event info." for "Super Bowl 2021 location").
+    A sentence with another year is `answers_nothing`'s; one with the asked year is the checker's."""
+    asked = asked_years(question)
+    return bool(asked) and not YEAR.search(sentence) and not asked & set(YEAR.findall(evidence))
 
 
 NAMED_RELEVANCE = 0.5  # the reranker probability enough for a passage that has the acronym the question asks about

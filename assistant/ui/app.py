@@ -12,11 +12,13 @@ the running answer's generator, which releases the local model at once.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import html
 import logging
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -138,6 +140,7 @@ def _chat_tab(gr: Any, current: _Current) -> tuple[Callable[[], Any], list[Any]]
     """Builds the tab; returns a function that refreshes (the example questions, the saved chats list)
     and the components it updates."""
     exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
+    atexit.register(shutil.rmtree, exports, True)  # the exported answers go with the process (Gradio keeps a copy)
     data_dir = current.assistant.settings.data_dir
 
     def saved_choices() -> list[tuple[str, str]]:
