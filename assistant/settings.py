@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default=Path(".assistant-data"), description="All state: index, documents, manifest, uploads."
     )
-    cache_dir: Path = Field(default_factory=_default_cache_dir, description="Model files assembled from packages.")
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir,
+        description="Model files assembled from packages, and the local model's evaluated prompt state.")
     chroma_url: str = Field(
         default="", description="Chroma server URL (e.g. http://127.0.0.1:8000); empty: embedded store in data_dir."
     )

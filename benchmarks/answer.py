@@ -25,9 +25,11 @@
    context (before) and in its own (`side.py`, now): passes alternating (before, now, before, now), each
    follow-up asked right after its first question was answered; first token, the condensing's share,
    the whole answer, and whether the standalone query and the answer are the same both ways.
-8. `--cold` (only this): the first question of a freshly started process, asked 10 s after start (the
-   user reading the page and typing), with and without `Assistant.warm_in_background` at start (what the
-   chat UI and the MCP server now do): each in its own process, alternating, two of each.
+8. `--cold` (only this): the first question of a freshly started process, each in its own process, two
+   rounds: in the chat UI's way, asked 10 s after start (the user reading the page and typing), with and
+   without `Assistant.warm_in_background` at start; and in `assistant ask`'s way, asked at once and timed
+   from the start, with and without `warm` first (the prompt state saved by an earlier process loaded).
+   The models' files are in the OS page cache after the first process.
 Usage: python benchmarks/answer.py [--sweep | --peer | --judge | --lookup | --followup | --cold]
 """
 
@@ -311,15 +313,22 @@ def follow_ups(tmp: Path) -> None:
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
-def first_question(data: Path, warm: bool) -> None:
-    """One fresh process's first question, asked 10 s after start; prints one JSON line."""
+def first_question(data: Path, mode: str) -> None:
+    """One fresh process's first question; prints one JSON line. Modes: "ui" / "ui-warm": asked 10 s after
+    start (the page open, the user typing), without / with the warm-up in the background, timed from the
+    question; "cli" / "cli-warm": asked at once (`assistant ask`), without / with `warm` first (the saved
+    prompt state loaded), timed from the start."""
     import json
 
+    t0 = time.perf_counter()
     a = Assistant(data, llm_backend="local")
-    if warm:
+    if mode == "ui-warm":
         a.warm_in_background()
-    time.sleep(10)
-    t = time.perf_counter()
+    if mode.startswith("ui"):
+        time.sleep(10)
+    if mode == "cli-warm":
+        a.warm()
+    t = time.perf_counter() if mode.startswith("ui") else t0
     first = None
     for event in a.stream(QUESTIONS[1]):
         if event.kind == "token" and first is None:
@@ -335,20 +344,21 @@ def cold_start(tmp: Path) -> None:
 
     data = tmp / "cold"
     Assistant(data, llm_backend="local").ingest([ROOT / "corpus"], progress=False)
-    names = {False: "no warm-up (before)", True: "warm-up at start (now)"}
-    rows: dict[bool, dict[str, list[float]]] = {m: {"first": [], "total": []} for m in names}
-    for warm in (False, True, False, True):
-        out = subprocess.run([sys.executable, __file__, "--first-question", str(data)] + (["--warm"] if warm else []),
-                             check=True, capture_output=True, text=True).stdout
-        got = json.loads(out.strip().splitlines()[-1])
-        for key in ("first", "total"):
-            rows[warm][key].append(got[key])
-        print(f"  {names[warm]:<26} first token {got['first']:5.2f} s  total {got['total']:5.2f} s", flush=True)
-    base = statistics.median(rows[False]["first"])
+    names = {"ui": "chat UI, no warm-up (before)", "ui-warm": "chat UI, warm-up at start (now)",
+             "cli": "one-shot ask, nothing kept (before)", "cli-warm": "one-shot ask, saved prompt state (now)"}
+    rows: dict[str, dict[str, list[float]]] = {m: {"first": [], "total": []} for m in names}
+    for _ in range(2):
+        for mode in names:
+            out = subprocess.run([sys.executable, __file__, "--first-question", str(data), "--mode", mode],
+                                 check=True, capture_output=True, text=True).stdout
+            got = json.loads(out.strip().splitlines()[-1])
+            for key in ("first", "total"):
+                rows[mode][key].append(got[key])
+            print(f"  {names[mode]:<40} first token {got['first']:5.2f} s  total {got['total']:5.2f} s", flush=True)
     print("\n| start | median first token of the first question | median whole answer | first token vs before |"
           "\n|---|---|---|---|")
-    for warm, name in names.items():
-        r = rows[warm]
+    for mode, name in names.items():
+        r, base = rows[mode], statistics.median(rows[mode.replace("-warm", "")]["first"])
         print(f"| {name} | {statistics.median(r['first']):.2f} s | {statistics.median(r['total']):.2f} s | "
               f"{statistics.median(r['first']) / base:.2f}x |")
 
@@ -362,10 +372,10 @@ def main() -> None:
     ap.add_argument("--followup", action="store_true")
     ap.add_argument("--cold", action="store_true")
     ap.add_argument("--first-question", type=Path, help=argparse.SUPPRESS)  # one `--cold` process
-    ap.add_argument("--warm", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--mode", default="ui", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.first_question:
-        first_question(args.first_question, args.warm)
+        first_question(args.first_question, args.mode)
         return
     if args.cold:
         with tempfile.TemporaryDirectory() as tmp:

@@ -206,6 +206,41 @@ def test_warming_up_evaluates_the_answer_prompts_fixed_part(local: Assistant) ->
     assert reusable_prefix(list(llama.input_ids[:llama.n_tokens]), full) >= fixed
 
 
+def test_the_warmed_up_state_is_kept_on_disk_and_answers_the_same(local: Assistant, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`backends.prompt_state`: the first warm-up evaluates the fixed part and saves the state; a later one
+    (a new process: here an emptied context) loads it without evaluating anything, and the next answer is
+    the same text; a saved state for other tokens (changed prompt files) is not loaded."""
+    from assistant.answer.prompting import messages
+    from assistant.backends import prompt_state
+    from assistant.backends.llama import LlamaCppChat
+
+    chat = local.llm
+    assert isinstance(chat, LlamaCppChat)
+    llama = chat._llama
+    fixed = messages("", [])
+    question = "How many countries' ambassadors co-signed the letter?"
+    llama.reset()
+    chat.warm(fixed, tmp_path)
+    saved = prompt_state.path_for(llama, tmp_path)
+    assert saved.is_file() and list(tmp_path.iterdir()) == [saved]
+    evaluated = local.ask(question).text
+
+    llama.reset()
+    llama._ctx.kv_cache_seq_rm(-1, 0, -1)
+    real_eval = llama.eval
+    monkeypatch.setattr(llama, "eval", lambda tokens: pytest.fail("the saved state was evaluated again"))
+    chat.warm(fixed, tmp_path)
+    assert llama.n_tokens > 300
+    monkeypatch.setattr(llama, "eval", real_eval)
+    assert local.ask(question).text == evaluated
+
+    llama.reset()
+    other = messages("Who signed?", [])  # other tokens: the file is not loaded, but replaced
+    chat.warm(other, tmp_path)
+    assert llama.n_tokens > 300 and list(tmp_path.iterdir()) == [saved]
+
+
 def test_prompt_lookup_writes_the_plain_answer_in_fewer_steps(local: Assistant) -> None:
     """`backends.lookup`: guessed tokens are kept only where greedy decoding (with the citation guide and
     grammar) picks them, so the text is the plain chat completion's; answers that copy their passages take

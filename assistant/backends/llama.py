@@ -34,8 +34,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
-from assistant.backends import lookup
-from assistant.backends.chat_template import prompt_tokens
+from assistant.backends import lookup, prompt_state
+from assistant.backends.chat_template import prompt_tokens, reusable_prefix
 from assistant.backends.guide import CitationGuide
 from assistant.backends.lazy_grammar import LazyGrammar
 from assistant.backends.side import SideContext
@@ -119,10 +119,27 @@ class LlamaCppChat(BaseChatModel):
             if lazy is not None:
                 lazy.close()
 
-    def warm(self, messages: list[BaseMessage]) -> None:
-        """Evaluate `messages` now (and one reply token), so that a later prompt starting the same reuses them."""
-        for _ in self._stream(messages, max_tokens=1):
-            pass
+    def warm(self, messages: list[BaseMessage], state_dir: Path | None = None) -> None:
+        """Evaluate `messages` now, so that a later prompt starting the same reuses them. With `state_dir`, the
+        evaluated state is loaded from there when an earlier process saved it, and saved there when not
+        (`prompt_state.py`: 16 ms instead of 4 s for the answer prompt's fixed part)."""
+        if not self._native:
+            for _ in self._stream(messages, max_tokens=1):
+                pass
+            return
+        llama = self._llama
+        with _LOCK_GEN:
+            tokens = prompt_tokens(llama, self._messages(messages))
+            if reusable_prefix(llama.input_ids[:llama.n_tokens], tokens) >= len(tokens) - 1:
+                return  # already held
+            path = prompt_state.path_for(llama, state_dir) if state_dir is not None else None
+            if path is not None and prompt_state.restore(llama, path, tokens):
+                return
+            self._pick_threads()
+            llama.n_tokens = reusable_prefix(llama.input_ids[:llama.n_tokens], tokens)
+            llama.eval(tokens[llama.n_tokens:])  # trims the cache past n_tokens, records the tokens
+            if path is not None:
+                prompt_state.save(llama, path, tokens)
 
     def _completion(self, messages: list[BaseMessage], stop: list[str] | None, grammar: Any,
                     processors: list[Any], max_tokens: int) -> Generator[str, None, None]:
