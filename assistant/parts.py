@@ -102,6 +102,9 @@ def answer_runnable(llm: BaseChatModel | None, s: AnswerSettings,
     return RunnableLambda(model, name="prompt_and_model") | StrOutputParser()
 
 
+CONDENSE_TOKENS = 80  # a standalone question is one sentence: a model that rambles on is cut here
+
+
 def condense_runnable(llm: BaseChatModel | None) -> Runnable[dict[str, Any], str]:
     """{"question", "history"} -> a standalone query (without a model: the last user turn, then the question).
     The local model condenses in a context of its own (`backends/side.py`), keeping the answer prompt's."""
@@ -109,7 +112,7 @@ def condense_runnable(llm: BaseChatModel | None) -> Runnable[dict[str, Any], str
         return RunnableLambda(lambda x: _last_user(x["history"]) + " " + x["question"], name="condense")
     prompt: Runnable[dict[str, Any], Any] = RunnableLambda(lambda x: condense_messages(x["question"], x["history"]),
                                                            name="condense_prompt")
-    model = llm.bind(task="condense") if isinstance(llm, LlamaCppChat) else llm
+    model = llm.bind(task="condense", max_tokens=CONDENSE_TOKENS) if isinstance(llm, LlamaCppChat) else llm
     return prompt | model | StrOutputParser()
 
 

@@ -324,6 +324,7 @@ def _settings_tab(gr: Any, current: _Current) -> None:
                 new = current.assistant.with_settings(**update)
                 _ = new.llm  # build the chat model now, so a wrong setting is reported here
                 current.assistant = new
+            new.warm_in_background()  # a new local model: its prompt's fixed part loaded before the next question
         except Exception as exc:
             return f"⚠️ Not applied: {_failure(exc)}"
         return (f"Applied: backend **{backend}**, k = {int(k)}, rerank {'on' if rerank else 'off'}, "
