@@ -12,9 +12,10 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from assistant import Assistant
-from assistant.answer.comparison import Fact, conclusion, contradicts, direction
+from assistant.answer.comparison import Fact, conclusion, contradicts, direction, find_fact
 from assistant.answer.question_parts import Comparison, comparison, search_queries
-from assistant.domain import Answer
+from assistant.domain import Answer, Passage
+from assistant.text import split_sentences
 
 QUESTION = "Which opened earlier in Newcastle, the Grainger Market or the Tyne and Wear Metro?"
 
@@ -108,6 +109,25 @@ def test_amounts_of_different_units_are_not_compared(city: Path, tmp_path: Path)
     ans = _ask(city, tmp_path, "Which is larger, the north campus or the south campus?", reply)
     assert not any(s.verified_by == "comparison" for s in ans.sentences)
 
+
+
+def test_a_sentence_naming_both_sides_gives_each_its_own_part_and_the_asked_unit() -> None:
+    """One sentence can state both sides, a part each between semicolons; "more acres" compares the acres,
+    not the hectares beside them (a multihop question: Harvard's campuses, 209 against 358 acres)."""
+    text = ("The university has campuses across the region: its 209-acre (85 ha) main campus is in Cambridge; "
+            "the business school is across the river in Allston. The business school sits on a 358-acre "
+            "(145 ha) campus in Allston. The medical school has a 21-acre (8.5 ha) campus 5.3 km south of "
+            "the Cambridge campus.")
+    p = Passage(chunk_id="c", doc_id="d", text=text, char_start=0, char_end=len(text), score=1.0,
+                sentences=tuple(split_sentences(text)))
+    c = Comparison("Which campus covers more acres", "the main campus in Cambridge", "the campus in Allston")
+    cambridge = find_fact(c.a, c.b, c.stem, "amount", [p])
+    allston = find_fact(c.b, c.a, c.stem, "amount", [p])
+    assert cambridge is not None and allston is not None
+    assert (cambridge.shown, cambridge.unit, allston.shown, allston.unit) == ("209", "acre", "358", "acre")
+    assert "Allston" not in cambridge.text and cambridge.citations[0].quote == cambridge.text  # its own part, exact
+    assert conclusion(c, cambridge, allston, "amount", 1) == ("The campus in Allston has the larger figure (358, "
+                                                              "against 209 for the main campus in Cambridge).")
 
 
 def test_a_comparison_with_a_side_the_corpus_lacks_is_not_concluded(city: Path, tmp_path: Path) -> None:

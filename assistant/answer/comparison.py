@@ -98,10 +98,26 @@ def _quote(number: int, p: Passage, start: int, end: int) -> tuple[str, tuple[Ci
     return cited.quote.strip(), (cited,), True
 
 
+_SEMICOLON = re.compile(r";\s+")
+
+
+def _clauses(p: Passage, a: int, b: int) -> list[tuple[int, int]]:
+    """The parts of the sentence [a, b) between semicolons ("its 209-acre main campus is in Cambridge; the
+    business school ... in Allston" names both sides, each in its own part); none for a sentence without."""
+    text = p.span_text(a, b)
+    cuts = [(m.start(), m.end()) for m in _SEMICOLON.finditer(text)]
+    if not cuts:
+        return []
+    starts = [0, *(end for _, end in cuts)]
+    ends = [*(start for start, _ in cuts), len(text)]
+    return [(a + x, a + y) for x, y in zip(starts, ends, strict=True) if text[x:y].strip()]
+
+
 def _candidates(passages: Sequence[Passage], sentences: Sequence[Sentence]
                 ) -> Iterator[tuple[str, tuple[Citation, ...], bool]]:
-    """(text, citations, quoted): the answer's kept sentences, then every passage sentence, alone and
-    with the sentence before it ("It was opened in 1980" names its subject there)."""
+    """(text, citations, quoted): the answer's kept sentences, then every passage sentence, alone, with
+    the sentence before it ("It was opened in 1980" names its subject there), and each of its parts
+    between semicolons."""
     for s in sentences:
         if s.label != "unsupported" and s.citations:
             yield s.text, s.citations, False
@@ -111,19 +127,23 @@ def _candidates(passages: Sequence[Passage], sentences: Sequence[Sentence]
             yield _quote(n, p, a, b)
             if i:
                 yield _quote(n, p, spans[i - 1][0], b)
+            for x, y in _clauses(p, a, b):
+                yield _quote(n, p, x, y)
 
 
 def find_fact(side: str, other: str, lead: str, kind: str, passages: Sequence[Passage],
               sentences: Sequence[Sentence] = ()) -> Fact | None:
     """The fact about `side` (not `other`, the other side): the kept answer sentence or passage sentence
     that names at least half of the words that set `side` apart, more of them than of `other`'s, and
-    states a number of `kind` (a year, or an amount); the number is the one nearest the side's words.
+    states a number of `kind` (a year, or an amount); the number is the one nearest the side's words,
+    among those that count what the question names when some do ("358-acre (145 ha)" for "more acres").
     Kept sentences first, then the best match (ties: more of the question's `lead` words other than the
     compared one, "opened" in "Which opened earlier"; one sentence rather than two). None when none does."""
     mine, theirs = content_words(side), content_words(other)
     own, rival = (mine - theirs) or mine, theirs - mine
     exclude = set(_AMOUNT.findall(side))  # a number in the question's own words is not the fact
     verb = content_words(" ".join(w for w in lead.split() if not any(p.search(w) for p, _, _ in _CUES)))
+    asked = content_words(lead)  # "acre" in "Which Harvard campus covers more acres"
     best: tuple[float, Fact] | None = None
     for text, citations, quoted in _candidates(passages, sentences):
         words = content_words(text)
@@ -132,6 +152,7 @@ def find_fact(side: str, other: str, lead: str, kind: str, passages: Sequence[Pa
         if share < 0.5 or (rival and len(rival & words) / len(rival) >= share) or not numbers:
             continue
         at = _side_positions(text, named) or [0]  # (never empty: the same words, found as `content_words` finds them)
+        numbers = [n for n in numbers if n[3] and stem(n[3]) in asked] or numbers
         _, shown, value, unit = min(numbers, key=lambda n: min(abs(n[0] - x) for x in at))
         score = (share + 0.1 * len(verb & words) + (0.0 if quoted else 1.0)
                  - (0.25 if len(split_sentences(text)) > 1 else 0.0))  # one sentence rather than two
