@@ -52,7 +52,11 @@ def test_comparison_questions_are_read_into_their_two_sides() -> None:
         "Which came first", "the stock exchange", "the market")
     assert search_queries(QUESTION) == (QUESTION, "Which opened earlier in Newcastle the Grainger Market",
                                         "Which opened earlier in Newcastle the Tyne and Wear Metro")
+    # "Does X hold more A or more B?": the lead words up to "more" are the stem, as in "Which ..., A or B?"
+    assert comparison("Does the V&A hold more objects from China or more outfits in its costume collection?") == \
+        Comparison("Does the V&A hold more", "objects from China", "outfits in its costume collection")
     for not_one in ("What are numbers greater than 1 that can be divided by 3 or more numbers called?",
+                    "Was the letter signed by more or fewer than 50 countries?",
                     "Who wrote the letter?", "What did the UN or RFE/RL report?",  # no comparative word
                     "Which news agency reported the letter, and what did China's ambassador say?"):
         assert comparison(not_one) is None, not_one

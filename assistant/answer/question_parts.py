@@ -24,6 +24,8 @@ _JOIN = re.compile(rf",?\s+and\s+(?={_ASKS}\b)|(?<=\?)\s+(?=\S)|;\s+(?={_ASKS}\b
 _COMPARATIVE = re.compile(r"\b(?:more|most|less|fewer|first|last|earlier|later|before|after|larger|bigger|smaller|"
                           r"older|newer|younger|higher|lower|longer|shorter|greater|better|worse|\w{3,}er than)\b",
                           re.I)
+_NO_CHOICE = re.compile(r"(?:\d|\b(?:one|two|three|four|five|ten|more|less|fewer))\s+or (?:more|less|fewer)\b"
+                        r"|\bor (?:so|not)\b", re.I)  # "3 or more", "more or fewer than 50", "or so": no choice
 _SIDES = (
     re.compile(r"^(?P<stem>.+?)[,:]\s+(?P<a>[^,:]+?),?\s+or\s+(?P<b>[^,:?]+)\??$"),  # "Which ..., A or B?"
     re.compile(r"^(?P<a>.+?)\s+before or after\s+(?P<b>[^?]+)\??$", re.I),  # "Did A happen before or after B?"
@@ -48,13 +50,25 @@ def comparison(question: str) -> Comparison | None:
     """The two things a comparison question weighs; None when it is not a choice between two things."""
     q = question.strip()
     if (" or " not in q or q.count(" or ") > 1 or not _COMPARATIVE.search(q)
-            or re.search(r"\bor (?:more|less|fewer|so|not)\b", q, re.I)):  # "3 or more": no choice
+            or _NO_CHOICE.search(q)):
         return None
-    for pattern in _SIDES:
+    for i, pattern in enumerate(_SIDES):
         m = pattern.match(q)
         if m and all(len(content_words(m[g])) >= 1 for g in ("a", "b")):
-            return Comparison((m.groupdict().get("stem") or "").strip(), m["a"].strip(), m["b"].strip())
+            stem, a, b = (m.groupdict().get("stem") or "").strip(), m["a"].strip(), m["b"].strip()
+            return _lead_split(stem, a, b) if i == len(_SIDES) - 1 else Comparison(stem, a, b)
     return None
+
+
+def _lead_split(stem: str, a: str, b: str) -> Comparison:
+    """"Does the V&A hold more objects from China or more outfits ...?": the lead words up to the first
+    side's comparative word are the stem ("Does the V&A hold more"), and the second side drops the same
+    word ("outfits ..."), as in "Which ..., A or B?"; unchanged when the first side has no such word."""
+    m = next((m for m in _COMPARATIVE.finditer(a) if len(content_words(a[m.end():])) >= 1), None)
+    if m is None or stem:
+        return Comparison(stem, a, b)
+    again = re.compile(rf"^{re.escape(m[0])}\s+", re.I)
+    return Comparison(a[:m.end()].strip(), a[m.end():].strip(), again.sub("", b))
 
 
 def search_queries(question: str) -> tuple[str, ...]:
