@@ -210,7 +210,8 @@ def test_the_warmed_up_state_is_kept_on_disk_and_answers_the_same(local: Assista
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """`backends.prompt_state`: the first warm-up evaluates the fixed part and saves the state; a later one
     (a new process: here an emptied context) loads it without evaluating anything, and the next answer is
-    the same text; a saved state for other tokens (changed prompt files) is not loaded."""
+    the same text; a saved state for other tokens (changed prompt files), a damaged file or a cache that
+    cannot be written only mean the prompt is evaluated again."""
     from assistant.answer.prompting import messages
     from assistant.backends import prompt_state
     from assistant.backends.llama import LlamaCppChat
@@ -239,6 +240,18 @@ def test_the_warmed_up_state_is_kept_on_disk_and_answers_the_same(local: Assista
     other = messages("Who signed?", [])  # other tokens: the file is not loaded, but replaced
     chat.warm(other, tmp_path)
     assert llama.n_tokens > 300 and list(tmp_path.iterdir()) == [saved]
+
+    whole = saved.read_bytes()
+    for damaged in (b"not a state file", whole[:len(whole) // 2]):  # evaluated again, the file replaced
+        saved.write_bytes(damaged)
+        llama.reset()
+        chat.warm(other, tmp_path)
+        assert llama.n_tokens > 300 and saved.read_bytes() == whole
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    llama.reset()
+    chat.warm(fixed, blocked / "state")  # a cache that cannot be written: warmed all the same
+    assert llama.n_tokens > 300
 
 
 def test_prompt_lookup_writes_the_plain_answer_in_fewer_steps(local: Assistant) -> None:

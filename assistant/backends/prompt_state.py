@@ -7,7 +7,8 @@ from a file under the cache dir instead (12 MB, 16 ms); `save` writes it after t
 One file per model and context shape (model file, its size and time, llama-cpp-python's version, the
 context size and KV cache types): the file records the tokens it holds, and a file for other tokens (the
 prompt files changed) is not loaded, and is replaced at the next `save`. Written to a temporary name and
-renamed, so a process never loads a half-written file. What it does not do: cache anything but one
+renamed, so a process never loads a half-written file; a cache dir that cannot be written only means the
+next process evaluates the prompt again. What it does not do: cache anything but one
 prompt's prefix, or share state between processes at run time.
 """
 
@@ -16,11 +17,14 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
+import logging
 import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def path_for(llama: Any, folder: Path) -> Path:
@@ -54,17 +58,24 @@ def restore(llama: Any, path: Path, tokens: Sequence[int]) -> bool:
     return False
 
 
-def save(llama: Any, path: Path, tokens: Sequence[int]) -> None:
-    """Write the context's state after `tokens` (which it must hold first) to `path`, atomically."""
+def save(llama: Any, path: Path, tokens: Sequence[int]) -> bool:
+    """Write the context's state after `tokens` (which it must hold first) to `path`, atomically; False
+    when the folder cannot be written (a read-only cache: the next process evaluates the prompt again)."""
     import llama_cpp
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    except OSError as exc:
+        log.info("prompt state not saved in %s: %s", path.parent, exc)
+        return False
     os.close(fd)
     try:
         held = (llama_cpp.llama_token * len(tokens))(*tokens)
         if llama_cpp.llama_state_save_file(llama.ctx, tmp.encode(), held, len(tokens)):
             os.replace(tmp, path)
+            return True
+        return False
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
