@@ -217,7 +217,7 @@ def _ask(assistant: Assistant, args: argparse.Namespace) -> int:
     data_dir = assistant.settings.data_dir
     conversation = Conversation.load(data_dir) if args.cont else Conversation()
     stream = (sys.stdout.isatty() if args.stream is None else args.stream) and not args.json
-    assistant.warm()  # the local model loads the answer prompt's evaluated fixed part saved by an earlier run
+    assistant.warm(query=False)  # the local model loads the answer prompt's evaluated fixed part saved earlier
     answer = None
     for event in assistant.stream(question, conversation.history, conversation.previous):
         if event.kind == "token" and stream:

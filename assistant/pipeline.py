@@ -168,12 +168,15 @@ class Assistant:
                 new.__dict__[part] = self.__dict__[part]
         return new
 
-    def warm(self) -> None:
+    def warm(self, query: bool = True) -> None:
         """Load the models now, and have the local chat model evaluate its answer prompt's fixed part (system
         prompt and worked example), so the first question waits for neither: its first token 8.1 s -> 2.1 s
         (docs/benchmarks.md). The evaluated state is kept under the cache dir, so a later process loads it in
-        16 ms instead of evaluating it for 4 s. A remote chat model is not called."""
-        self.retrieve("warm-up", 1)  # the embedder, the index, the keyword index and the reranker
+        16 ms instead of evaluating it for 4 s. With `query`, one search runs too, so retrieval's models have
+        run once (a server's first question); a process about to ask its one question skips it. A remote
+        chat model is not called."""
+        if query:
+            self.retrieve("warm-up", 1)  # the embedder, the index, the keyword index and the reranker
         _ = self.ask_chain
         if isinstance(self.llm, LlamaCppChat):  # its state after the fixed part is kept under the cache dir
             self.llm.warm(messages("", []), self.settings.cache_dir / "prompt-state")

@@ -327,7 +327,7 @@ def first_question(data: Path, mode: str) -> None:
     if mode.startswith("ui"):
         time.sleep(10)
     if mode == "cli-warm":
-        a.warm()
+        a.warm(query=False)  # as `assistant ask` does
     t = time.perf_counter() if mode.startswith("ui") else t0
     first = None
     for event in a.stream(QUESTIONS[1]):

@@ -29,8 +29,8 @@ _NO_CHOICE = re.compile(r"(?:\d|\b(?:one|two|three|four|five|ten|more|less|fewer
 _SIDES = (
     re.compile(r"^(?P<stem>.+?)[,:]\s+(?P<a>[^,:]+?),?\s+or\s+(?P<b>[^,:?]+)\??$"),  # "Which ..., A or B?"
     re.compile(r"^(?P<a>.+?)\s+before or after\s+(?P<b>[^?]+)\??$", re.I),  # "Did A happen before or after B?"
-    re.compile(r"^(?P<a>.+?)\s+or\s+(?P<b>[^,?]+)\??$"),  # "Does it hold more A or more B?"
 )
+_BARE = re.compile(r"^(?P<a>.+?)\s+or\s+(?P<b>[^,?]+)\??$")  # "Does it hold more A or more B?": no stem
 
 
 @dataclass(frozen=True)
@@ -52,21 +52,23 @@ def comparison(question: str) -> Comparison | None:
     if (" or " not in q or q.count(" or ") > 1 or not _COMPARATIVE.search(q)
             or _NO_CHOICE.search(q)):
         return None
-    for i, pattern in enumerate(_SIDES):
+    for pattern in _SIDES:
         m = pattern.match(q)
         if m and all(len(content_words(m[g])) >= 1 for g in ("a", "b")):
-            stem, a, b = (m.groupdict().get("stem") or "").strip(), m["a"].strip(), m["b"].strip()
-            return _lead_split(stem, a, b) if i == len(_SIDES) - 1 else Comparison(stem, a, b)
+            return Comparison((m.groupdict().get("stem") or "").strip(), m["a"].strip(), m["b"].strip())
+    m = _BARE.match(q)
+    if m and all(len(content_words(m[g])) >= 1 for g in ("a", "b")):
+        return _lead_split(m["a"].strip(), m["b"].strip())
     return None
 
 
-def _lead_split(stem: str, a: str, b: str) -> Comparison:
+def _lead_split(a: str, b: str) -> Comparison:
     """"Does the V&A hold more objects from China or more outfits ...?": the lead words up to the first
     side's comparative word are the stem ("Does the V&A hold more"), and the second side drops the same
-    word ("outfits ..."), as in "Which ..., A or B?"; unchanged when the first side has no such word."""
+    word ("outfits ..."), as in "Which ..., A or B?"; no stem when the first side has no such word."""
     m = next((m for m in _COMPARATIVE.finditer(a) if len(content_words(a[m.end():])) >= 1), None)
-    if m is None or stem:
-        return Comparison(stem, a, b)
+    if m is None:
+        return Comparison("", a, b)
     again = re.compile(rf"^{re.escape(m[0])}\s+", re.I)
     return Comparison(a[:m.end()].strip(), a[m.end():].strip(), again.sub("", b))
 

@@ -100,8 +100,9 @@ class LlamaCppChat(BaseChatModel):
             with _LOCK_GEN:  # llama.cpp contexts are not thread-safe: one generation at a time
                 threads = self._pick_threads()
                 context = _side(self._llama, "condense") if side else None
-                if context is not None and context.fits(self._messages(messages), max_tokens):
-                    parts = self._text(context.generate(self._messages(messages), threads, max_tokens, cancel))
+                prompt = prompt_tokens(self._llama, self._messages(messages)) if context is not None else []
+                if context is not None and len(prompt) + max_tokens <= context.n_ctx:
+                    parts = self._text(context.generate(prompt, threads, max_tokens, cancel))
                 elif self.lookup_tokens and self.temperature == 0 and self._native and not stop and grammar is None:
                     parts = self._lookup(messages, processors, max_tokens, cancel)
                 else:

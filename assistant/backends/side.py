@@ -43,20 +43,16 @@ class SideContext:
         self.batch = _internals.LlamaBatch(n_tokens=self.n_batch, embd=0, n_seq_max=1, verbose=False)
         self.tokens: list[int] = []  # what the context holds now
 
-    def fits(self, messages: Sequence[dict[str, str]], max_tokens: int) -> bool:
-        """Whether the prompt for `messages` and `max_tokens` more fit this context."""
-        return len(prompt_tokens(self.llama, messages)) + max_tokens <= self.n_ctx
-
     def last_scores(self, messages: Sequence[dict[str, str]], threads: int) -> Any:
         """The scores (logits) of the first reply token for `messages` (a prompt too long is cut at the end)."""
         tokens = prompt_tokens(self.llama, messages)
         return self._evaluate(tokens[:self.n_ctx - 1], threads)
 
-    def generate(self, messages: Sequence[dict[str, str]], threads: int, max_tokens: int,
+    def generate(self, prompt: list[int], threads: int, max_tokens: int,
                  cancel: threading.Event | None = None) -> Iterator[int]:
-        """Greedy reply tokens for `messages`, until an end-of-generation token, `max_tokens`, the context's
-        end, or `cancel`. The prompt must fit (`fits`)."""
-        scores = self._evaluate(prompt_tokens(self.llama, messages), threads)
+        """Greedy reply tokens for `prompt` (`chat_template.prompt_tokens`), until an end-of-generation token,
+        `max_tokens`, the context's end, or `cancel`. The prompt must fit: shorter than `n_ctx`."""
+        scores = self._evaluate(prompt, threads)
         for _ in range(max_tokens):
             token = int(np.argmax(scores))
             if self._c.llama_vocab_is_eog(self.llama._model.vocab, token) or (cancel is not None and cancel.is_set()):
