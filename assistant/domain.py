@@ -115,7 +115,7 @@ class Decision:
     `outcome` is "answer", "partial" (some statements or parts of the question left out) or "refuse";
     `reason` a stable code ("supported", "some_unsupported", "part_unanswered", "empty_index",
     "not_relevant", "model_declined", "unsupported", "nothing_found", "compared": a comparison answered from
-    its quoted facts); `detail` one sentence for people.
+    its quoted facts; "reported": a yes/no question answered with who says what); `detail` one sentence for people.
     """
 
     outcome: str

@@ -75,24 +75,25 @@ def retriever(s: RetrieveSettings, store: StoreSettings, index: Index,
 
 def answer_runnable(llm: BaseChatModel | None, s: AnswerSettings,
                     similarity: Similarity) -> Runnable[dict[str, Any], str]:
-    """{"question", "passages"} -> answer text with [n] markers: prompt | model | text, or the extractive
+    """{"question", "passages"[, "evidence"]} -> answer text with [n] markers: prompt | model | text, or the extractive
     answerer without a model. With `constrain_citations`, a model that can take a grammar (the local one; an
     OpenAI-compatible server whose `llm_server_grammar` is set: `models.grammar_kwargs`) decodes under the
     citation grammar. Only the local model also limits each `[n]` it writes to passages that support the
-    sentence (`backends.guide.CitationGuide`: logit masking, which a server's API has no way to take), and
-    stops at its next token when `x["cancel"]` (a `threading.Event`) is set."""
+    sentence (`backends.guide.CitationGuide`: logit masking, which a server's API has no way to take), judged
+    against `x["evidence"]` (the whole passages, when the prompt shows them cut by `focus`), and stops at its
+    next token when `x["cancel"]` (a `threading.Event`) is set."""
     if llm is None:
         return RunnableLambda(lambda x: extractive_answer(x["question"], x["passages"], similarity), name="extract")
     chat = llm
 
     def model(x: dict[str, Any]) -> Runnable[Any, Any]:
-        passages = x["passages"]
+        passages, evidence = x["passages"], x.get("evidence", x["passages"])
         bound: Runnable[Any, Any] = chat
         grammar = citation_grammar(len(passages)) if s.constrain_citations and 0 < len(passages) < 10 else None
         kwargs = (grammar_kwargs(chat, grammar) if grammar else None) or {}
         if isinstance(chat, LlamaCppChat):
             if grammar:
-                kwargs["cite_guide"] = lambda sentence: supporting(sentence, passages, similarity)
+                kwargs["cite_guide"] = lambda sentence: supporting(sentence, evidence, similarity)
             if x.get("cancel") is not None:
                 kwargs["cancel"] = x["cancel"]  # set when the reader closes the stream (the UI's Stop)
         if kwargs:

@@ -140,9 +140,10 @@ class Settings(BaseSettings):
         default=1400, ge=200, description="tiktoken tokens for the numbered passages in the prompt."
     )
     passage_tokens: int = Field(
-        default=0, ge=0, description="Cut each passage to its best-matching run of sentences within this many "
-        "tokens (0: whole passages). ~60 brings the local model's first token under 3 s on 2 cores but refuses "
-        "more answerable questions (docs/benchmarks.md).",
+        default=0, ge=0, description="Show the model each passage cut to its best-matching run of sentences "
+        "within this many tokens (0: whole passages); answers are still checked against the whole passages. "
+        "90 makes the local model's whole answer ~0.8x as long on 2 cores but refuses more answerable "
+        "questions (docs/benchmarks.md).",
     )
 
     # Evaluation (`assistant eval`)

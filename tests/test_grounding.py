@@ -72,6 +72,20 @@ def test_an_ellipsis_joins_nothing() -> None:
     assert support(snippet, "Elena Rybakina won the women's singles final at Wimbledon on Saturday.") > THRESHOLD
 
 
+def test_a_numbered_name_keeps_its_own_facts() -> None:
+    # An RGB noise answer the checker passed at 0.94: the snippet gives 2015 for "Splatoon 1"; "splatoon 2"
+    # is named later, beside nothing. Over ~34,000 labelled pairs (RGB, XQuAD, the nli validation sets) the
+    # rule fires on 5, all unsupported.
+    snippet = ("Apr 26, 2022 ... Splatoon 1 on the WII U released in 2015 is still very much active and it "
+               "doesn't take very long to find join a game so splatoon 2 will ...")
+    assert support(snippet, "Splatoon 2 was released in 2015.") < THRESHOLD
+    assert support(snippet, "Splatoon 1 was released in 2015.") > THRESHOLD
+    wars = "World War I ended in 1918. World War II ended in 1945; it began in 1939."
+    assert support(wars, "World War II ended in 1945.") > THRESHOLD
+    assert support(wars, "World War II ended in 1918.") < THRESHOLD
+    assert support(PREMISE, "The joint letter was sent on July 12.") > THRESHOLD  # a date is no numbered name
+
+
 def test_changed_numbers_names_and_unrelated_claims_fail() -> None:
     assert support(PREMISE, "Ambassadors of 37 countries sent the letter on July 12.") < THRESHOLD
     assert support(PREMISE, "The French ambassador commends China for economic progress.") < THRESHOLD

@@ -264,3 +264,40 @@ def test_the_ask_chain_reports_every_step_to_langchain_callbacks(seeded_copy: Pa
     carried = [to_passage(d) for d in docs]  # the documents carry the passages exactly
     assert carried == a.retriever.passages(ans.standalone_query, a.settings.k)
     assert set(ans.passages) <= set(carried)
+
+
+def test_the_checker_reads_the_whole_passage_the_prompt_showed_cut(seeded_copy: Path) -> None:
+    """With passage_tokens the model reads each passage cut to its best sentences, but its sentences are
+    checked and cited against the whole passage: a sentence from the part cut away is still supported by it
+    (before, the checker saw only the cut and dropped true answers: XQuAD false refusals 0.25 -> 0.20)."""
+    from assistant.answer.prompting import focus
+
+    question = "Who is Vadim Pisarevich?"
+    first = Assistant(seeded_copy, llm_backend="extractive").retrieve(question, 4)[0]
+    cut = focus(first, question, 60)
+    away = next(first.span_text(a, b) for a, b in first.sentences
+                if not cut.char_start <= a < cut.char_end and len(first.span_text(a, b)) > 40)
+    ans = Assistant(seeded_copy, llm=fake(f"{away.strip()} [1]"), passage_tokens=60).ask(question)
+    assert not ans.refused and ans.sentences[0].label == "supported", (away, ans)
+    assert ans.passages[0].text == first.text  # the whole passage is the evidence the answer shows
+
+
+def test_a_contested_yes_or_no_question_gets_who_says_what(seeded_copy: Path) -> None:
+    """A yes/no question whose yes the sources do not support ("Are the facilities schools?": China says one
+    thing, the UN another) is answered with the passages' attributed statements, cited, never a verdict; a
+    wh-question with the same unsupported answer, or a yes/no question about someone no passage names, is
+    still refused."""
+    q = "Are the Xinjiang facilities vocational schools?"
+    ans = Assistant(seeded_copy, llm=fake("Yes, the facilities are luxury hotels [1].", "no", "no")).ask(q)
+    assert not ans.refused and ans.decision is not None and ans.decision.reason == "reported", ans
+    assert "hotels" not in ans.text and "Not a yes or no" in ans.text
+    assert ans.sentences and all(s.label == "supported" and s.citations for s in ans.sentences)
+    assert all(any(w in s.text for w in ("says", "said", "reported", "described")) for s in ans.sentences)
+    assert any("China says" in s.text for s in ans.sentences)
+    wh = Assistant(seeded_copy, llm=fake("The facilities are luxury hotels [1].", "no", "no")).ask(
+        "What are the Xinjiang facilities?")
+    assert wh.refused and wh.decision is not None and wh.decision.reason == "unsupported"
+    # nothing the sources report names Russia: quotes about the letter would not answer it
+    other = Assistant(seeded_copy, llm=fake("No, Russia refused to sign [1].", "no", "no")).ask(
+        "Did Russia sign the letter?")
+    assert other.refused and other.decision is not None and other.decision.reason == "unsupported", other.text

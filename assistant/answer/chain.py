@@ -24,7 +24,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableGenerator
 from assistant.answer import policy
 from assistant.answer.citations import Similarity
 from assistant.answer.comparison import complete
-from assistant.answer.compose import assemble
+from assistant.answer.compose import assemble, reported_answer
 from assistant.answer.prompting import pack
 from assistant.answer.question_parts import comparison, search_queries, split_parts
 from assistant.domain import Answer, Event, Passage
@@ -72,12 +72,22 @@ def build_ask_chain(parts: AskParts) -> Runnable[dict[str, Any], Event]:
         ranked = [[to_passage(d) for d in docs] for docs in found]
         return {**x, "parts": asked, "comparison": compared, "passages": interleave(ranked, parts.k)}
 
-    def packed(x: dict[str, Any]) -> list[Passage]:
-        return pack(x["relevant"], parts.prompt_budget, x["query"], parts.passage_tokens)
+    def packed(x: dict[str, Any]) -> tuple[list[Passage], list[Passage]]:
+        shown = pack(x["relevant"], parts.prompt_budget, x["query"], parts.passage_tokens)
+        return shown, x["relevant"][:len(shown)]  # what the model reads, and the whole passages it came from
 
     def checked(x: dict[str, Any]) -> Answer:
-        answer = assemble(x["question"], x["raw"], x["packed"], parts.similarity, standalone_query=x["query"],
-                          keep_unsupported=parts.keep_unsupported, opinion=parts.opinion)
+        def check(raw: str) -> Answer:
+            return assemble(x["question"], raw, x["packed"], parts.similarity, standalone_query=x["query"],
+                            keep_unsupported=parts.keep_unsupported, opinion=parts.opinion)
+
+        answer = check(x["raw"])
+        if x["comparison"] is None and policy.reported_instead(answer, x["query"]):
+            quoted = reported_answer(x["query"], x["packed"], parts.similarity)  # who says what, cited
+            instead = check(quoted) if quoted else answer
+            if not instead.refused:
+                answer = replace(instead, text=f"{instead.text} (Not a yes or no: the sources only report who "
+                                 "says what.)", decision=policy.reported(instead.decision))
         if x["comparison"] is not None:  # each side's fact and the conclusion, from the cited numbers
             answer = complete(answer, x["comparison"], x["packed"])
         return policy.cover(answer, x["parts"], parts.similarity)
@@ -106,11 +116,14 @@ def _answer(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
                                             refused=True, passages=tuple(passages), standalone_query=x["query"],
                                             timings=timings, decision=refusal))
         return
-    packed = step_pack.invoke({**x, "relevant": relevant}, config)
+    # The model reads the packed passages (cut to their best sentences when `passage_tokens` is set); its
+    # sentences are checked and cited against the whole passages, so a cut loses no evidence to the checker.
+    shown, packed = step_pack.invoke({**x, "relevant": relevant}, config)
     t = time.perf_counter()
     raw: list[str] = []
     cancel = threading.Event()  # set when the reader closes this stream: the model stops at its next token
-    tokens = parts.answer.stream({"question": x["query"], "passages": packed, "cancel": cancel}, config)
+    tokens = parts.answer.stream({"question": x["query"], "passages": shown, "evidence": packed, "cancel": cancel},
+                                 config)
     try:
         for token in tokens:
             if not raw:

@@ -162,5 +162,25 @@ def compared(decision: Decision | None, refused: bool, contradicted: int) -> Dec
     return decision
 
 
+def is_polar(question: str) -> bool:
+    """A yes/no question ("Are the facilities schools?"), not one that offers a choice ("A or B?")."""
+    return bool(_POLAR.match(question)) and not _CHOICE.search(question)
+
+
+def reported_instead(answer: Answer, question: str) -> bool:
+    """Whether a refused yes/no answer should give way to what the sources report (`compose.reported_answer`):
+    the model's own yes or no was refused as unsupported, not for want of relevant passages. A contested
+    question ("Are the facilities schools?") has no yes the sources support, only who says what."""
+    return answer.refused and answer.decision is not None and answer.decision.reason == "unsupported" \
+        and is_polar(question)
+
+
+def reported(decision: Decision | None) -> Decision:
+    """The decision for an answer made of the passages' attributed statements instead of a yes or no."""
+    return Decision("partial", "reported", "the sources do not settle the yes/no question; what they report is "
+                    "quoted, with who says it" + (f" ({decision.detail})" if decision and decision.outcome ==
+                                                  "partial" else "") + ".")
+
+
 def refusal_text(reason: str) -> str:
     return prompts.load()["refusal"].render(reason=reason)

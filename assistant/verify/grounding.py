@@ -18,6 +18,8 @@ results in `docs/grounding.md`) and read once from `grounding_weights.json`:
 - meaning (only when `similarity` is given): cosine of the claim to the best of the top-2 lexical
   windows. Two weight sets: with and without similarity.
 A multi-sentence claim is supported only as much as its weakest sentence; 0.5 is the decision line.
+Two rules override the score (0.1): words put in the mouth of a speaker the premise never names, and a
+numbered name ("Splatoon 2") given a fact the premise binds to the name with another number (`_renumbered`).
 
 What it does not do: no entailment model. It misses two facts of the premise trading places ("July 50
 ... 12 countries"), a premise number or name attached to the wrong event in a reworded claim,
@@ -28,6 +30,7 @@ synonyms and paraphrase beyond shared words, arithmetic, dates written different
 
 from __future__ import annotations
 
+import calendar
 import json
 import logging
 import math
@@ -314,6 +317,38 @@ def _misattributed(premise: str, claim: str) -> bool:
     return bool(names) and not all(any(_same(n, w) for w in words) for n in names)
 
 
+_NUMBERED = re.compile(r"\b([A-Z][a-z]+)\s+(\d{1,2}|I{1,3}|IV|V|VI{1,3})\b(?![.,:]?\d)")
+_MONTH_NAMES = frozenset(m.lower() for m in (*calendar.month_name[1:], *calendar.month_abbr[1:]))
+
+
+def _renumbered(premise: str, claim: str) -> bool:
+    """A name with a number ("Splatoon 2", "World War II") bound to a fact that the premise gives beside the
+    name with another number: "Splatoon 1 on the Wii U released in 2015 ... splatoon 2 will ..." does not
+    say "Splatoon 2 was released in 2015". A fact is bound to the last mention of the name before it in its
+    clause (else the first after it); dates ("July 26") are not such names."""
+    low = premise.lower()
+    clauses = [(a + k.start(), a + k.end()) for a, b in split_sentences(premise) or [(0, len(premise))]
+               for k in re.finditer(r"[^;]+", premise[a:b])]
+    for m in _NUMBERED.finditer(claim):
+        name, n = m.group(1).lower(), m.group(2).lower()
+        if name in _MONTH_NAMES:
+            continue
+        mentions = [(k.start(), k.group(1)) for k in re.finditer(rf"\b{name}\s+(\d{{1,2}}|[iv]{{1,4}})\b", low)]
+        if all(num == n for _, num in mentions):
+            continue
+        bound = []
+        for fact in _numbers(claim[:m.start()] + claim[m.end():]) & _numbers(premise):
+            for k in re.finditer(rf"(?<![\d.,]){re.escape(fact)}(?!\d|[.,]\d)", premise):
+                a, b = next(((a, b) for a, b in clauses if a <= k.start() < b), (0, len(premise)))
+                before = [num for at, num in mentions if a <= at < k.start()]
+                after = [num for at, num in mentions if k.end() <= at < b]
+                if before or after:
+                    bound.append(before[-1] if before else after[0])
+        if bound and n not in bound:
+            return True
+    return False
+
+
 def support(premise: str, claim: str, similarity: Similarity | None = None) -> float:
     """Probability in [0, 1] that `premise` supports `claim` (every sentence of it).
 
@@ -321,8 +356,8 @@ def support(premise: str, claim: str, similarity: Similarity | None = None) -> f
     it copies: misattribution is the hallucination a reader of news can least detect.
     """
     claims = [claim[a:b] for a, b in split_sentences(claim)] or [claim]
-    return min(MISATTRIBUTED if _misattributed(premise, c) else _sentence_support(premise, c, similarity)
-               for c in claims)
+    return min(MISATTRIBUTED if _misattributed(premise, c) or _renumbered(premise, c)
+               else _sentence_support(premise, c, similarity) for c in claims)
 
 
 def best_support(claim: str, premises: Sequence[str], similarity: Similarity | None = None) -> tuple[int, float]:
@@ -337,11 +372,11 @@ def best_support(claim: str, premises: Sequence[str], similarity: Similarity | N
 
 def hard_conflict(premise: str, claim: str) -> bool:
     """What the lexical checker is sure of, whatever a second opinion says: a number or an acronym of the
-    claim the premise lacks, most of its names missing, negation on one side only, or words put in the
-    mouth of someone the premise never names."""
+    claim the premise lacks, most of its names missing, negation on one side only, words put in the
+    mouth of someone the premise never names, or a numbered name given another number's fact."""
     claim = _normal(claim)  # the premise is normalised in `_premise`
     p = _premise(premise)
-    if _numbers(claim) - p.numbers or _misattributed(premise, claim):
+    if _numbers(claim) - p.numbers or _misattributed(premise, claim) or _renumbered(premise, claim):
         return True
     if acronyms(claim) - acronyms(premise):
         return True
