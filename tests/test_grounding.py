@@ -74,8 +74,8 @@ def test_an_ellipsis_joins_nothing() -> None:
 
 def test_a_numbered_name_keeps_its_own_facts() -> None:
     # An RGB noise answer the checker passed at 0.94: the snippet gives 2015 for "Splatoon 1"; "splatoon 2"
-    # is named later, beside nothing. Over ~34,000 labelled pairs (RGB, XQuAD, the nli validation sets) the
-    # rule fires on 5, all unsupported.
+    # is named later, in another clause. Over ~34,000 labelled pairs (RGB, XQuAD, the nli validation sets)
+    # the rule fires on 1, labelled unsupported.
     snippet = ("Apr 26, 2022 ... Splatoon 1 on the WII U released in 2015 is still very much active and it "
                "doesn't take very long to find join a game so splatoon 2 will ...")
     assert support(snippet, "Splatoon 2 was released in 2015.") < THRESHOLD
@@ -84,6 +84,16 @@ def test_a_numbered_name_keeps_its_own_facts() -> None:
     assert support(wars, "World War II ended in 1945.") > THRESHOLD
     assert support(wars, "World War II ended in 1918.") < THRESHOLD
     assert support(PREMISE, "The joint letter was sent on July 12.") > THRESHOLD  # a date is no numbered name
+    from assistant.verify.grounding import _renumbered
+
+    fine = [("Splatoon 2 outsold Splatoon 1 in Japan.", "Splatoon 2 outsold Splatoon 1 in Japan."),  # two names
+            ("World War 2 ended in 1945.", "World War II ended in 1945."),  # II is 2
+            ("In 2015 Windows 8 gave way to Windows 10.", "Windows 10 was released in 2015."),
+            ("Season 14 aired in 2017, and in 2020 Season 17 premiered.", "Season 17 premiered in 2020."),
+            ("Pope John Paul II succeeded John Paul I in 1978.", "John Paul II became pope in 1978."),
+            ("In 2019, as 3 factories closed, growth slowed, as I said then.", "As I said, growth slowed in 2019."),
+            ("In 1977, at Apple I built the Apple 2.", "The Apple 2 was built in 1977.")]  # "I", the pronoun
+    assert [c for p, c in fine if _renumbered(p, c)] == []  # supported claims a review found the first rule vetoed
 
 
 def test_changed_numbers_names_and_unrelated_claims_fail() -> None:

@@ -74,7 +74,8 @@ def build_ask_chain(parts: AskParts) -> Runnable[dict[str, Any], Event]:
 
     def packed(x: dict[str, Any]) -> tuple[list[Passage], list[Passage]]:
         shown = pack(x["relevant"], parts.prompt_budget, x["query"], parts.passage_tokens)
-        return shown, x["relevant"][:len(shown)]  # what the model reads, and the whole passages it came from
+        whole = {p.chunk_id: p for p in x["relevant"]}
+        return shown, [whole[p.chunk_id] for p in shown]  # what the model reads; the passages it came from
 
     def checked(x: dict[str, Any]) -> Answer:
         def check(raw: str) -> Answer:
@@ -82,12 +83,12 @@ def build_ask_chain(parts: AskParts) -> Runnable[dict[str, Any], Event]:
                             keep_unsupported=parts.keep_unsupported, opinion=parts.opinion)
 
         answer = check(x["raw"])
-        if x["comparison"] is None and policy.reported_instead(answer, x["query"]):
+        if x["comparison"] is None and len(x["parts"]) == 1 and policy.reported_instead(answer, x["query"]):
             quoted = reported_answer(x["query"], x["packed"], parts.similarity)  # who says what, cited
             instead = check(quoted) if quoted else answer
             if not instead.refused:
-                answer = replace(instead, text=f"{instead.text} (Not a yes or no: the sources only report who "
-                                 "says what.)", decision=policy.reported(instead.decision))
+                answer = replace(instead, text=f"{instead.text} (Not a yes or no: what the sources report, quoted.)",
+                                 decision=policy.reported(instead.decision))
         if x["comparison"] is not None:  # each side's fact and the conclusion, from the cited numbers
             answer = complete(answer, x["comparison"], x["packed"])
         return policy.cover(answer, x["parts"], parts.similarity)

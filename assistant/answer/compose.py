@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.answer import policy
-from assistant.answer.attribution import attribute, drop_self_reference
+from assistant.answer.attribution import attribute, drop_self_reference, is_attributed
 from assistant.answer.citations import (
     Similarity,
     answer_text,
@@ -32,17 +32,17 @@ from assistant.verify.second import SecondOpinion, confirms, restated, second_op
 def extractive_answer(question: str, passages: Sequence[Passage], similarity: Similarity,
                       max_sentences: int = 3, min_score: float = 0.35, reported_only: bool = False) -> str:
     """An answer made of the passages' own sentences that best match the question, each cited (with
-    `reported_only`, only sentences that name who says or reports what, from passages that name everyone
+    `reported_only`, only sentences that say who says or reports what, from passages that name everyone
     the question names: `reported_answer`)."""
     names = {m.group(0).lower() for m in _NAME.finditer(question)} if reported_only else set()
     candidates: list[tuple[float, int, str]] = []
     for n, p in enumerate(passages, 1):
-        if not all(re.search(rf"\b{name}\b", p.text.lower()) for name in names):
-            continue
+        if not all(re.search(rf"\b{name[:max(4, len(name) - 2)]}", f"{p.title}\n{p.text}".lower()) for name in names):
+            continue  # "Uyghurs" is named by "Uyghur", "Russia" by "Russian"
         texts = [p.span_text(a, b) for a, b in p.sentence_spans()]
         sims = similarity(question, texts)
         for t, s in zip(texts, sims, strict=True):
-            if looks_like_instruction(t) or (reported_only and not _REPORTED.search(t)):
+            if looks_like_instruction(t) or (reported_only and not is_attributed(t)):
                 continue  # an instruction planted in an article is not an answer
             candidates.append((0.6 * s + 0.4 * lexical_overlap(question, t), n, t))
     candidates.sort(key=lambda c: -c[0])
@@ -55,15 +55,15 @@ def extractive_answer(question: str, passages: Sequence[Passage], similarity: Si
     return " ".join(f"{_closed(strip_markers(text))} [{n}]" for _, n, text in picked)
 
 
-_REPORTED = re.compile(r"\b(?:says|said|told|reported|described|estimated|claimed|according to)\b", re.I)
-_NAME = re.compile(r"(?<=\s)[A-Z][a-z]+\b")  # a capitalised word after the first: "Xinjiang", "Russia"
+_NAME = re.compile(r"(?<=[\s“\"'(])[A-Z][a-z]+\b")  # a capitalised word after the first: "Xinjiang", "Russia"
 
 
 def reported_answer(question: str, passages: Sequence[Passage], similarity: Similarity) -> str:
-    """For a yes/no question the sources do not settle ("Are the facilities schools?" when China says one
-    thing and the UN another): the two sentences that best match it among those naming who says, reports or
-    estimates what, each cited, from passages that name everyone the question names (nothing about Russia
-    answers "Did Russia sign the letter?"); "" when there are none. Who says what, never a verdict."""
+    """For a yes/no question whose yes or no the sources do not support ("Are the facilities schools?" when
+    China says one thing and the UN another): the two sentences that best match it among those that say who
+    says, reports or estimates what (`attribution.is_attributed`), each cited, from passages that name
+    everyone the question names (nothing about Russia answers "Did Russia sign the letter?"); "" when there
+    are none. What the sources report, never a verdict."""
     text = extractive_answer(question, passages, similarity, max_sentences=2, reported_only=True)
     return "" if policy.is_non_answer(text) else text
 

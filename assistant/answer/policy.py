@@ -170,16 +170,17 @@ def is_polar(question: str) -> bool:
 def reported_instead(answer: Answer, question: str) -> bool:
     """Whether a refused yes/no answer should give way to what the sources report (`compose.reported_answer`):
     the model's own yes or no was refused as unsupported, not for want of relevant passages. A contested
-    question ("Are the facilities schools?") has no yes the sources support, only who says what."""
+    question ("Are the facilities schools?") has no yes the sources support, only who says what; the
+    reader, not the model, draws the conclusion."""
     return answer.refused and answer.decision is not None and answer.decision.reason == "unsupported" \
         and is_polar(question)
 
 
 def reported(decision: Decision | None) -> Decision:
     """The decision for an answer made of the passages' attributed statements instead of a yes or no."""
-    return Decision("partial", "reported", "the sources do not settle the yes/no question; what they report is "
-                    "quoted, with who says it" + (f" ({decision.detail})" if decision and decision.outcome ==
-                                                  "partial" else "") + ".")
+    return Decision("partial", "reported", "the sources do not support the model's yes or no; what they report "
+                    "on it is quoted instead" + (f" ({decision.detail})" if decision and decision.outcome ==
+                                                 "partial" else "") + ".")
 
 
 def refusal_text(reason: str) -> str:

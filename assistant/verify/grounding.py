@@ -317,34 +317,45 @@ def _misattributed(premise: str, claim: str) -> bool:
     return bool(names) and not all(any(_same(n, w) for w in words) for n in names)
 
 
-_NUMBERED = re.compile(r"\b([A-Z][a-z]+)\s+(\d{1,2}|I{1,3}|IV|V|VI{1,3})\b(?![.,:]?\d)")
-_MONTH_NAMES = frozenset(m.lower() for m in (*calendar.month_name[1:], *calendar.month_abbr[1:]))
+_NUMBERED = re.compile(r"\b([A-Z][a-z]+)\s+(\d{1,2}|[IV]{1,4})\b(?![.,:]?\d)")
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8"}
+_NOT_NAMES = frozenset(m.lower() for m in (*calendar.month_name[1:], *calendar.month_abbr[1:])) | frozenset(
+    "as at by for from in on of to with some over under about around nearly almost only and but or so "
+    "the a an this that these those all each every than then when while after before since until".split())
+_CLAUSE_END = re.compile(r"[;,]\s|\s(?:and|but|so|after|before|while|then|as|is|was)\s")
 
 
 def _renumbered(premise: str, claim: str) -> bool:
-    """A name with a number ("Splatoon 2", "World War II") bound to a fact that the premise gives beside the
-    name with another number: "Splatoon 1 on the Wii U released in 2015 ... splatoon 2 will ..." does not
-    say "Splatoon 2 was released in 2015". A fact is bound to the last mention of the name before it in its
-    clause (else the first after it); dates ("July 26") are not such names."""
-    low = premise.lower()
-    clauses = [(a + k.start(), a + k.end()) for a, b in split_sentences(premise) or [(0, len(premise))]
-               for k in re.finditer(r"[^;]+", premise[a:b])]
-    for m in _NUMBERED.finditer(claim):
-        name, n = m.group(1).lower(), m.group(2).lower()
-        if name in _MONTH_NAMES:
+    """A name with a number ("Splatoon 2", "World War II") given a fact that the premise gives only beside
+    the name with another number: "Splatoon 1 on the Wii U released in 2015 ... splatoon 2 will ..." does
+    not say "Splatoon 2 was released in 2015". A fact (another number of the claim) is bound to the
+    mentions of the name in its own clause; it fits when one of them has the claim's number (II = 2).
+    Dates ("July 26") and words like "As I" or "Some 37" are not such names."""
+    names = [m for m in _NUMBERED.finditer(claim) if m.group(1).lower() not in _NOT_NAMES]
+    if not names:
+        return False
+    rest = claim
+    for m in names:  # the facts: the claim's numbers other than those of its numbered names
+        rest = rest.replace(m.group(0), " ")
+    facts = _numbers(rest) & _numbers(premise)
+    spans = [(a + k.start(), a + k.end()) for a, b in split_sentences(premise) or [(0, len(premise))]
+             for k in re.finditer(r"(?:(?!" + _CLAUSE_END.pattern + r").)+", premise[a:b])]
+    for m in names:
+        name, n = m.group(1).lower(), _ROMAN.get(m.group(2).lower(), m.group(2))
+        mentions = [(k.start(), k.end(), _ROMAN.get(k.group(1).lower(), k.group(1)))
+                    for k in re.finditer(rf"\b(?i:{name})\s+(\d{{1,2}}|[IV]{{1,4}})\b", premise)]
+        if all(num == n for _, _, num in mentions):
             continue
-        mentions = [(k.start(), k.group(1)) for k in re.finditer(rf"\b{name}\s+(\d{{1,2}}|[iv]{{1,4}})\b", low)]
-        if all(num == n for _, num in mentions):
-            continue
-        bound = []
-        for fact in _numbers(claim[:m.start()] + claim[m.end():]) & _numbers(premise):
+        fits, clashes = False, False
+        for fact in facts:
             for k in re.finditer(rf"(?<![\d.,]){re.escape(fact)}(?!\d|[.,]\d)", premise):
-                a, b = next(((a, b) for a, b in clauses if a <= k.start() < b), (0, len(premise)))
-                before = [num for at, num in mentions if a <= at < k.start()]
-                after = [num for at, num in mentions if k.end() <= at < b]
-                if before or after:
-                    bound.append(before[-1] if before else after[0])
-        if bound and n not in bound:
+                if any(a <= k.start() < b for a, b, _ in mentions):
+                    continue  # the fact is the number of a mention itself
+                a, b = next(((a, b) for a, b in spans if a <= k.start() < b), (0, len(premise)))
+                near = {num for at, _, num in mentions if a <= at < b}
+                fits |= n in near
+                clashes |= bool(near) and n not in near
+        if clashes and not fits:
             return True
     return False
 
