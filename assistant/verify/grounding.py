@@ -322,7 +322,7 @@ _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii"
 _NOT_NAMES = frozenset(m.lower() for m in (*calendar.month_name[1:], *calendar.month_abbr[1:])) | frozenset(
     "as at by for from in on of to with some over under about around nearly almost only and but or so "
     "the a an this that these those all each every than then when while after before since until".split())
-_CLAUSE_END = re.compile(r"[;,]\s|\s(?:and|but|so|after|before|while|then|as|is|was)\s")
+_BINDING_CLAUSE = re.compile(r"(?:(?![;,]\s|\s(?:and|but|so|after|before|while|then|as|is|was)\s).)+")
 
 
 def _renumbered(premise: str, claim: str) -> bool:
@@ -338,14 +338,15 @@ def _renumbered(premise: str, claim: str) -> bool:
     for m in names:  # the facts: the claim's numbers other than those of its numbered names
         rest = rest.replace(m.group(0), " ")
     facts = _numbers(rest) & _numbers(premise)
-    spans = [(a + k.start(), a + k.end()) for a, b in split_sentences(premise) or [(0, len(premise))]
-             for k in re.finditer(r"(?:(?!" + _CLAUSE_END.pattern + r").)+", premise[a:b])]
+    spans: list[tuple[int, int]] = []  # the premise's clauses, split only when a name has another number
     for m in names:
         name, n = m.group(1).lower(), _ROMAN.get(m.group(2).lower(), m.group(2))
         mentions = [(k.start(), k.end(), _ROMAN.get(k.group(1).lower(), k.group(1)))
                     for k in re.finditer(rf"\b(?i:{name})\s+(\d{{1,2}}|[IV]{{1,4}})\b", premise)]
         if all(num == n for _, _, num in mentions):
             continue
+        spans = spans or [k.span() for a, b in split_sentences(premise) or [(0, len(premise))]
+                          for k in _BINDING_CLAUSE.finditer(premise, a, b)]
         fits, clashes = False, False
         for fact in facts:
             for k in re.finditer(rf"(?<![\d.,]){re.escape(fact)}(?!\d|[.,]\d)", premise):
