@@ -115,6 +115,8 @@ def test_a_sentence_that_only_repeats_the_question_is_no_answer(seeded_copy: Pat
                                 "Ambassadors from 50 countries at UN support China.")  # the UI's example questions
     assert not says_nothing_new(question, "Ambassadors from 50 countries at UN support China on Xinjiang "
                                 "because of its counter-terrorism measures.")
+    assert says_nothing_new("Who is the Walter Camp Award winner in 2017?",  # an RGB noise answer
+                            "The Walter Camp Award winner in 2017 is Walter Camp himself.")
     # A cut-off copy, or a sentence about another year than the one asked about, answers nothing either.
     asked = "How many ambassadors had joined the letter in July 2019?"
     assert answers_nothing(asked, "The number of ambassadors who had joined the letter came in at.")
@@ -136,10 +138,43 @@ def test_a_sentence_that_misses_the_year_asked_about_is_no_answer(seeded_copy: P
     assert late.refused and late.decision is not None and late.decision.reason == "model_declined", late.text
     right = Assistant(seeded_copy, llm=fake(said)).ask("Which ambassadors signed the letter in 2019?")
     assert not right.refused, right.text  # the article's date holds the year
-    assert not misses_the_year("Who signed in 2023?", "In 2023, 50 countries signed.", "")  # the checker's call
+    # The year borrowed from the question: RGB noise's "Who won the 2021 Tour de France?" got "After decades of
+    # trying, a Colombian has finally won ..., its first victory in the 2021 Tour de France." from a 2019 snippet.
+    tour = "Jul 30, 2019 ... After decades of trying, a Colombian has finally won the Tour de France."
+    assert misses_the_year("Who won the 2021 Tour de France?", "A Colombian won the 2021 Tour de France.", tour)
+    assert not misses_the_year("Who won the 2019 Tour de France?", "A Colombian won the 2019 Tour de France.", tour)
+    # A snippet with no year of its own but the one the sentence repeats: the year is the sentence's, not borrowed.
+    record = "U.S. set the record for most total medals at a single Winter Olympics with 39, surpassing the 37 of 2010."
+    assert not misses_the_year("Which country won the most medals at the 2018 Winter Olympics?",
+                               "The U.S. won the most medals at the 2018 Winter Olympics, surpassing 2010.", record)
+    borrowed = Assistant(seeded_copy, llm=fake("In 2023, ambassadors from 50 countries co-signed the letter [1].")).ask(
+        "Which ambassadors signed the letter in 2023?")
+    assert borrowed.refused, borrowed.text
     assert not misses_the_year("Was it signed in 2019 or 2023?", "It was signed in July.", "")  # a choice
     assert not misses_the_year("Who won before 2000?", "Polonia won.", "")  # a bound, not the year asked
     assert misses_the_year("Super Bowl 2021 location", "The home of NFL Super Bowl LVII news.", "Super Bowl LVIII")
+
+
+def test_a_sentence_cited_to_another_years_passage_is_recited_to_the_right_one(seeded_copy: Path) -> None:
+    """RGB counterfactual's "Who was awarded the 2021 Nobel Prize in Literature?": the model cited a 2019 snippet
+    for "... the 2021 Nobel Prize ..." while another passage states it with 2021. The sentence is kept, cited to
+    that passage; with no passage of the asked year it is no answer."""
+    from assistant.answer.compose import assemble
+    from assistant.domain import Passage
+
+    similarity = Assistant(seeded_copy).similarity
+    old = ("Oct 10, 2019 ... Polish author Olga Tokarczuk and Abdulrazak Gurnah have been awarded the Nobel Prize "
+           "for Literature.")
+    new = "Olga Tokarczuk was awarded the 2021 Nobel Prize in Literature on October 7, the award-giving body said."
+    passages = [Passage("a:0", "a", old, 0, len(old), 0.9, title="Nobel 2019", date="2019-10-10"),
+                Passage("b:0", "b", new, 0, len(new), 0.8, title="Nobel", date="2021-10-08")]
+    question = "Who was awarded the 2021 Nobel Prize in Literature?"
+    said = "Olga Tokarczuk was awarded the 2021 Nobel Prize [1]."
+    ans = assemble(question, said, passages, similarity)
+    assert not ans.refused, ans.text
+    assert [c.doc_id for c in ans.sentences[0].citations] == ["b"] and ans.sentences[0].label == "recited"
+    alone = assemble(question, said, passages[:1], similarity)
+    assert alone.refused and alone.decision is not None and alone.decision.reason == "model_declined", alone.text
 
 
 def test_refusal_reasons_tell_the_checker_from_the_model(seeded_copy: Path) -> None:

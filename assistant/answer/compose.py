@@ -24,7 +24,7 @@ from assistant.answer.citations import (
 )
 from assistant.domain import Answer, Passage, Sentence
 from assistant.injection import evidence_text, looks_like_instruction, planted_payload, strip_payload
-from assistant.text import WORD, lexical_overlap, split_clauses
+from assistant.text import WORD, YEAR, lexical_overlap, split_clauses
 from assistant.verify import grounding
 from assistant.verify.second import SecondOpinion, confirms, restated, second_opinion
 
@@ -83,6 +83,28 @@ def supporting(sentence: str, passages: Sequence[Passage], similarity: Similarit
     return good or {max(range(len(scores)), key=scores.__getitem__) + 1}
 
 
+def _dated(passages: Sequence[Passage], texts: Sequence[str], numbers: Sequence[int]) -> str:
+    """The evidence of passages `numbers` (1-based) with their titles and dates: where a year may be stated."""
+    return "\n".join(f"{texts[n - 1]}\n{passages[n - 1].title}\n{passages[n - 1].date}" for n in numbers)
+
+
+def _of_the_year(question: str, sentence: str, passages: Sequence[Passage], texts: Sequence[str],
+                 similarity: Similarity | None, opinion: SecondOpinion | None) -> tuple[tuple[int, float], str] | None:
+    """Where a sentence cited to another year's passage belongs: the passage (1-based number, support) that
+    mentions the year the question asks about and supports `sentence` best, by the checker or, when its
+    score is borderline, by the model's second opinion (then "model", else "checker"); None when none does.
+    "Olga Tokarczuk was awarded the 2021 Nobel Prize" cited to a snippet of 2019 belongs to "Oct 8, 2021 ...
+    Olga Tokarczuk won the 2021 Nobel Prize in Literature" (0.27 to the checker: "awarded" for "won")."""
+    years = policy.asked_years(question)
+    score, number = max(((grounding.support(texts[n - 1], sentence, similarity), n) for n in range(1, len(passages) + 1)
+                         if years & set(YEAR.findall(_dated(passages, texts, [n])))), default=(0.0, 0))
+    if score >= grounding.THRESHOLD:
+        return (number, score), "checker"
+    if number and second_opinion(opinion, texts[number - 1], sentence, score):
+        return (number, score), "model"
+    return None
+
+
 def _second_opinion(opinion: SecondOpinion, text: str, texts: Sequence[str], own: Sequence[tuple[int, float]],
                     best: tuple[int, float]) -> int | None:
     """The passage number the model confirms `text` against: its own best citation first, then the best
@@ -121,7 +143,9 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
     "recited" to that passage; else, when the score is borderline and `opinion` (the chat model's second
     opinion, `verify/second.py`) confirms it against its own or the best passage, kept with
     `verified_by="model"`; else "unsupported", dropped unless `keep_unsupported` (which keeps them on a
-    refusal too, all unsupported, so the UI and the eval can show what the model wrote). Instructions
+    refusal too, all unsupported, so the UI and the eval can show what the model wrote). A kept sentence
+    whose evidence lacks the year the question asks about (`policy.misses_the_year`) is re-cited to a passage
+    of that year that supports it (`_of_the_year`), or counts as no answer. Instructions
     planted in articles are not evidence (`evidence_text`), so a sentence that obeys one is unsupported,
     and the word such an instruction asks to repeat (`planted_payload`) is cut out before checking.
     """
@@ -158,12 +182,15 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
                 if rescued is not None:
                     label, numbers, verified_by = ("supported" if rescued in ids else "recited"), [rescued], "model"
             score = max([score, *(sc for _, sc in own)])
+        if label != "unsupported" and policy.misses_the_year(question, text, _dated(passages, texts, numbers)):
+            dated = _of_the_year(question, text, passages, texts, similarity, opinion)
+            if dated is None:
+                declined += 1  # about another thing than the year asked: no answer, like "I don't know"
+                continue
+            (number, score), verified_by = dated  # cited to another year's passage: re-cited to the right one
+            numbers, label = [number], "supported" if number in ids else "recited"
         cited = "\n\n".join(texts[n - 1] for n in numbers)  # the evidence of all its citations together
         about = " ".join(passages[n - 1].title for n in numbers)  # a word of the cited article's title is no premise
-        if label != "unsupported" and policy.misses_the_year(
-                question, text, "\n".join([cited, about, *(passages[n - 1].date for n in numbers)])):
-            declined += 1  # about another thing than the year asked: no answer, like "I don't know"
-            continue
         if (verified_by == "checker" and label != "unsupported" and opinion is not None
                 and restated(question, text, f"{cited}\n\n{about}")):  # a premise of the question repeated as fact?
             verified_by = "model"
