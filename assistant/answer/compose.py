@@ -96,13 +96,14 @@ def _of_the_year(question: str, sentence: str, passages: Sequence[Passage], text
     "Olga Tokarczuk was awarded the 2021 Nobel Prize" cited to a snippet of 2019 belongs to "Oct 8, 2021 ...
     Olga Tokarczuk won the 2021 Nobel Prize in Literature" (0.27 to the checker: "awarded" for "won")."""
     years = policy.asked_years(question)
-    score, number = max(((grounding.support(texts[n - 1], sentence, similarity), n) for n in range(1, len(passages) + 1)
-                         if years & set(YEAR.findall(_dated(passages, texts, [n])))), default=(0.0, 0))
+    dated = [n for n in range(1, len(passages) + 1) if years & set(YEAR.findall(_dated(passages, texts, [n])))]
+    best, score = grounding.best_support(sentence, [texts[n - 1] for n in dated], similarity)
+    if best < 0:
+        return None
+    number = dated[best]
     if score >= grounding.THRESHOLD:
         return (number, score), "checker"
-    if number and second_opinion(opinion, texts[number - 1], sentence, score):
-        return (number, score), "model"
-    return None
+    return ((number, score), "model") if second_opinion(opinion, texts[number - 1], sentence, score) else None
 
 
 def _second_opinion(opinion: SecondOpinion, text: str, texts: Sequence[str], own: Sequence[tuple[int, float]],
