@@ -165,6 +165,28 @@ def test_judging_keeps_the_answer_prompt_and_gives_the_same_probability(local: A
     assert own[0] > 0.5 > own[1]
 
 
+def test_the_judge_gives_one_claim_the_same_probability_whatever_it_judged_before(local: Assistant) -> None:
+    """`backends.side`: the judge's prompt is evaluated from its anchored fixed part, so how llama.cpp cuts
+    it into batches never depends on the previous call. Before, this claim (a true XQuAD answer) read
+    P(yes) 0.708 in a fresh context, 0.693 asked again and 0.684 after another claim: around the 0.7 line,
+    kept in one eval run and refused in the next."""
+    from assistant.verify.second import ModelOpinion
+
+    judge = ModelOpinion(local.llm)
+    evidence = ("Tesla was renowned for his achievements and showmanship, eventually earning him a reputation "
+                "in popular culture as an archetypal \"mad scientist\". Tesla died on 7 January 1943. There has "
+                "been a resurgence in popular interest in Tesla since the 1990s.")
+    claim = "People once again started to show an interest in Tesla in the 1990s."
+    first = judge.probability(evidence, claim)
+    again = judge.probability(evidence, claim)  # the whole prompt held: only its last token evaluated, before
+    judge.probability("The harbour reopened on 3 May.", "The harbour closed in June.")
+    after_another = judge.probability(evidence, claim)
+    judge.probability(evidence, "Tesla died in 1943.")  # the same evidence: a longer prefix held, before
+    after_same_evidence = judge.probability(evidence, claim)
+    assert first == again == after_another == after_same_evidence, (first, again, after_another,
+                                                                    after_same_evidence)
+
+
 def test_condensing_a_follow_up_keeps_the_answer_prompt(local: Assistant) -> None:
     """`backends.side`: a follow-up is condensed in its own context. The standalone query is the one the
     answer's context writes, and the answer prompt evaluated before it is still held afterwards (before,

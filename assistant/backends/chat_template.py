@@ -2,7 +2,8 @@
 completion formats them (its Jinja2 formatter, then `tokenize` with special tokens). Used where the
 project evaluates prompts itself: the side contexts (`side.py`) and prompt-lookup decoding
 (`lookup.py`). The formatter is built once per loaded model. `reusable_prefix` is how many of a
-context's evaluated tokens a new prompt can keep.
+context's evaluated tokens a new prompt can keep; `fixed_prefix`, how many are the same whatever the
+last message says (the judge's anchor, `side.py`).
 """
 
 from __future__ import annotations
@@ -37,3 +38,16 @@ def reusable_prefix(held: Sequence[int], tokens: Sequence[int]) -> int:
             break
         keep += 1
     return min(keep, len(tokens) - 1)
+
+
+def fixed_prefix(llama: Any, messages: Sequence[dict[str, str]], tokens: Sequence[int]) -> int:
+    """How many leading `tokens` (the prompt for `messages`) stay the same whatever the last message says:
+    the earlier messages and the last one's template text before its content (two stand-in contents
+    tell where the content starts)."""
+    last = messages[-1]
+    kept = len(tokens)
+    for stand_in in ("0", "1"):
+        other = prompt_tokens(llama, [*messages[:-1], {**last, "content": stand_in}])
+        kept = min(kept, next((i for i, (a, b) in enumerate(zip(tokens, other, strict=False)) if a != b),
+                              min(len(tokens), len(other))))
+    return kept

@@ -12,6 +12,16 @@ A `SideContext` is another context on the same model (the weights are shared; it
 
 It does two things: `last_scores`, the scores of the first reply token (one decode pass, the judge), and
 `generate`, greedy tokens one at a time (the condense step: a short rewrite, no grammar, no sampling).
+
+llama.cpp's scores for a token depend slightly on how its prompt was cut into decode batches: the judge's
+P(yes) for one claim read 0.708 from a fresh context, 0.693 asked again (only its last token evaluated)
+and 0.684 after another claim, around its 0.7 line, so a sentence's verdict depended on what was judged
+before. `last_scores` is therefore anchored: the prompt's fixed part (the messages before the last, and
+the last one's template text before its content: `chat_template.fixed_prefix`) is evaluated on its own,
+once, and the rest always from there in the same batches. The same messages get the same scores, in any
+process, whatever came before; only the fixed part is reused (the rest rarely repeats). `generate` keeps
+reusing the whole common prefix: a follow-up's condense prompt shares the earlier history.
+
 It formats messages with the GGUF's own chat template, as the chat completion does (`chat_template.py`).
 Not thread-safe: callers hold the generation lock (`llama._LOCK_GEN`).
 """
@@ -25,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.backends.chat_template import prompt_tokens, reusable_prefix
+from assistant.backends.chat_template import fixed_prefix, prompt_tokens, reusable_prefix
 
 
 class SideContext:
@@ -42,11 +52,18 @@ class SideContext:
         self.context = _internals.LlamaContext(model=llama._model, params=params, verbose=False)
         self.batch = _internals.LlamaBatch(n_tokens=self.n_batch, embd=0, n_seq_max=1, verbose=False)
         self.tokens: list[int] = []  # what the context holds now
+        self.anchor = 0  # how many of them were evaluated on their own from position 0 (`last_scores`)
 
     def last_scores(self, messages: Sequence[dict[str, str]], threads: int) -> Any:
-        """The scores (logits) of the first reply token for `messages` (a prompt too long is cut at the end)."""
-        tokens = prompt_tokens(self.llama, messages)
-        return self._evaluate(tokens[:self.n_ctx - 1], threads)
+        """The scores (logits) of the first reply token for `messages` (a prompt too long is cut at the end):
+        the same for the same messages whatever this context evaluated before (the module docstring)."""
+        tokens = prompt_tokens(self.llama, messages)[:self.n_ctx - 1]
+        anchor = min(fixed_prefix(self.llama, messages, tokens), len(tokens) - 1)
+        if anchor != self.anchor or reusable_prefix(self.tokens, tokens) < anchor:
+            if anchor:
+                self._evaluate(tokens[:anchor], threads, keep=0)  # the fixed part alone, from the start
+            self.anchor = anchor
+        return self._evaluate(tokens, threads, keep=anchor)
 
     def generate(self, prompt: list[int], threads: int, max_tokens: int,
                  cancel: threading.Event | None = None) -> Iterator[int]:
@@ -62,9 +79,12 @@ class SideContext:
                 return
             scores = self._evaluate([*self.tokens, token], threads)
 
-    def _evaluate(self, tokens: list[int], threads: int) -> Any:
-        """Evaluate `tokens` (reusing the prefix the context holds); the scores of the last one."""
-        keep = reusable_prefix(self.tokens, tokens)
+    def _evaluate(self, tokens: list[int], threads: int, keep: int | None = None) -> Any:
+        """Evaluate `tokens` from position `keep` (default: all the prefix the context holds); the scores of
+        the last one."""
+        keep = reusable_prefix(self.tokens, tokens) if keep is None else keep
+        if keep < self.anchor:
+            self.anchor = 0  # the part evaluated on its own is evaluated again
         self._c.llama_set_n_threads(self.context.ctx, threads, threads)
         self.context.kv_cache_seq_rm(0, keep, -1)
         self.tokens = tokens[:keep]
