@@ -119,6 +119,11 @@ def test_negated_and_altered_copies_fail() -> None:
     assert support(prize, "Tesla won the prize.") < THRESHOLD
     assert support("The company did not make a profit, although revenue rose.", "The company made a profit.") \
         < THRESHOLD
+    # ", so" starts a clause of its own: a true XQuAD answer the whole sentence's "do not" refused at 0.009.
+    krakow = ("But for instance the districts in Kraków do not have entitlements of powiat, so the registration "
+              "numbers in Kraków are of the same type for all districts.")
+    assert support(krakow, "The registration numbers in Kraków are of the same type for all districts.") > THRESHOLD
+    assert support(krakow, "The districts in Kraków have entitlements of powiat.") < THRESHOLD
     # Every word is in the premise, but China is not what the letter was sent by.
     assert support(PREMISE, "The letter was sent on July 12 by China.") < THRESHOLD
     # A near-copy with one word replaced by another word of the premise.

@@ -274,13 +274,15 @@ def features(premise: str, claim: str, similarity: Similarity | None = None) -> 
     return f
 
 
-_CLAUSE = re.compile(r"[;()]|\s[–—-]\s|,?\s+\b(?:although|though|but|while|whereas)\b", re.I)
+_CLAUSE = re.compile(r"[;()]|\s[–—-]\s|,?\s+\b(?:although|though|but|while|whereas)\b|,\s+(?:and\s+)?so\b",
+                     re.I)  # ", so": "... do not have entitlements of powiat, so the numbers are of one type"
 
 
 def _negation_flip(claim: str, window: str, words: set[str]) -> bool:
     """Negation on one side only. A claim that negates needs a window that does; a claim that does not is
     compared with the window's clause that shares most of its words, so a negation in another clause
-    ("neither won the prize (although Edison did receive one of 38 bids)") does not count against it."""
+    ("neither won the prize (although Edison did receive one of 38 bids)"; "the districts in Kraków do not have
+    entitlements of powiat, so the registration numbers ... are of the same type") does not count against it."""
     if _NEGATION.search(claim):
         return not _NEGATION.search(window)
     clauses = [c for c in _CLAUSE.split(window) if c and c.strip()] or [window]
