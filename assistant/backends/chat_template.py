@@ -29,25 +29,21 @@ def prompt_tokens(llama: Any, messages: Sequence[dict[str, str]]) -> list[int]:
     return [int(t) for t in tokens]
 
 
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading tokens `a` and `b` share."""
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
 def reusable_prefix(held: Sequence[int], tokens: Sequence[int]) -> int:
     """How many leading `tokens` a context holding `held` need not evaluate again: their common prefix,
     less the prompt's last token, which is evaluated again for its scores."""
-    keep = 0
-    for a, b in zip(held, tokens, strict=False):
-        if a != b:
-            break
-        keep += 1
-    return min(keep, len(tokens) - 1)
+    return min(common_prefix(held, tokens), len(tokens) - 1)
 
 
 def fixed_prefix(llama: Any, messages: Sequence[dict[str, str]], tokens: Sequence[int]) -> int:
     """How many leading `tokens` (the prompt for `messages`) stay the same whatever the last message says:
     the earlier messages and the last one's template text before its content (two stand-in contents
     tell where the content starts)."""
-    last = messages[-1]
-    kept = len(tokens)
-    for stand_in in ("0", "1"):
-        other = prompt_tokens(llama, [*messages[:-1], {**last, "content": stand_in}])
-        kept = min(kept, next((i for i, (a, b) in enumerate(zip(tokens, other, strict=False)) if a != b),
-                              min(len(tokens), len(other))))
-    return kept
+    *earlier, last = messages
+    return min(common_prefix(tokens, prompt_tokens(llama, [*earlier, {**last, "content": stand_in}]))
+               for stand_in in ("0", "1"))
