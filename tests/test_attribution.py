@@ -12,7 +12,20 @@ def test_speakers_of_reported_speech() -> None:
     assert speaker("“They look like ordinary educational facilities,” Pisarevich said.") == "Pisarevich"
     assert speaker("Jamshed Khamidov, head of Tajikistan’s mission in Geneva, said his government objects.") == \
         "Jamshed Khamidov"
+    assert speaker("“I was surprised,” Vadim Pisarevich, deputy representative of Belarus, told Xinhua.") == \
+        "Vadim Pisarevich"
     assert speaker("The harbour reopened on Tuesday after four days.") is None
+
+
+def test_one_party_under_two_names() -> None:
+    from assistant.answer.attribution import same_party
+
+    assert same_party("China", "the Chinese Mission to the UNOG")
+    assert same_party("Pisarevich", "Vadim Pisarevich")
+    assert same_party("UN", "the UN")
+    assert not same_party("the Russian Mission", "the Chinese Mission")  # an office is no name
+    assert not same_party("UN", "United Nations Office")  # a short name matches only itself
+    assert not same_party("RFE/RL", "China")
 
 
 def test_claims_restated_as_fact_are_attributed() -> None:

@@ -319,7 +319,8 @@ def test_the_checker_reads_the_whole_passage_the_prompt_showed_cut(seeded_copy: 
 
 def test_a_contested_yes_or_no_question_gets_who_says_what(seeded_copy: Path) -> None:
     """A yes/no question whose yes the sources do not support ("Are the facilities schools?": China says one
-    thing, the UN another) is answered with the passages' attributed statements, cited, never a verdict; a
+    thing, the UN another) is answered with the passages' attributed statements, cited, one per party, never a
+    verdict; a
     wh-question with the same unsupported answer, or a yes/no question about someone no passage names, is
     still refused."""
     q = "Are the Xinjiang facilities vocational schools?"
@@ -327,8 +328,12 @@ def test_a_contested_yes_or_no_question_gets_who_says_what(seeded_copy: Path) ->
     assert not ans.refused and ans.decision is not None and ans.decision.reason == "reported", ans
     assert "hotels" not in ans.text and "Not a yes or no" in ans.text
     assert ans.sentences and all(s.label == "supported" and s.citations for s in ans.sentences)
-    assert all(any(w in s.text for w in ("says", "said", "reported", "described")) for s in ans.sentences)
+    assert all(any(w in s.text for w in ("says", "said", "told", "reported", "described"))
+               for s in ans.sentences)
     assert any("China says" in s.text for s in ans.sentences)
+    # one statement per party: not China's and the Chinese Mission's, but the UN's estimate beside China's
+    assert not any("Chinese Mission" in s.text for s in ans.sentences), ans.text
+    assert any("1 million" in s.text for s in ans.sentences), ans.text
     wh = Assistant(seeded_copy, llm=fake("The facilities are luxury hotels [1].", "no", "no")).ask(
         "What are the Xinjiang facilities?")
     assert wh.refused and wh.decision is not None and wh.decision.reason == "unsupported"

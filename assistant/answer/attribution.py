@@ -22,6 +22,7 @@ _PARTY = rf"(?:[Tt]he\s+)?[A-Z][\w’'./-]*(?:\s+(?:of|to|for|the|and|{_NOUNS}|[
 _PATTERNS = [
     re.compile(rf"\baccording to\s+(?P<who>{_PARTY})", re.I),
     re.compile(rf"[,”\"]\s*(?P<who>{_PARTY}?)\s+{_VERBS}\b"),
+    re.compile(rf"[,”\"]\s*(?P<who>{_PARTY}?),[^,]{{3,80}},\s+{_VERBS}\b"),  # ...,” Name, his post, told X.
     re.compile(rf"^\W*(?P<who>{_PARTY}?)\s+{_VERBS}\b"),
     re.compile(rf"^\W*(?P<who>{_PARTY}?),[^,]{{3,80}},\s+{_VERBS}\b"),
 ]
@@ -58,6 +59,23 @@ def speaker(evidence: str) -> str | None:
             if who and who.lower() not in _BAD_SPEAKERS and len(who.split()) <= 9:
                 return who
     return None
+
+
+_GENERIC = frozenset(re.findall(r"\w+", _NOUNS)) | {"the", "of", "to", "for", "and"}
+
+
+def same_party(a: str, b: str) -> bool:
+    """Whether two speakers are one party: they share a name, a word ending aside ("China" and "the Chinese
+    Mission to the UNOG", "Pisarevich" and "Vadim Pisarevich"); a shared office word ("the Russian Mission",
+    "the Chinese Mission") is no shared name."""
+    def names(who: str) -> set[str]:
+        return {w.lower() for w in re.findall(r"[\w’'./-]+", who) if w.lower() not in _GENERIC}
+
+    def one(x: str, y: str) -> bool:  # "UN" is not "United": a short name only matches itself
+        return x == y or (min(len(x), len(y)) >= 4 and (x.startswith(y[:max(4, len(y) - 2)])
+                                                          or y.startswith(x[:max(4, len(x) - 2)])))
+
+    return any(one(x, y) for x in names(a) for y in names(b))
 
 
 def is_attributed(sentence: str) -> bool:

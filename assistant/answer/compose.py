@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.answer import policy
-from assistant.answer.attribution import attribute, drop_self_reference, is_attributed
+from assistant.answer.attribution import attribute, drop_self_reference, is_attributed, same_party, speaker
 from assistant.answer.citations import (
     Similarity,
     answer_text,
@@ -46,6 +46,8 @@ def extractive_answer(question: str, passages: Sequence[Passage], similarity: Si
                 continue  # an instruction planted in an article is not an answer
             candidates.append((0.6 * s + 0.4 * lexical_overlap(question, t), n, t))
     candidates.sort(key=lambda c: -c[0])
+    if reported_only:  # one statement per party: who says what, not one side said twice
+        candidates = _one_per_party(candidates)
     picked = [c for c in candidates[:max_sentences] if c[0] >= min_score]
     if not picked:
         return "I don't know."
@@ -60,12 +62,27 @@ _NAME = re.compile(r"(?<=[\s“\"'(])[A-Z][a-z]+\b")  # a capitalised word after
 
 def reported_answer(question: str, passages: Sequence[Passage], similarity: Similarity) -> str:
     """For a yes/no question whose yes or no the sources do not support ("Are the facilities schools?" when
-    China says one thing and the UN another): the two sentences that best match it among those that say who
-    says, reports or estimates what (`attribution.is_attributed`), each cited, from passages that name
-    everyone the question names (nothing about Russia answers "Did Russia sign the letter?"); "" when there
-    are none. What the sources report, never a verdict."""
-    text = extractive_answer(question, passages, similarity, max_sentences=2, reported_only=True)
+    China says one thing and the UN another): the sentences that best match it among those that say who
+    says, reports or estimates what (`attribution.is_attributed`), one per party (`attribution.same_party`:
+    China's statement and the Chinese Mission's are one side's) and at most three, each cited, from passages
+    that name everyone the question names (nothing about Russia answers "Did Russia sign the letter?"); ""
+    when there are none. What the sources report, never a verdict."""
+    text = extractive_answer(question, passages, similarity, max_sentences=3, reported_only=True)
     return "" if policy.is_non_answer(text) else text
+
+
+def _one_per_party(candidates: Sequence[tuple[float, int, str]]) -> list[tuple[float, int, str]]:
+    """The candidates (best first) without a later statement of a party already heard; a statement whose
+    speaker is not named counts as a party of its own."""
+    heard: list[str] = []
+    out = []
+    for c in candidates:
+        who = speaker(c[2])
+        if who is not None and any(same_party(who, h) for h in heard):
+            continue
+        heard += [who] if who is not None else []
+        out.append(c)
+    return out
 
 
 def _closed(sentence: str) -> str:
