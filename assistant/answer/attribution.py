@@ -8,6 +8,9 @@ judge whether the claim is true, and leaves sentences that already attribute alo
 `drop_self_reference` removes the opposite: "According to the passage," (or to a passage's own title or
 source), which names no party, only the evidence the citation already points to. Left in, the checker
 reads it as a speaker the evidence never names and drops a true sentence.
+
+`same_party` tells whether two speakers are one side ("China", "the Chinese Mission"), so a who-says-what
+answer quotes each party once.
 """
 
 from __future__ import annotations
@@ -61,6 +64,11 @@ def speaker(evidence: str) -> str | None:
     return None
 
 
+def name_stem(name: str) -> str:
+    """A name without its ending: "Russia" and "Russian", "Uyghurs" and "Uyghur" share one."""
+    return name[:max(4, len(name) - 2)]
+
+
 _GENERIC = frozenset(re.findall(r"\w+", _NOUNS)) | {"the", "of", "to", "for", "and"}
 
 
@@ -72,8 +80,7 @@ def same_party(a: str, b: str) -> bool:
         return {w.lower() for w in re.findall(r"[\w’'./-]+", who) if w.lower() not in _GENERIC}
 
     def one(x: str, y: str) -> bool:  # "UN" is not "United": a short name only matches itself
-        return x == y or (min(len(x), len(y)) >= 4 and (x.startswith(y[:max(4, len(y) - 2)])
-                                                          or y.startswith(x[:max(4, len(x) - 2)])))
+        return x == y or (min(len(x), len(y)) >= 4 and (x.startswith(name_stem(y)) or y.startswith(name_stem(x))))
 
     return any(one(x, y) for x in names(a) for y in names(b))
 

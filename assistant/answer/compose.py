@@ -14,7 +14,14 @@ import re
 from collections.abc import Sequence
 
 from assistant.answer import policy
-from assistant.answer.attribution import attribute, drop_self_reference, is_attributed, same_party, speaker
+from assistant.answer.attribution import (
+    attribute,
+    drop_self_reference,
+    is_attributed,
+    name_stem,
+    same_party,
+    speaker,
+)
 from assistant.answer.citations import (
     Similarity,
     answer_text,
@@ -37,7 +44,7 @@ def extractive_answer(question: str, passages: Sequence[Passage], similarity: Si
     names = {m.group(0).lower() for m in _NAME.finditer(question)} if reported_only else set()
     candidates: list[tuple[float, int, str]] = []
     for n, p in enumerate(passages, 1):
-        if not all(re.search(rf"\b{name[:max(4, len(name) - 2)]}", f"{p.title}\n{p.text}".lower()) for name in names):
+        if not all(re.search(rf"\b{name_stem(name)}", f"{p.title}\n{p.text}".lower()) for name in names):
             continue  # "Uyghurs" is named by "Uyghur", "Russia" by "Russian"
         texts = [p.span_text(a, b) for a, b in p.sentence_spans()]
         sims = similarity(question, texts)
