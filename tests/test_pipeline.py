@@ -320,9 +320,8 @@ def test_the_checker_reads_the_whole_passage_the_prompt_showed_cut(seeded_copy: 
 def test_a_contested_yes_or_no_question_gets_who_says_what(seeded_copy: Path) -> None:
     """A yes/no question whose yes the sources do not support ("Are the facilities schools?": China says one
     thing, the UN another) is answered with the passages' attributed statements, cited, one per party, never a
-    verdict; a
-    wh-question with the same unsupported answer, or a yes/no question about someone no passage names, is
-    still refused."""
+    verdict; a wh-question with the same unsupported answer, or a yes/no question about someone no passage
+    names, is still refused."""
     q = "Are the Xinjiang facilities vocational schools?"
     ans = Assistant(seeded_copy, llm=fake("Yes, the facilities are luxury hotels [1].", "no", "no")).ask(q)
     assert not ans.refused and ans.decision is not None and ans.decision.reason == "reported", ans

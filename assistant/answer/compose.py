@@ -85,9 +85,10 @@ def _one_per_party(candidates: Sequence[tuple[float, int, str]]) -> list[tuple[f
     out = []
     for c in candidates:
         who = speaker(c[2])
-        if who is not None and any(same_party(who, h) for h in heard):
-            continue
-        heard += [who] if who is not None else []
+        if who is not None:
+            if any(same_party(who, h) for h in heard):
+                continue
+            heard.append(who)
         out.append(c)
     return out
 
