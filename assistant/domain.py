@@ -97,8 +97,9 @@ class Sentence:
     `support` is the grounding score in [0, 1] when checked, else None; `label` is one of
     "supported", "recited", "unsupported" or "unchecked"; `verified_by` is "checker" (the grounding
     checker's score decided), "model" (a borderline score, confirmed by the chat model's second opinion),
-    "quote" (a passage's own sentence, added by `answer/comparison.py`) or "comparison" (a conclusion
-    computed from the numbers of the sentences it cites); the last two have no score.
+    "trimmed" (the model's sentence cut to its leading clause that the checker supports), "quote" (a
+    passage's own sentence, added by `answer/comparison.py`) or "comparison" (a conclusion computed from
+    the numbers of the sentences it cites); the last two have no score.
     """
 
     text: str

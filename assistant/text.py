@@ -14,6 +14,7 @@ them changes retrieval and the checker's features, so it waits for a refit. No m
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from itertools import pairwise
@@ -97,6 +98,28 @@ def split_clauses(sentence: str, min_words: int = 3) -> list[str]:
     if len(pieces) < 2 or any(len(content_words(p)) < min_words for p in pieces):
         return [sentence]
     return pieces
+
+
+_HEAD_END = re.compile(r"\s*[,;]\s+(?!\d)")  # ", " or "; ", not the comma of a date ("May 1, 2002")
+
+
+def leading_clauses(sentence: str, min_words: int = 3) -> list[str]:
+    """The sentence cut before each later clause (", who won ...", "; ..."), longest first, each
+    ending with a period: the heads that say something of their own (`min_words` content words) with their
+    quotes and brackets closed. A comma before a number ("May 1, 2002") is no clause boundary."""
+    body = sentence.rstrip().rstrip(".!?")
+    heads = []
+    for m in reversed(list(_HEAD_END.finditer(body))):
+        head = body[: m.start()].rstrip()
+        if (len(content_words(head)) >= min_words and head.count("(") == head.count(")")
+                and head.count('"') % 2 == 0 and head.count("\u201c") == head.count("\u201d")):
+            heads.append(head + ".")
+    return heads
+
+
+def one_word(a: str, b: str) -> bool:
+    """Two stems of one word (criticise ~ criticising ~ criticized): equal, or a shared prefix of 6+ letters."""
+    return a == b or len(os.path.commonprefix([a, b])) >= 6
 
 
 def stem(word: str) -> str:

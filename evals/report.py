@@ -67,9 +67,10 @@ def summarise_dataset(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "states_other_answer": _mean([float(r["states_other_answer"]) for r in answered_ok
                                       if r["dataset"] == "rgb-counterfactual"]),
         # RGB noise questions answered without RGB's real answer (gold-judged): the wrong answers among
-        # the questions refusal recall counts as not refused (the shared index may hold the real one).
+        # the questions refusal recall counts as not refused (the shared index, or RGB's own "negative"
+        # snippets, may hold the real one).
         "wrong_answers": _mean([float(not r["refused"] and not r["states_other_answer"]) for r in answered
-                                if r["dataset"] == "rgb-noise"]),
+                                if r["dataset"] in ("rgb-noise", "rgb-rejection")]),
         # Optional LLM judge (assistant eval --judge): RAGAS-style faithfulness, and agreement with our checker.
         "judge_faithfulness": _mean([r["judge"]["faithfulness"] for r in answered_ok
                                      if "judge" in r and r["judge"]["faithfulness"] is not None]),

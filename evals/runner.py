@@ -15,6 +15,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -164,22 +165,36 @@ def _plan(quick: bool, with_bbc: bool, cache: Path, seed: tuple[Path, Path], loc
         plan.append(("multihop", [folder], multihop_items(MULTIHOP, cache / "xquad-articles", held)))
     if rgb_file is not None:
         rgb = write_rgb(cache / "rgb", rgb_file, limit=20 if quick else rgb_limit)
+        noise = [i for i in rgb if i.dataset == "rgb-noise"]
         plan += [("rgb-counterfactual", [cache / "rgb" / "counterfactual"],
                   [i for i in rgb if i.dataset == "rgb-counterfactual"]),
-                 ("rgb-noise", [cache / "rgb" / "noise"], [i for i in rgb if i.dataset == "rgb-noise"])]
+                 ("rgb-noise", [cache / "rgb" / "noise"], noise)]
+        plan += _rejection(cache / "rgb" / "noise", noise[:10] if quick else noise)
     return plan, found
 
 
-def _run_dataset(a: Assistant, name: str, folders: list[Path], items: list[EvalItem], quick: bool,
+def _rejection(folder: Path, noise: list[EvalItem]) -> Plan:
+    """RGB's negative rejection as RGB runs it: each question against only its own noise snippets, in an
+    index of its own ("rgb-rejection/rgb-<n>"). In the shared "rgb-noise" index another question's snippet
+    may hold the answer ("GPT-3 was released in June 2020"), so answering there is not always wrong."""
+    plan: Plan = []
+    for item in noise:
+        n = int(item.qid.rsplit("-", 1)[1])
+        files: list[Path] = sorted(folder.glob(f"q{n:03d}-*.md"))
+        plan.append((f"rgb-rejection/{item.qid}", files, [replace(item, dataset="rgb-rejection")]))
+    return plan
+
+
+def _run_dataset(a: Assistant, name: str, folders: list[Path], items: list[EvalItem], progress: bool,
                  answer_limit: int | None, judge: LLMJudge | None) -> list[dict[str, Any]]:
     """Ingest one dataset's folders into its own index, then retrieve, answer and score every item."""
-    a.ingest(folders, progress=not quick)
+    a.ingest(folders, progress=progress)
     doc_ids = {Path(d.source_path).name: d.doc_id for d in a.index.documents()}
     # With a limit, answer the first N answerable and the first N/4 unanswerable XQuAD questions.
     limits = {True: answer_limit, False: None if answer_limit is None else max(1, answer_limit // 4)}
     answered = {True: 0, False: 0}
     records = []
-    for item in tqdm(items, desc=f"eval {name}", unit="q"):
+    for item in tqdm(items, desc=f"eval {name}", unit="q", disable=len(items) < 2):
         t = time.perf_counter()
         retrieved = [(p.doc_id, p.char_start, p.char_end) for p in a.retrieve(item.question, 10)]
         retrieval_s = time.perf_counter() - t
@@ -229,8 +244,12 @@ def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool
     for name, folders, items in plan:
         if only and not any(name.startswith(o) for o in only):
             continue
+        if name.endswith("/rgb-0"):
+            log(f"eval rgb-rejection: {sum(n.startswith('rgb-rejection/') for n, _, _ in plan)} questions, "
+                "each in an index of its own noise snippets")
         a = Assistant(settings=settings.model_copy(update={"data_dir": indexes / name, "show_unsupported": True}))
-        records += _run_dataset(a, name, folders, items, quick, answer_limit, judge)
+        one = "/" in name  # one question's own index (RGB rejection): no progress bars of its own
+        records += _run_dataset(a, name, folders, items, not (quick or one), answer_limit, judge)
     checker: dict[str, Any] | None = None
     # The checker's similarity (the embedder); nothing is ingested into this probe's data dir.
     probe = Assistant(settings=settings.model_copy(update={"data_dir": indexes / "seed"}))

@@ -214,3 +214,24 @@ def test_rgb_folders_hold_only_the_queries_of_this_run(tmp_path: Path) -> None:
     assert len(write_rgb(tmp_path / "rgb", source, limit=2)) == 4
     for kind in ("counterfactual", "noise"):
         assert sorted(p.name for p in (tmp_path / "rgb" / kind).iterdir()) == ["q000-00.md", "q001-00.md"]
+
+
+def test_rgb_rejection_asks_each_question_against_its_own_snippets_only(tmp_path: Path) -> None:
+    """RGB's negative rejection: question n's index holds question n's noise snippets and nothing else (in the
+    shared rgb-noise index another question's snippet may answer it)."""
+    import json
+
+    from evals.datasets import write_rgb
+    from evals.runner import _rejection
+
+    source = tmp_path / "en_fact.json"
+    rows = [{"query": f"Q{i}?", "answer": "A", "fakeanswer": "B", "positive_wrong": ["B."],
+             "negative": [f"N{i}-{j}." for j in range(i + 1)]} for i in range(12)]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    noise = [i for i in write_rgb(tmp_path / "rgb", source) if i.dataset == "rgb-noise"]
+    plan = _rejection(tmp_path / "rgb" / "noise", noise)
+    assert [name for name, _, _ in plan][:2] == ["rgb-rejection/rgb-0", "rgb-rejection/rgb-1"]
+    _, files, items = plan[11]
+    assert [f.name for f in files] == [f"q011-{j:02d}.md" for j in range(12)]  # not q001-*: q011's alone
+    assert len(items) == 1 and items[0].dataset == "rgb-rejection" and items[0].question == "Q11?"
+    assert not items[0].answerable and items[0].fake_answers == ("A",)

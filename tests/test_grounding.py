@@ -124,6 +124,13 @@ def test_negated_and_altered_copies_fail() -> None:
               "numbers in Kraków are of the same type for all districts.")
     assert support(krakow, "The registration numbers in Kraków are of the same type for all districts.") > THRESHOLD
     assert support(krakow, "The districts in Kraków have entitlements of powiat.") < THRESHOLD
+    # A web snippet's fragments, parted by "·" or " ... ", are clauses too: "None of ..." in the last fragment
+    # vetoed a true RGB answer (hard conflict, 0.18); a negation in the claim's own fragment still counts.
+    snippet = ("Jun 4, 2023 ... iPhone 11: Key Takeaways · The iPhone 11, released on September 21, 2021, is now "
+               "considered older in the fast-paced smartphone market. · None of ...")
+    assert support(snippet, "The iPhone 11 was released on September 21, 2021.") > THRESHOLD
+    assert support("Specs · The iPhone 11 was not released in 2021 · More", "The iPhone 11 was released in 2021.") \
+        < THRESHOLD
     # Every word is in the premise, but China is not what the letter was sent by.
     assert support(PREMISE, "The letter was sent on July 12 by China.") < THRESHOLD
     # A near-copy with one word replaced by another word of the premise.

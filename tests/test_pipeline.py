@@ -177,6 +177,38 @@ def test_a_sentence_cited_to_another_years_passage_is_recited_to_the_right_one(s
     assert alone.refused and alone.decision is not None and alone.decision.reason == "model_declined", alone.text
 
 
+def test_a_sentence_with_an_unsupported_last_clause_is_cut_to_what_the_sources_say(seeded_copy: Path) -> None:
+    """RGB counterfactual's "When does the iPhone 11 release?": the model wrote "..., one day after the official
+    public release of iOS 13.", which no passage says, and the whole answer was dropped. The supported head is
+    kept and cited, the cut clause counted as left out; a head that no passage supports is still dropped, and
+    the comma of a date is no clause boundary."""
+    from assistant.answer.compose import assemble
+    from assistant.domain import Passage
+    from assistant.text import leading_clauses
+
+    similarity = Assistant(seeded_copy).similarity
+    text = "The iPhone 11 was released on September 21, 2021, alongside the iPhone 11 Pro."
+    passages = [Passage("a:0", "a", text, 0, len(text), 0.9, title="iPhone 11")]
+    question = "When does the iPhone 11 release?"
+    ans = assemble(question, "The iPhone 11 was released on September 21, 2021, one day after the official "
+                   "public release of iOS 13 [1].", passages, similarity)
+    assert not ans.refused, ans.text
+    assert [s.text for s in ans.sentences] == ["The iPhone 11 was released on September 21, 2021."]
+    assert ans.sentences[0].verified_by == "trimmed" and ans.sentences[0].citations[0].doc_id == "a"
+    assert ans.decision is not None and ans.decision.reason == "some_unsupported" and "Left out: 1" in ans.text
+    wrong = assemble(question, "The iPhone 11 was released on May 3, 2020, one day after iOS 13 [1].", passages,
+                     similarity)
+    assert wrong.refused, wrong.text
+    park = "The Saxon Garden is a public park in Warsaw."
+    polish = assemble("What is the Saxon Garden in Polish?", "The Saxon Garden is a park in Warsaw, designed by "
+                      "the gardener Tylman Gamerski in 1713 [1].",
+                      [Passage("b:0", "b", park, 0, len(park), 0.9, title="Warsaw")], similarity)
+    assert polish.refused, polish.text  # "... is a park in Warsaw." is supported, but no longer about "Polish"
+    assert leading_clauses("Splatoon 2 was released on July 1, 2007, in Japan first.") == [
+        "Splatoon 2 was released on July 1, 2007."]
+    assert leading_clauses("According to Xinhua, it was signed.") == []  # a head that says nothing of its own
+
+
 def test_refusal_reasons_tell_the_checker_from_the_model(seeded_copy: Path) -> None:
     """Every sentence unsupported: the checker refused; a clean answer says every statement is supported."""
     bad = Assistant(seeded_copy, llm=fake("The French ambassador praised Paris [1].")).ask("Who co-signed it?")

@@ -3,7 +3,8 @@
 `extractive_answer` writes an answer with no LLM by picking the evidence sentences that best match the
 question; `assemble` parses the model's text into cited sentences and, per sentence, keeps it
 (supported by its own citations), re-cites it (supported by another passage; a compound sentence, "A,
-and B", clause by clause to the passages that hold each) or drops it, by asking `assistant.verify`;
+and B", clause by clause to the passages that hold each), cuts it to the leading clause that is supported
+("X, one day after Y." -> "X."; the cut counts as left out) or drops it, by asking `assistant.verify`;
 whether the result is an answer or a refusal is `policy.py`'s decision. `supporting` gives the citation
 guide the same verdicts while the model writes. Prompts are `prompting.py`'s.
 """
@@ -31,7 +32,7 @@ from assistant.answer.citations import (
 )
 from assistant.domain import Answer, Passage, Sentence
 from assistant.injection import evidence_text, looks_like_instruction, planted_payload, strip_payload
-from assistant.text import WORD, YEAR, lexical_overlap, split_clauses
+from assistant.text import WORD, YEAR, content_words, leading_clauses, lexical_overlap, one_word, split_clauses
 from assistant.verify import grounding
 from assistant.verify.second import SecondOpinion, confirms, restated, second_opinion
 
@@ -139,6 +140,26 @@ def _second_opinion(opinion: SecondOpinion, text: str, texts: Sequence[str], own
     return next((n for n, score in candidates.items() if second_opinion(opinion, texts[n - 1], text, score)), None)
 
 
+def _supported_head(question: str, text: str, ids: Sequence[int], texts: Sequence[str],
+                    similarity: Similarity | None) -> tuple[str, tuple[int, float]] | None:
+    """The longest leading clause of an unsupported sentence (`leading_clauses`: "The iPhone 11 was released
+    on September 21, 2021." of "..., one day after the public release of iOS 13.") that its own citations,
+    or else the best passage, support and that still answers the question (it keeps every content word of
+    the question, and `policy.answers_nothing` has nothing against it); with its passage number and score."""
+    asked = content_words(question)
+    for head in leading_clauses(text):
+        said = content_words(head)  # a head that drops a word of the question no longer answers it ("in Polish")
+        if not all(any(one_word(q, w) for w in said) for q in asked) or policy.answers_nothing(question, head):
+            continue
+        score, number = max(((grounding.support(texts[n - 1], head, similarity), n) for n in ids), default=(0.0, 0))
+        if score < grounding.THRESHOLD:
+            best, score = grounding.best_support(head, texts, similarity)
+            number = best + 1
+        if score >= grounding.THRESHOLD:
+            return head, (number, score)
+    return None
+
+
 def _by_clauses(text: str, ids: Sequence[int], texts: Sequence[str],
                 similarity: Similarity | None) -> tuple[list[int], float] | None:
     """The passages supporting each clause of a compound sentence (`split_clauses`), the sentence's own
@@ -168,7 +189,8 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
     not a party. Per sentence: supported by its own citations -> "supported"; else supported by another passage ->
     "recited" to that passage; else, when the score is borderline and `opinion` (the chat model's second
     opinion, `verify/second.py`) confirms it against its own or the best passage, kept with
-    `verified_by="model"`; else "unsupported", dropped unless `keep_unsupported` (which keeps them on a
+    `verified_by="model"`; else cut to its longest leading clause that is supported (`verified_by="trimmed"`,
+    the cut counted as dropped); else "unsupported", dropped unless `keep_unsupported` (which keeps them on a
     refusal too, all unsupported, so the UI and the eval can show what the model wrote). A kept sentence
     whose evidence lacks the year the question asks about (`policy.misses_the_year`) is re-cited to a passage
     of that year that supports it (`_of_the_year`), or counts as no answer. Instructions
@@ -208,6 +230,11 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
                 if rescued is not None:
                     label, numbers, verified_by = ("supported" if rescued in ids else "recited"), [rescued], "model"
             score = max([score, *(sc for _, sc in own)])
+            head = _supported_head(question, text, ids, texts, similarity) if label == "unsupported" else None
+            if head is not None:  # "X, one day after Y." with only X in the passages: "X." is kept, Y left out
+                text, (number, score) = head
+                numbers, verified_by, label = [number], "trimmed", "supported" if number in ids else "recited"
+                dropped += 1
         if label != "unsupported" and policy.misses_the_year(question, text, _dated(passages, texts, numbers)):
             dated = _of_the_year(question, text, passages, texts, similarity, opinion)
             if dated is None:
@@ -217,9 +244,9 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
             numbers, label = [number], "supported" if number in ids else "recited"
         cited = "\n\n".join(texts[n - 1] for n in numbers)  # the evidence of all its citations together
         about = " ".join(passages[n - 1].title for n in numbers)  # a word of the cited article's title is no premise
-        if (verified_by == "checker" and label != "unsupported" and opinion is not None
+        if (verified_by in ("checker", "trimmed") and label != "unsupported" and opinion is not None
                 and restated(question, text, f"{cited}\n\n{about}")):  # a premise of the question repeated as fact?
-            verified_by = "model"
+            verified_by = "model" if verified_by == "checker" else verified_by
             if not confirms(opinion, cited, text):
                 label, score = "unsupported", min(score, grounding.THRESHOLD - 0.01)
         context = f"{question} {text}"  # short answers ('50') need the question to find their sentence

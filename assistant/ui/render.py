@@ -53,7 +53,8 @@ def _link(url: str, label: str = "link") -> str:
     return f'<a href="{_esc(url)}" target="_blank" rel="noopener noreferrer nofollow">{label}</a>'
 
 
-_HOW = {"quote": " (the passage's own words)", "comparison": " (follows from the numbers of the cited sentences)"}
+_HOW = {"quote": " (the passage's own words)", "comparison": " (follows from the numbers of the cited sentences)",
+        "trimmed": " (cut to the part the sources support; the rest was left out)"}
 
 
 def answer_html(answer: Answer) -> str:

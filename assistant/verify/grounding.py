@@ -274,8 +274,9 @@ def features(premise: str, claim: str, similarity: Similarity | None = None) -> 
     return f
 
 
-_CLAUSE = re.compile(r"[;()]|\s[–—-]\s|,?\s+\b(?:although|though|but|while|whereas)\b|,\s+(?:and\s+)?so\b",
-                     re.I)  # ", so": "... do not have entitlements of powiat, so the numbers are of one type"
+_CLAUSE = re.compile(r"[;()·]|\s[–—-]\s|\s(?:\.\.\.|…)\s|,?\s+\b(?:although|though|but|while|whereas)\b"
+                     r"|,\s+(?:and\s+)?so\b",  # ", so": "... do not have entitlements of powiat, so the numbers ..."
+                     re.I)  # "·" and " ... " part a web snippet's fragments: "· None of ..." negates nothing else
 
 
 def _negation_flip(claim: str, window: str, words: set[str]) -> bool:

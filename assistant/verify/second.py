@@ -21,13 +21,12 @@ below `LOW` (those are dropped); it does not rewrite sentences. Each call costs 
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Callable
 from typing import Any
 
 from assistant import prompts
-from assistant.text import content_words, split_sentences
+from assistant.text import content_words, one_word, split_sentences
 from assistant.verify import grounding
 
 LOW = 0.1  # below this the sentence shares too little with any passage to be worth a model call
@@ -83,17 +82,12 @@ class ModelOpinion:
         return self.probability(evidence, claim) >= self.confidence
 
 
-def _near(a: str, b: str) -> bool:
-    """Two stems of one word (criticise ~ criticising ~ criticized): a shared prefix of 6+ letters."""
-    return a == b or len(os.path.commonprefix([a, b])) >= 6
-
-
 def restated(question: str, claim: str, evidence: str) -> set[str]:
     """Words the claim takes from the question that the evidence never uses: a premise of the question
     repeated as fact ("50 countries signed a letter *criticising* China" when they signed one supporting it)."""
     have, asked = content_words(evidence), content_words(question)
     return {w for w in content_words(claim) if not w.isdigit() and len(w) >= 3  # "won" counts
-            and any(_near(w, q) for q in asked) and not any(_near(w, h) for h in have)}
+            and any(one_word(w, q) for q in asked) and not any(one_word(w, h) for h in have)}
 
 
 def confirms(opinion: SecondOpinion, passage: str, claim: str) -> bool:
