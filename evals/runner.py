@@ -241,12 +241,11 @@ def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool
     if not any(name == "multihop" for name, _, _ in plan) and (not only or any("multihop".startswith(o) for o in only)):
         skip("multihop: skipped, its questions are about the XQuAD articles, which were not found")
     records: list[dict[str, Any]] = []
-    for name, folders, items in plan:
-        if only and not any(name.startswith(o) for o in only):
-            continue
-        if name.endswith("/rgb-0"):
-            log(f"eval rgb-rejection: {sum(n.startswith('rgb-rejection/') for n, _, _ in plan)} questions, "
-                "each in an index of its own noise snippets")
+    selected = [(name, folders, items) for name, folders, items in plan
+                if not only or any(name.startswith(o) for o in only)]
+    if own := sum("/" in name for name, _, _ in selected):  # one question's own index each (RGB rejection)
+        log(f"eval rgb-rejection: {own} questions, each in an index of its own noise snippets")
+    for name, folders, items in selected:
         a = Assistant(settings=settings.model_copy(update={"data_dir": indexes / name, "show_unsupported": True}))
         one = "/" in name  # one question's own index (RGB rejection): no progress bars of its own
         records += _run_dataset(a, name, folders, items, not (quick or one), answer_limit, judge)

@@ -151,13 +151,21 @@ def _supported_head(question: str, text: str, ids: Sequence[int], texts: Sequenc
         said = content_words(head)  # a head that drops a word of the question no longer answers it ("in Polish")
         if not all(any(one_word(q, w) for w in said) for q in asked) or policy.answers_nothing(question, head):
             continue
-        score, number = max(((grounding.support(texts[n - 1], head, similarity), n) for n in ids), default=(0.0, 0))
-        if score < grounding.THRESHOLD:
-            best, score = grounding.best_support(head, texts, similarity)
-            number = best + 1
+        number, score = _best_citation(head, ids, texts, similarity)
         if score >= grounding.THRESHOLD:
             return head, (number, score)
     return None
+
+
+def _best_citation(claim: str, ids: Sequence[int], texts: Sequence[str],
+                   similarity: Similarity | None) -> tuple[int, float]:
+    """The passage number that supports `claim` best, and its score: its own citations `ids` first, the best
+    passage overall when none of them reaches the line."""
+    score, number = max(((grounding.support(texts[n - 1], claim, similarity), n) for n in ids), default=(0.0, 0))
+    if score < grounding.THRESHOLD:
+        best, score = grounding.best_support(claim, texts, similarity)
+        number = best + 1
+    return number, score
 
 
 def _by_clauses(text: str, ids: Sequence[int], texts: Sequence[str],
@@ -169,10 +177,7 @@ def _by_clauses(text: str, ids: Sequence[int], texts: Sequence[str],
         return None
     numbers, scores = [], []
     for clause in clauses:
-        score, number = max(((grounding.support(texts[n - 1], clause, similarity), n) for n in ids), default=(0.0, 0))
-        if score < grounding.THRESHOLD:
-            best, score = grounding.best_support(clause, texts, similarity)
-            number = best + 1
+        number, score = _best_citation(clause, ids, texts, similarity)
         if score < grounding.THRESHOLD:
             return None
         numbers.append(number)
