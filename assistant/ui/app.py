@@ -6,8 +6,9 @@ export, Stop, retry (↻ on the last answer), example questions drawn from the c
 progress, documents table, delete) and Settings (backend, k, rerank, unsupported sentences). Programs
 use the JSON endpoints `/answer`, `/search` and `/documents`; `/ask` is the chat's own (HTML) event.
 Rendering lives in `render.py`, corpus handling in `corpus.py`. Errors a person can act on are shown
-as messages; other failures are logged, and the page shows one line, never a traceback. Stop closes
-the running answer's generator, which releases the local model at once.
+as messages; other failures are logged, and the page shows one line, never a traceback. Stop ends the
+running answer within a tenth of a second and closes its generator, which releases the local model
+(`stopping.py`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from assistant.pipeline import Assistant
 from assistant.settings import LLM_BACKENDS
 from assistant.ui import corpus as ui_corpus
 from assistant.ui.render import answer_html, answer_key, answer_markdown, escape_text, sources_html
+from assistant.ui.stopping import Stops, until_stopped
 
 __all__ = ["CLICK_JS", "CSS", "answer_html", "build_app", "launch", "sources_html"]
 
@@ -132,6 +134,14 @@ def _draft(streamed: str) -> str:
     return f"{_DRAFT}{escape_text(streamed) or '…'}</span>"
 
 
+def _stopped(chat: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The chat with its streaming (unchecked) last answer marked stopped."""
+    chat = [{"role": m["role"], "content": _text(m["content"])} for m in chat]
+    if chat and chat[-1]["role"] == "assistant" and _DRAFT in chat[-1]["content"]:
+        chat[-1]["content"] += "<br><em>(stopped: this answer was not checked; ↻ asks again)</em>"
+    return chat
+
+
 def _turn_messages(question: str, answer: Answer) -> list[dict[str, Any]]:
     return [{"role": "user", "content": escape_text(question)}, {"role": "assistant", "content": answer_html(answer)}]
 
@@ -142,13 +152,16 @@ def _chat_tab(gr: Any, current: _Current) -> tuple[Callable[[], Any], list[Any]]
     exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
     atexit.register(shutil.rmtree, exports, True)  # the exported answers go with the process (Gradio keeps a copy)
     data_dir = current.assistant.settings.data_dir
+    stops = Stops()
 
     def saved_choices() -> list[tuple[str, str]]:
         return ui_corpus.saved_chat_choices(Conversation.saved(data_dir))
 
-    def respond(message: str, chat: list[dict[str, Any]], conversation: Conversation | None) -> Iterator[Out]:
-        """Stream the answer; when it is checked, save the chat (a stopped answer is never saved). An empty
-        chat starts a new conversation (after "New chat", or a program calling `/ask` with no history)."""
+    def respond(message: str, chat: list[dict[str, Any]], conversation: Conversation | None,
+                request: Any = None) -> Iterator[Out]:
+        """Stream the answer; when it is checked, save the chat. Stop ends it at once, marked unchecked and
+        never saved. An empty chat starts a new conversation (after "New chat", or a program calling
+        `/ask` with no history)."""
         if conversation is None or (not chat and conversation.answers):
             conversation = Conversation(id=new_chat_id(), keep_passages=True)
         shown = [{"role": m["role"], "content": _text(m["content"])} for m in chat or []]
@@ -158,24 +171,31 @@ def _chat_tab(gr: Any, current: _Current) -> tuple[Callable[[], Any], list[Any]]
         if not message.strip():
             yield shown, sources_html(None), "", previous, conversation, keep
             return
+        session = getattr(request, "session_hash", None)
+        flag = stops.start(session)
         yield chat, sources_html(None), "", previous, conversation, keep
-        assistant, streamed = current.assistant, ""
+        assistant, streamed, answered = current.assistant, "", False
         try:
-            for event in assistant.stream(message, conversation.history, previous):
+            for event in until_stopped(assistant.stream(message, conversation.history, previous), flag):
                 if event.kind == "token":
                     streamed += event.text
                     chat[-1] = {"role": "assistant", "content": _draft(streamed)}
                     yield chat, sources_html(None), "", previous, conversation, keep
                 elif event.answer is not None:
+                    answered = True
                     conversation = conversation.truncated(len(conversation.answers))
                     conversation.add(message, event.answer)
                     _save(conversation)
                     chat[-1] = {"role": "assistant", "content": answer_html(event.answer)}
                     yield (chat, sources_html(event.answer, _documents(assistant, event.answer)), "", event.answer,
                            conversation, gr.Dropdown(choices=saved_choices(), value=conversation.id))
+            if flag.is_set() and not answered:
+                yield _stopped(chat), sources_html(None), "", previous, conversation, keep
         except Exception as exc:
             chat[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(_failure(exc))}"}
             yield chat, sources_html(None), "", previous, conversation, keep
+        finally:
+            stops.end(session, flag)
 
     def _save(conversation: Conversation) -> None:
         try:
@@ -183,7 +203,7 @@ def _chat_tab(gr: Any, current: _Current) -> tuple[Callable[[], Any], list[Any]]
         except OSError as exc:  # the answer is still shown; only the saved copy is missing
             log.warning("could not save the chat %s: %s", conversation.id, exc)
 
-    def retry(chat: list[dict[str, Any]], conversation: Conversation | None) -> Iterator[Out]:
+    def retry(chat: list[dict[str, Any]], conversation: Conversation | None, request: Any = None) -> Iterator[Out]:
         """Ask the last question again: its answer (checked, stopped or failed) is replaced."""
         chat = list(chat or [])
         users = [i for i, m in enumerate(chat) if m["role"] == "user"]
@@ -192,18 +212,19 @@ def _chat_tab(gr: Any, current: _Current) -> tuple[Callable[[], Any], list[Any]]
         question, chat = _plain(chat[users[-1]]["content"]), chat[:users[-1]]
         if conversation is not None:
             conversation = conversation.truncated(min(len(conversation.answers), len(users) - 1))
-        yield from respond(question, chat, conversation)
+        yield from respond(question, chat, conversation, request)
 
-    def example(chat: list[dict[str, Any]], conversation: Conversation | None, choice: Any) -> Iterator[Out]:
-        yield from respond(_text(choice.value), chat, conversation)
+    def example(chat: list[dict[str, Any]], conversation: Conversation | None, choice: Any,
+                request: Any = None) -> Iterator[Out]:
+        yield from respond(_text(choice.value), chat, conversation, request)
 
-    example.__annotations__["choice"] = gr.SelectData  # Gradio passes the clicked example by this hint
+    def stop_answer(request: Any = None) -> None:
+        stops.stop(getattr(request, "session_hash", None))
 
-    def stopped(chat: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        chat = [{"role": m["role"], "content": _text(m["content"])} for m in chat or []]
-        if chat and chat[-1]["role"] == "assistant" and _DRAFT in chat[-1]["content"]:
-            chat[-1]["content"] += "<br><em>(stopped: this answer was not checked; ↻ asks again)</em>"
-        return chat
+    # Gradio passes the clicked example and the browser session by these hints (gradio is imported lazily)
+    example.__annotations__["choice"] = gr.SelectData
+    for fn in (respond, retry, example, stop_answer):
+        fn.__annotations__["request"] = gr.Request
 
     def reopen(chat_id: str | None) -> tuple[Any, ...]:
         if not chat_id:
@@ -250,7 +271,7 @@ def _chat_tab(gr: Any, current: _Current) -> tuple[Callable[[], Any], list[Any]]
     picked = chatbot.example_select(example, [chatbot, conversation], outputs, api_name=False)
     for event in (asked, retried, picked):
         event.then(export, last, download, api_name=False)
-    stop.click(stopped, chatbot, chatbot, cancels=[asked, retried, picked], api_name=False, queue=False)
+    stop.click(stop_answer, None, None, api_name=False, queue=False)
     saved.input(reopen, saved, [chatbot, panel, last, conversation], api_name=False).then(
         export, last, download, api_name=False)
     clear.click(lambda: (None, None, sources_html(None), gr.DownloadButton(value=None, interactive=False),
