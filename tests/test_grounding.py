@@ -138,9 +138,16 @@ def test_negated_and_altered_copies_fail() -> None:
                             "and social progress.") < THRESHOLD
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (docs/grounding.md): two facts of the premise trading places")
 def test_swapped_roles_fail() -> None:
+    """Two facts of the premise trading places ("50 countries ... July 12"): each number is in the premise,
+    each bound to the other's word. A date written another way, or a number the premise binds to nothing
+    else, is no swap."""
     assert support(PREMISE, "The letter was sent on July 50 by ambassadors of 12 countries.") < THRESHOLD
+    assert support(PREMISE, "Ambassadors of 50 countries sent the letter on 12 July.") > THRESHOLD
+    assert support(PREMISE, "On July 12, ambassadors of 50 countries in Geneva sent the joint letter.") > THRESHOLD
+    assert not grounding.hard_conflict("Since then 870 people fell ill and 170 infections were confirmed.",
+                                       "About 870 infections were confirmed.")  # not a swap: left to the score
+    assert grounding.hard_conflict("The 3 pumps ran for 8 hours.", "The 8 pumps ran for 3 hours.")
 
 
 def test_fitted_weights_are_shipped_and_loaded() -> None:

@@ -18,11 +18,12 @@ results in `docs/grounding.md`) and read once from `grounding_weights.json`:
 - meaning (only when `similarity` is given): cosine of the claim to the best of the top-2 lexical
   windows. Two weight sets: with and without similarity.
 A multi-sentence claim is supported only as much as its weakest sentence; 0.5 is the decision line.
-Two rules override the score (0.1): words put in the mouth of a speaker the premise never names, and a
-numbered name ("Splatoon 2") given a fact the premise binds to the name with another number (`_renumbered`).
+Three rules override the score (0.1): words put in the mouth of a speaker the premise never names, a
+numbered name ("Splatoon 2") given a fact the premise binds to the name with another number (`_renumbered`),
+and two numbers trading places ("July 50 ... 12 countries" for "50 countries ... July 12", `numbers.py`).
 
-What it does not do: no entailment model. It misses two facts of the premise trading places ("July 50
-... 12 countries"), a premise number or name attached to the wrong event in a reworded claim,
+What it does not do: no entailment model. It misses facts trading places other than two numbers
+bound to the words right beside them, a premise number or name attached to the wrong event in a reworded claim,
 synonyms and paraphrase beyond shared words, arithmetic, dates written differently ("July 12" vs
 "12/7"), and scope ("not only"). It does not decide what the answer path does with a score
 (`answer/compose.py`, `answer/policy.py`).
@@ -45,6 +46,7 @@ from pathlib import Path
 from assistant.answer.attribution import speaker
 from assistant.answer.citations import Similarity
 from assistant.text import WORD, acronyms, bigrams, content_words, split_sentences, stem
+from assistant.verify.numbers import swapped_numbers
 
 THRESHOLD = 0.5
 WEIGHTS_FILE = Path(__file__).with_name("grounding_weights.json")
@@ -371,7 +373,8 @@ def support(premise: str, claim: str, similarity: Similarity | None = None) -> f
     it copies: misattribution is the hallucination a reader of news can least detect.
     """
     claims = [claim[a:b] for a, b in split_sentences(claim)] or [claim]
-    return min(MISATTRIBUTED if _misattributed(premise, c) or _renumbered(premise, c)
+    normal = _normal(premise)
+    return min(MISATTRIBUTED if _misattributed(premise, c) or _renumbered(premise, c) or swapped_numbers(normal, c)
                else _sentence_support(premise, c, similarity) for c in claims)
 
 
@@ -391,7 +394,8 @@ def hard_conflict(premise: str, claim: str) -> bool:
     mouth of someone the premise never names, or a numbered name given another number's fact."""
     claim = _normal(claim)  # the premise is normalised in `_premise`
     p = _premise(premise)
-    if _numbers(claim) - p.numbers or _misattributed(premise, claim) or _renumbered(premise, claim):
+    if (_numbers(claim) - p.numbers or _misattributed(premise, claim) or _renumbered(premise, claim)
+            or swapped_numbers(_normal(premise), claim)):
         return True
     if acronyms(claim) - acronyms(premise):
         return True
