@@ -391,7 +391,8 @@ def best_support(claim: str, premises: Sequence[str], similarity: Similarity | N
 def hard_conflict(premise: str, claim: str) -> bool:
     """What the lexical checker is sure of, whatever a second opinion says: a number or an acronym of the
     claim the premise lacks, most of its names missing, negation on one side only, words put in the
-    mouth of someone the premise never names, or a numbered name given another number's fact."""
+    mouth of someone the premise never names, a numbered name given another number's fact, or two numbers
+    trading places (`numbers.swapped_numbers`)."""
     claim = _normal(claim)  # the premise is normalised in `_premise`
     p = _premise(premise)
     if (_numbers(claim) - p.numbers or _misattributed(premise, claim) or _renumbered(premise, claim)
