@@ -8,11 +8,13 @@
 3. `--sweep`: the local model's knobs, each against the default in the same run, on the same four
    prompts (prefix warm): threads, n_batch / n_ubatch, flash attention, KV cache type, context size.
 4. `--peer` (only this): our pipeline against the peer pipeline on the same questions and the same loaded
-   model: LangChain's RAG tutorial (RecursiveCharacterTextSplitter 1000/200, Chroma similarity search
-   k=4 with the same embedder, the tutorial's prompt, the model, a string parser; no condensing, no
-   grammar, no checking). One pipeline after the other, each after a warm-up question (they share the
-   loaded model; alternating would evict each other's evaluated prompt); first token and total, medians
-   and ratios, and the process's peak RSS.
+   model, over the seed article (`--seed`, 12 answerable questions) and an XQuAD sample (`--xquad`, 12
+   answerable questions spread over the eval's 42 indexed articles; skipped, said out loud, without XQuAD), each
+   corpus and the two pooled. The peer is LangChain's RAG tutorial (RecursiveCharacterTextSplitter
+   1000/200, Chroma similarity search k=4 with the same embedder, the tutorial's prompt, the model, a
+   string parser; no condensing, no grammar, no checking). One pipeline after the other, each after a
+   warm-up question (they share the loaded model; alternating would evict each other's evaluated prompt);
+   first token and total, medians and ratios, and the process's peak RSS.
 5. `--judge` (only this): the first token of a question asked right after the second opinion judged a
    sentence, with the judge in the answer's own llama.cpp context (before) and in its own (`side.py`,
    now): one pass over the questions each, same loaded model.
@@ -164,37 +166,83 @@ def peer_pipeline(a: Assistant, folder: Path, persist: Path) -> Any:
     return {"context": context, "question": RunnablePassthrough()} | prompt | llm | StrOutputParser()
 
 
-def versus_peer(tmp: Path) -> None:
-    ours = Assistant(tmp / "ours", llm_backend="local")
-    ours.ingest([ROOT / "corpus"], progress=False)
-    peer = peer_pipeline(ours, ROOT / "corpus", tmp / "peer")
-    rows: dict[str, tuple[list[float], list[float]]] = {"ours": ([], []), "peer": ([], [])}
-    # One pipeline after the other, each warmed up first: they share the loaded model, and alternating would
-    # make each evict the other's evaluated prompt prefix.
-    for name in ("ours", "peer"):
-        (ours.ask if name == "ours" else peer.invoke)("What did China's ambassador say about the letter?")
-        for q in QUESTIONS:
-            t = time.perf_counter()
-            first, text = None, ""
-            if name == "ours":
-                for event in ours.stream(q):
-                    if event.kind == "token" and first is None:
-                        first = time.perf_counter() - t
-                    text = event.answer.text if event.answer else text
-            else:
-                for part in peer.stream(q):
-                    first = first if first is not None else time.perf_counter() - t
-                    text += part
-            total = time.perf_counter() - t
-            rows[name][0].append(first if first is not None else total)
-            rows[name][1].append(total)
-            print(f"  {name:<5} {q[:48]:<50} first token {rows[name][0][-1]:5.2f} s  total {total:5.2f} s  "
-                  f"{' '.join(text.split())[:70]!r}", flush=True)
-    print("\n| pipeline | median first token | median total | total vs peer |\n|---|---|---|---|")
-    peer_total = statistics.median(rows["peer"][1])
-    for name, (firsts, totals) in rows.items():
-        print(f"| {name} | {statistics.median(firsts):.2f} s | {statistics.median(totals):.2f} s | "
-              f"{statistics.median(totals) / peer_total:.2f}x |")
+def seed_questions(n: int) -> list[str]:
+    """The first `n` answerable questions of the seed set."""
+    import json
+
+    seed = [json.loads(line) for line in (ROOT / "evals" / "seed.jsonl").read_text().splitlines() if line.strip()]
+    return [item["question"] for item in seed if item.get("answerable", True)][:n]
+
+
+def xquad_sample(cache: Path, n: int) -> tuple[Path, list[str]] | None:
+    """The eval's indexed XQuAD articles (written under `cache`) and `n` answerable questions spread evenly over
+    them (consecutive XQuAD questions share a paragraph, and so the passages of our prompt: a spread sample
+    measures prompts evaluated afresh), or None, said out loud, when XQuAD cannot be found."""
+    from assistant.settings import Settings
+    from evals import sources
+    from evals.datasets import held_out_articles, write_xquad, xquad_items
+
+    found = sources.locator_for(Settings()).resolve(sources.XQUAD)
+    if found.path is None or n <= 0:
+        if n > 0:
+            print(f"XQuAD sample skipped: {found.line()}")
+        return None
+    questions = write_xquad(cache / "xquad-articles", found.path)
+    held = held_out_articles(questions)
+    folder = cache / "xquad-indexed"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in {q.doc_file for q in questions} - held:
+        (folder / name).write_bytes((cache / "xquad-articles" / name).read_bytes())
+    answerable = [i.question for i in xquad_items(questions, held) if i.answerable]
+    return folder, answerable[::max(1, len(answerable) // n)][:n]
+
+
+def versus_peer(tmp: Path, n_seed: int, n_xquad: int) -> None:
+    """Both pipelines over the same loaded model, per corpus: the seed article's questions, then an XQuAD
+    sample over the 42 indexed articles (as the quick eval's first-token metric pools them)."""
+    corpora = [("seed", ROOT / "corpus", seed_questions(n_seed))]
+    if (xq := xquad_sample(tmp / "xquad-data", n_xquad)) is not None:
+        corpora.append(("xquad", *xq))
+    llm = None
+    rows: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
+    for corpus, folder, questions in corpora:
+        shared: dict[str, Any] = {} if llm is None else {"llm": llm}  # one loaded model for every pipeline
+        ours = Assistant(tmp / f"ours-{corpus}", llm_backend="local", **shared)
+        ours.ingest([folder], progress=False)
+        llm = ours.llm
+        peer = peer_pipeline(ours, folder, tmp / f"peer-{corpus}")
+        rows[corpus] = {"ours": ([], []), "peer": ([], [])}
+        # One pipeline after the other, each warmed up first: they share the loaded model, and alternating
+        # would make each evict the other's evaluated prompt prefix.
+        for name in ("ours", "peer"):
+            (ours.ask if name == "ours" else peer.invoke)(questions[-1])
+            for q in questions:
+                t = time.perf_counter()
+                first, text = None, ""
+                if name == "ours":
+                    for event in ours.stream(q):
+                        if event.kind == "token" and first is None:
+                            first = time.perf_counter() - t
+                        text = event.answer.text if event.answer else text
+                else:
+                    for part in peer.stream(q):
+                        first = first if first is not None else time.perf_counter() - t
+                        text += part
+                total = time.perf_counter() - t
+                rows[corpus][name][0].append(first if first is not None else total)
+                rows[corpus][name][1].append(total)
+                print(f"  {corpus:<5} {name:<5} {q[:46]:<48} first token {rows[corpus][name][0][-1]:5.2f} s  "
+                      f"total {total:5.2f} s  {' '.join(text.split())[:60]!r}", flush=True)
+    print("\n| questions | pipeline | median first token | median total | total vs peer |\n|---|---|---|---|---|")
+    groups = {c: r for c, r in rows.items()}
+    if len(rows) > 1:
+        groups["pooled"] = {name: ([x for r in rows.values() for x in r[name][0]],
+                                   [x for r in rows.values() for x in r[name][1]]) for name in ("ours", "peer")}
+    for corpus, r in groups.items():
+        peer_total = statistics.median(r["peer"][1])
+        for name, (firsts, totals) in r.items():
+            print(f"| {corpus} ({len(totals)}) | {name} | {statistics.median(firsts):.2f} s | "
+                  f"{statistics.median(totals):.2f} s | {statistics.median(totals) / peer_total:.2f}x |")
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
@@ -367,6 +415,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sweep", action="store_true")
     ap.add_argument("--peer", action="store_true")
+    ap.add_argument("--seed", type=int, default=12, help="--peer: answerable seed questions asked")
+    ap.add_argument("--xquad", type=int, default=12, help="--peer: XQuAD questions asked (0: none)")
     ap.add_argument("--judge", action="store_true")
     ap.add_argument("--lookup", action="store_true")
     ap.add_argument("--followup", action="store_true")
@@ -385,9 +435,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             (with_lookup if args.lookup else follow_ups)(Path(tmp))
         return
-    if args.peer or args.judge:
+    if args.peer:
         with tempfile.TemporaryDirectory() as tmp:
-            (versus_peer if args.peer else after_judging)(Path(tmp))
+            versus_peer(Path(tmp), args.seed, args.xquad)
+        return
+    if args.judge:
+        with tempfile.TemporaryDirectory() as tmp:
+            after_judging(Path(tmp))
         return
     with tempfile.TemporaryDirectory() as tmp:
         ext = Assistant(Path(tmp), llm_backend="extractive")

@@ -1,12 +1,16 @@
-"""Answer speed with one core busy: the local model's fixed threads against free-core threads, one run.
+"""Answer speed with one core busy: the local model's thread choices against each other, one run.
 
-Four conditions on the same seed questions (k=4 passages, the default pipeline):
+Conditions on the same seed questions (k=4 passages, the default pipeline), in two passes (the second in
+reverse order, so drift on the machine falls on both sides):
   1. idle machine, threads fixed at all cores (the old default): the baseline;
-  2. one core kept busy by a CPU burner process, threads fixed at all cores;
-  3. the same burner, threads = the cores other work leaves free (`ASSISTANT_LLM_THREADS=0`, the default);
-  4. idle machine, free-core threads (what the default costs when nothing else runs).
+  2. one core kept busy by a CPU burner process, threads fixed at all cores (`--fixed-busy` only: slow);
+  3. the same burner, threads = the cores other work leaves free, for one token and for prompt batches
+     (`ASSISTANT_LLM_THREADS=0` before `busy_batch_threads`);
+  4. the same burner, free-core threads for one token and a thread per core plus one per busy core for
+     prompt batches (`backends.llama.thread_counts`, the default);
+  5. idle machine, the default (what it costs when nothing else runs).
 Prints time to first token and total per question, medians, and each condition's ratio to the baseline.
-Usage: python benchmarks/contention.py [--questions 3]
+Usage: python benchmarks/contention.py [--questions 4] [--fixed-busy]
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from assistant import Assistant
+from assistant.backends.llama import LlamaCppChat
 
 QUESTIONS = [
     "How many countries' ambassadors co-signed the letter?",
@@ -61,7 +66,8 @@ def run(a: Assistant, questions: list[str]) -> tuple[list[float], list[float]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--questions", type=int, default=3)
+    ap.add_argument("--questions", type=int, default=4)
+    ap.add_argument("--fixed-busy", action="store_true", help="also threads fixed at all cores, one core busy")
     ap.add_argument("--corpus", default="corpus", help="folder to ingest (the seed article)")
     args = ap.parse_args()
     questions = QUESTIONS[:args.questions]
@@ -72,17 +78,26 @@ def main() -> None:
         _ = base.llm  # load outside the timed questions
         base.ask("What did China's ambassador say about the letter?")  # warm: the prompt's fixed prefix cached
         free = base.with_settings(llm_threads=0)
-        conditions = [("idle, fixed threads = all cores (baseline)", base, False),
-                      ("one core busy, fixed threads = all cores", base, True),
-                      ("one core busy, free-core threads (default)", free, True),
-                      ("idle, free-core threads (default)", free, False)]
-        rows = []
-        for name, a, busy in conditions:
-            print(f"  {name}:", flush=True)
-            with burner(busy):
-                first, total = run(a, questions)
-            rows.append((name, statistics.median(first), statistics.median(total)))
-    print(f"\n{cores} cores, {len(questions)} seed questions, medians\n")
+        chat = free.llm
+        assert isinstance(chat, LlamaCppChat)
+        conditions = [("idle, fixed threads = all cores (baseline)", base, False, True)]
+        if args.fixed_busy:
+            conditions.append(("one core busy, fixed threads = all cores", base, True, True))
+        conditions += [("one core busy, free-core threads for tokens and batches (before)", free, True, False),
+                       ("one core busy, free-core threads, batches + 1 thread per busy core (default)", free, True,
+                        True),
+                       ("idle, the default", free, False, True)]
+        times: dict[str, tuple[list[float], list[float]]] = {c[0]: ([], []) for c in conditions}
+        for order in (conditions, conditions[::-1]):
+            for name, a, busy, busy_batch in order:
+                print(f"  {name}:", flush=True)
+                chat.busy_batch_threads = busy_batch
+                with burner(busy):
+                    first, total = run(a, questions)
+                times[name][0].extend(first)
+                times[name][1].extend(total)
+        rows = [(name, statistics.median(f), statistics.median(t)) for name, (f, t) in times.items()]
+    print(f"\n{cores} cores, {len(questions)} seed questions x 2 passes, medians\n")
     print("| condition | first token | total | total vs baseline |\n|---|---|---|---|")
     for name, first_p50, total_p50 in rows:
         print(f"| {name} | {first_p50:.2f} s | {total_p50:.2f} s | {total_p50 / rows[0][2]:.2f}x |")

@@ -11,7 +11,10 @@ Threads: with `threads=0` (the default, `ASSISTANT_LLM_THREADS=0`) each generati
 work is not keeping busy at that moment (`free_cores`, Linux /proc/stat sampled for 30 ms; all cores
 elsewhere). llama.cpp's threads wait for each other at every step, so one thread sharing a core with
 another busy process stalls them all: with one of 2 cores busy, an answer took 3.4x its idle time on 2
-threads and 1.85x on 1 (docs/benchmarks.md). A fixed `threads` is used as given.
+threads and 1.85x on 1 (docs/benchmarks.md). Prompt batches are different: they are compute-bound and
+split into many chunks that whichever thread is running takes, so while cores are busy they run on one
+thread per core plus one per busy core (`thread_counts`), which wins the process a fair share of the busy
+cores too. A fixed `threads` is used as given, for both.
 """
 from __future__ import annotations
 
@@ -61,6 +64,7 @@ class LlamaCppChat(BaseChatModel):
     max_tokens: int = 256
     temperature: float = 0.0
     threads: int = 0  # 0: the cores free at each generation (`free_cores`); else fixed
+    busy_batch_threads: bool = True  # threads=0: batches on busy cores get a thread each too (`thread_counts`)
     lazy_grammar: bool = True  # check a grammar against the greedy token only (`lazy_grammar.py`)
     judge_context: bool = True  # yes/no judging in its own context (`side.py`), not the answer's
     condense_context: bool = True  # `task="condense"` calls in their own context (`side.py`), not the answer's
@@ -104,7 +108,7 @@ class LlamaCppChat(BaseChatModel):
                 if context is not None and len(prompt) + max_tokens <= context.n_ctx:
                     parts = self._text(context.generate(prompt, threads, max_tokens, cancel))
                 elif self.lookup_tokens and self.temperature == 0 and self._native and not stop and grammar is None:
-                    parts = self._lookup(messages, processors, max_tokens, cancel)
+                    parts = self._lookup(messages, processors, max_tokens, cancel, threads[0])
                 else:
                     parts = self._completion(messages, stop, grammar, processors, max_tokens)
                 with contextlib.closing(parts):  # a stopped generation is cleaned up while the lock is held
@@ -161,10 +165,11 @@ class LlamaCppChat(BaseChatModel):
         yield decoder.decode(b"", final=True)
 
     def _lookup(self, messages: list[BaseMessage], processors: list[Any], max_tokens: int,
-                cancel: threading.Event | None) -> Generator[str, None, None]:
-        """The text pieces of prompt-lookup decoding (`lookup.py`)."""
+                cancel: threading.Event | None, step_threads: int) -> Generator[str, None, None]:
+        """The text pieces of prompt-lookup decoding (`lookup.py`); its small batches on one token's threads."""
         tokens = prompt_tokens(self._llama, self._messages(messages))
-        steps = lookup.generate(self._llama, tokens, processors, max_tokens, self.lookup_tokens, cancel)
+        steps = lookup.generate(self._llama, tokens, processors, max_tokens, self.lookup_tokens, cancel,
+                                step_threads=step_threads)
         with contextlib.closing(steps):  # leaves the context as the next call expects it, even when stopped
             yield from self._text(steps)
 
@@ -204,13 +209,13 @@ class LlamaCppChat(BaseChatModel):
 
         return isinstance(self._llama, Llama)
 
-    def _pick_threads(self) -> int:
-        """Fixed threads, or as many as there are free cores right now (call with the lock held)."""
-        n = self.threads or free_cores(os.cpu_count() or 1)
+    def _pick_threads(self) -> tuple[int, int]:
+        """(threads for one token, threads for a batch) now (`thread_counts`; call with the lock held)."""
+        n = thread_counts(self.threads, os.cpu_count() or 1, self.busy_batch_threads)
         if self._native:  # the context may be shared with another chat: set it each time
             import llama_cpp
 
-            llama_cpp.llama_set_n_threads(self._llama.ctx, n, n)
+            llama_cpp.llama_set_n_threads(self._llama.ctx, *n)
         return n
 
     def _token(self, word: str) -> int:
@@ -238,6 +243,19 @@ def _cpu_times() -> tuple[int, int] | None:
     except (OSError, ValueError):
         return None
     return fields[3] + fields[4], sum(fields)
+
+
+def thread_counts(fixed: int, cores: int, busy_batch: bool = True) -> tuple[int, int]:
+    """(threads for decoding one token, threads for a batch of tokens): `fixed` for both when set; else the
+    free cores for one token, and for a batch all `cores` plus one per busy core (`busy_batch`) or the free
+    cores. One token is a few hundred short steps that each wait for the slowest thread, so a thread on a
+    busy core stalls the rest; a batch's matrix products are split into many chunks taken by whichever
+    thread runs, so more threads than cores win the batch its share of the busy cores (measured: a
+    518-token prompt with one of 2 cores busy, 5.4-5.7 s on 3 threads, 5.7-7.3 s on 1)."""
+    if fixed:
+        return fixed, fixed
+    free = free_cores(cores)
+    return free, (2 * cores - free if busy_batch and free < cores else free)
 
 
 def free_cores(cores: int, interval: float = 0.03) -> int:

@@ -56,9 +56,11 @@ def draft(ids: Sequence[int], k: int, ngram: int = 3, min_n: int = 2) -> list[in
 
 
 def generate(llama: Any, prompt: Sequence[int], processors: Sequence[Processor], max_tokens: int,
-             k: int = 3, cancel: threading.Event | None = None,
-             stats: LookupStats | None = None) -> Generator[int, None, None]:
-    """Greedy tokens for `prompt` (token ids), each chosen after `processors` adjust its scores."""
+             k: int = 3, cancel: threading.Event | None = None, stats: LookupStats | None = None,
+             step_threads: int | None = None) -> Generator[int, None, None]:
+    """Greedy tokens for `prompt` (token ids), each chosen after `processors` adjust its scores. With
+    `step_threads`, the steps after the prompt (a token and its guess, a small batch) run on that many
+    threads, as one token would, not on the context's batch threads."""
     from llama_cpp import llama_cpp
 
     stats = stats if stats is not None else LookupStats()
@@ -71,6 +73,8 @@ def generate(llama: Any, prompt: Sequence[int], processors: Sequence[Processor],
     llama.eval(ids[llama.n_tokens:])  # trims the cache past n_tokens, records the tokens
     stats.steps += 1
     rows = _logits(llama_cpp.llama_get_logits_ith(llama._ctx.ctx, -1), 1, n_vocab)
+    if step_threads:
+        llama_cpp.llama_set_n_threads(llama._ctx.ctx, step_threads, step_threads)
 
     def choose(scores: Any) -> int:
         for process in processors:

@@ -54,7 +54,7 @@ class SideContext:
         self.tokens: list[int] = []  # what the context holds now
         self.anchor = 0  # how many of them were evaluated on their own from position 0 (`last_scores`)
 
-    def last_scores(self, messages: Sequence[dict[str, str]], threads: int) -> Any:
+    def last_scores(self, messages: Sequence[dict[str, str]], threads: tuple[int, int]) -> Any:
         """The scores (logits) of the first reply token for `messages` (a prompt too long is cut at the end):
         the same for the same messages whatever this context evaluated before (the module docstring)."""
         tokens = prompt_tokens(self.llama, messages)[:self.n_ctx - 1]
@@ -65,7 +65,7 @@ class SideContext:
             self.anchor = anchor
         return self._evaluate(tokens, threads, keep=anchor)
 
-    def generate(self, prompt: list[int], threads: int, max_tokens: int,
+    def generate(self, prompt: list[int], threads: tuple[int, int], max_tokens: int,
                  cancel: threading.Event | None = None) -> Iterator[int]:
         """Greedy reply tokens for `prompt` (`chat_template.prompt_tokens`), until an end-of-generation token,
         `max_tokens`, the context's end, or `cancel`. The prompt must fit: shorter than `n_ctx`."""
@@ -79,13 +79,13 @@ class SideContext:
                 return
             scores = self._evaluate([*self.tokens, token], threads)
 
-    def _evaluate(self, tokens: list[int], threads: int, keep: int | None = None) -> Any:
+    def _evaluate(self, tokens: list[int], threads: tuple[int, int], keep: int | None = None) -> Any:
         """Evaluate `tokens` from position `keep` (default: all the prefix the context holds); the scores of
         the last one."""
         keep = reusable_prefix(self.tokens, tokens) if keep is None else keep
         if keep < self.anchor:
             self.anchor = 0  # the part evaluated on its own is evaluated again
-        self._c.llama_set_n_threads(self.context.ctx, threads, threads)
+        self._c.llama_set_n_threads(self.context.ctx, *threads)  # (one token, a batch)
         self.context.kv_cache_seq_rm(0, keep, -1)
         self.tokens = tokens[:keep]
         for start in range(keep, len(tokens), self.n_batch):
