@@ -23,7 +23,6 @@ from typing import Any
 from tqdm import tqdm
 
 from assistant.domain import Answer
-from assistant.ingest.chunk import VERSION as CHUNKS
 from assistant.injection import evidence_text
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
@@ -230,7 +229,7 @@ def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool
     with_bbc = (not quick) if with_bbc is None else with_bbc
     cache = settings.cache_dir / "eval"
     locator = locator or locator_for(settings)
-    indexes = cache / "index" / _slug(f"{settings.embedding_model}-{settings.embedding_backend}-chunks{CHUNKS}")
+    indexes = cache / "index" / _slug(settings.embedding_model + "-" + settings.embedding_backend)
     plan, found = _plan(quick, with_bbc, cache, seed or seed_paths(), locator, rgb_limit=answer_limit)
     for r in found:
         log(r.line())

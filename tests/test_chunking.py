@@ -86,21 +86,3 @@ def test_estimated_packing_matches_counting_every_run(seed_text: str) -> None:
             pieces = [p for a, b in split_sentences(text) for p in _cut_long(text, a, b, limit, tokens.count)]
             assert _pack(text, pieces, limit, tokens.count, estimate=True) == \
                 _pack(text, pieces, limit, tokens.count, estimate=False)
-
-
-def test_a_byline_is_not_a_chunk_of_its_own(seed_text: str) -> None:
-    """The seed article ends in "Times of Central Asia" after a paragraph break: it joins the last paragraph's
-    chunk instead of taking a retrieval slot alone; a short heading joins the chunk after it; the limit holds."""
-    doc = make_document(seed_text, "seed.md")
-    chunks = chunk_document(doc, 160, tokens.count)
-    assert chunks[-1].text.endswith("Times of Central Asia") and "reintegrated into society" in chunks[-1].text
-    assert all(tokens.count(c.text) >= 160 // 8 for c in chunks)
-    long_para = " ".join(f"Sentence number {i} says something about the city." for i in range(12))
-    doc = make_document(f"Intro\n\n{long_para}\n\n{long_para}", "heading.md")
-    chunks = chunk_document(doc, 160, tokens.count)
-    assert chunks[0].text.startswith("Intro\n\nSentence number 0")
-    assert all(tokens.count(c.text) <= 160 for c in chunks)
-    # a fragment that fits nowhere stays a chunk: nothing is dropped
-    doc = make_document(f"{long_para} {long_para}\n\nCredits", "full.md")
-    chunks = chunk_document(doc, 120, tokens.count)
-    assert "Credits" in chunks[-1].text and all(tokens.count(c.text) <= 120 for c in chunks)

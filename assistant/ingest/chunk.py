@@ -2,9 +2,7 @@
 
 Sentences come from `text.split_sentences`. `chunk_document` packs whole sentences into chunks of at
 most `max_tokens` tokens, preferring to break at paragraph ends; a single sentence longer than the limit
-is cut at word boundaries. A fragment too small to be read on its own (under an eighth of the limit: a
-byline or credit line at the article's end, "Times of Central Asia") joins its neighbour when they fit
-together, instead of taking a retrieval slot as a chunk of its own.
+is cut at word boundaries.
 Invariant: `document.text[chunk.char_start:chunk.char_end] == chunk.text` for every chunk.
 This module does not count tokens itself: it takes a `count` function (see `tokens.py`).
 """
@@ -18,10 +16,6 @@ from itertools import pairwise
 
 from assistant.domain import Chunk, Document
 from assistant.text import Span, split_sentences, trim
-
-# Which way this module splits: changed whenever the same text would be split differently (the eval keys its
-# cached indexes by it; documents already in a data dir keep the chunks they were stored with).
-VERSION = 2
 
 
 def chunk_document(doc: Document, max_tokens: int, count: Callable[[str], int]) -> list[Chunk]:
@@ -39,38 +33,7 @@ def chunk_document(doc: Document, max_tokens: int, count: Callable[[str], int]) 
     groups = _pack(text, pieces, max_tokens, count, estimate=True)
     if any(len(g) > 1 and count(text[g[0][0]:g[-1][1]]) > max_tokens for g in groups):
         groups = _pack(text, pieces, max_tokens, count, estimate=False)
-    return [_make(doc, g) for g in _join_fragments(text, groups, max_tokens, count)]
-
-
-def _join_fragments(text: str, groups: list[list[Span]], max_tokens: int,
-                    count: Callable[[str], int]) -> list[list[Span]]:
-    """`groups` with each one under `max_tokens // 8` tokens joined to the one before it (else the one after)
-    where the two fit within `max_tokens` together; counted exactly, so the limit holds."""
-    small = max_tokens // 8
-
-    def size(g: list[Span]) -> int:
-        return count(text[g[0][0]:g[-1][1]])
-
-    out: list[list[Span]] = []
-    pending: list[Span] = []  # a leading fragment waiting for the group after it
-    for group in groups:
-        if pending:
-            if size(pending + group) <= max_tokens:
-                group = pending + group
-            else:
-                out.append(pending)
-            pending = []
-        if len(groups) > 1 and size(group) < small:
-            if out and size(out[-1] + group) <= max_tokens:
-                out[-1] = out[-1] + group
-                continue
-            if not out:
-                pending = group
-                continue
-        out.append(group)
-    if pending:
-        out.append(pending)
-    return out
+    return [_make(doc, g) for g in groups]
 
 
 def _pack(text: str, pieces: list[tuple[Span, int]], max_tokens: int, count: Callable[[str], int],
