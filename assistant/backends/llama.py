@@ -250,8 +250,8 @@ def thread_counts(fixed: int, cores: int, busy_batch: bool = True) -> tuple[int,
     free cores for one token, and for a batch all `cores` plus one per busy core (`busy_batch`) or the free
     cores. One token is a few hundred short steps that each wait for the slowest thread, so a thread on a
     busy core stalls the rest; a batch's matrix products are split into many chunks taken by whichever
-    thread runs, so more threads than cores win the batch its share of the busy cores (measured: a
-    518-token prompt with one of 2 cores busy, 5.4-5.7 s on 3 threads, 5.7-7.3 s on 1)."""
+    thread runs, so more threads than cores win the batch its share of the busy cores (measured with one of
+    2 cores busy: 300 prompt tokens in 3.73 s on 3 threads, 4.16 s on 1, 4.41 s on 2; docs/benchmarks.md)."""
     if fixed:
         return fixed, fixed
     free = free_cores(cores)
