@@ -180,20 +180,15 @@ def xquad_sample(cache: Path, n: int) -> tuple[Path, list[str]] | None:
     measures prompts evaluated afresh), or None, said out loud, when XQuAD cannot be found."""
     from assistant.settings import Settings
     from evals import sources
-    from evals.datasets import held_out_articles, write_xquad, xquad_items
+    from evals.datasets import write_xquad_index
 
     found = sources.locator_for(Settings()).resolve(sources.XQUAD)
     if found.path is None or n <= 0:
         if n > 0:
             print(f"XQuAD sample skipped: {found.line()}")
         return None
-    questions = write_xquad(cache / "xquad-articles", found.path)
-    held = held_out_articles(questions)
-    folder = cache / "xquad-indexed"
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in {q.doc_file for q in questions} - held:
-        (folder / name).write_bytes((cache / "xquad-articles" / name).read_bytes())
-    answerable = [i.question for i in xquad_items(questions, held) if i.answerable]
+    folder, items, _ = write_xquad_index(cache, found.path)
+    answerable = [i.question for i in items if i.answerable]
     return folder, answerable[::max(1, len(answerable) // n)][:n]
 
 
@@ -234,7 +229,7 @@ def versus_peer(tmp: Path, n_seed: int, n_xquad: int) -> None:
                 print(f"  {corpus:<5} {name:<5} {q[:46]:<48} first token {rows[corpus][name][0][-1]:5.2f} s  "
                       f"total {total:5.2f} s  {' '.join(text.split())[:60]!r}", flush=True)
     print("\n| questions | pipeline | median first token | median total | total vs peer |\n|---|---|---|---|---|")
-    groups = {c: r for c, r in rows.items()}
+    groups = dict(rows)
     if len(rows) > 1:
         groups["pooled"] = {name: ([x for r in rows.values() for x in r[name][0]],
                                    [x for r in rows.values() for x in r[name][1]]) for name in ("ours", "peer")}
@@ -271,16 +266,13 @@ def after_judging(tmp: Path) -> None:
 
 
 def with_lookup(tmp: Path) -> None:
-    import json
-
     from assistant.backends.llama import LlamaCppChat
 
     a = Assistant(tmp / "lookup", llm_backend="local")
     a.ingest([ROOT / "corpus"], progress=False)
     chat = a.llm
     assert isinstance(chat, LlamaCppChat)
-    seed = [json.loads(line) for line in (ROOT / "evals" / "seed.jsonl").read_text().splitlines() if line.strip()]
-    questions = [item["question"] for item in seed if item.get("answerable", True)][:12]
+    questions = seed_questions(12)
     rows: dict[str, dict[str, list[float]]] = {m: {"total": [], "first": [], "ms": []} for m in ("off", "on")}
     texts: dict[str, dict[str, str]] = {"off": {}, "on": {}}
     a.ask("What did China's ambassador say about the letter?")  # warm: the fixed prefix evaluated

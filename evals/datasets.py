@@ -152,6 +152,18 @@ def held_out_articles(questions: list[GoldQuestion], every: int = 8) -> set[str]
     return set(sorted({q.doc_file for q in questions})[::every])
 
 
+def write_xquad_index(cache: Path, source: Path) -> tuple[Path, list[EvalItem], set[str]]:
+    """XQuAD's articles written to `cache/xquad-articles` and the indexed ones (`held_out_articles` left out)
+    copied to `cache/xquad-indexed`: that folder, every question as an item, and the held-out article files."""
+    questions = write_xquad(cache / "xquad-articles", source)
+    held = held_out_articles(questions)
+    folder = cache / "xquad-indexed"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in {q.doc_file for q in questions} - held:  # the indexed articles only
+        (folder / name).write_bytes((cache / "xquad-articles" / name).read_bytes())
+    return folder, xquad_items(questions, held), held
+
+
 def write_rgb(out: Path, source: Path, limit: int | None = None) -> list[EvalItem]:
     """RGB en_fact: write each query's counterfactual (`positive_wrong`) and noise (`negative`) snippets.
 

@@ -32,13 +32,11 @@ from . import metrics, sources
 from .checker import checker_accuracy, validation_accuracy
 from .datasets import (
     EvalItem,
-    held_out_articles,
     multihop_items,
     seed_items,
     write_bbc,
     write_rgb,
-    write_xquad,
-    xquad_items,
+    write_xquad_index,
 )
 from .judge import LLMJudge
 from .pairs import all_pairs
@@ -146,13 +144,7 @@ def _plan(quick: bool, with_bbc: bool, cache: Path, seed: tuple[Path, Path], loc
     found = [locator.resolve(sources.XQUAD), locator.resolve(sources.RGB)]
     xquad, rgb_file = (r.path for r in found)
     if xquad is not None:
-        questions = write_xquad(cache / "xquad-articles", xquad)
-        held = held_out_articles(questions)
-        folder = cache / "xquad-indexed"
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in {q.doc_file for q in questions} - held:  # the indexed articles only
-            (folder / name).write_bytes((cache / "xquad-articles" / name).read_bytes())
-        xq = xquad_items(questions, held)
+        folder, xq, held = write_xquad_index(cache, xquad)
         if quick:  # a fixed slice: 100 questions, 80 answerable and 20 derived unanswerable
             xq = [i for i in xq if i.answerable][:80] + [i for i in xq if not i.answerable][:20]
         folders = [folder]
