@@ -6,8 +6,8 @@ reverse order, so drift on the machine falls on both sides):
   2. one core kept busy by a CPU burner process, threads fixed at all cores (`--fixed-busy` only: slow);
   3. the same burner, threads = the cores other work leaves free, for one token and for prompt batches
      (`ASSISTANT_LLM_THREADS=0` before `busy_batch_threads`);
-  4. the same burner, free-core threads for one token and a thread per core plus one per busy core for
-     prompt batches (`backends.llama.thread_counts`, the default);
+  4. the same burner, free-core threads for one token and six threads per core for prompt batches
+     (`backends.llama.thread_counts`, the default);
   5. idle machine, the default (what it costs when nothing else runs).
 Prints time to first token and total per question, medians, and each condition's ratio to the baseline.
 Usage: python benchmarks/contention.py [--questions 4] [--fixed-busy]
@@ -66,7 +66,7 @@ def run(a: Assistant, questions: list[str]) -> tuple[list[float], list[float]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--questions", type=int, default=4)
+    ap.add_argument("--questions", type=int, default=4, choices=range(1, len(QUESTIONS) + 1))
     ap.add_argument("--fixed-busy", action="store_true", help="also threads fixed at all cores, one core busy")
     ap.add_argument("--corpus", default="corpus", help="folder to ingest (the seed article)")
     args = ap.parse_args()
@@ -84,7 +84,7 @@ def main() -> None:
         if args.fixed_busy:
             conditions.append(("one core busy, fixed threads = all cores", base, True, True))
         conditions += [("one core busy, free-core threads for tokens and batches (before)", free, True, False),
-                       ("one core busy, free-core threads, batches + 1 thread per busy core (default)", free, True,
+                       ("one core busy, free-core threads, batches on 6 threads per core (default)", free, True,
                         True),
                        ("idle, the default", free, False, True)]
         times: dict[str, tuple[list[float], list[float]]] = {c[0]: ([], []) for c in conditions}

@@ -37,12 +37,12 @@ def test_without_proc_stat_every_core_is_used(monkeypatch: pytest.MonkeyPatch) -
     assert llama.free_cores(1) == 1
 
 
-def test_batches_take_a_thread_on_each_busy_core_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    """One token runs on the free cores; a prompt batch on every core plus one per busy core (its chunks go
-    to whichever thread runs, so it wins a share of the busy cores); a fixed count is used for both."""
+def test_batches_take_many_threads_while_a_core_is_busy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One token runs on the free cores; a prompt batch, while a core is busy, on six threads per core (its
+    chunks go to whichever thread runs, so it wins most of the busy core); a fixed count is used for both."""
     monkeypatch.setattr(llama, "free_cores", lambda cores, interval=0.03: 1)
-    assert llama.thread_counts(0, 2) == (1, 3)
-    assert llama.thread_counts(0, 4) == (1, 7)
+    assert llama.thread_counts(0, 2) == (1, 12)
+    assert llama.thread_counts(0, 4) == (1, 24)
     assert llama.thread_counts(0, 2, busy_batch=False) == (1, 1)
     assert llama.thread_counts(3, 2) == (3, 3)
     monkeypatch.setattr(llama, "free_cores", lambda cores, interval=0.03: cores)

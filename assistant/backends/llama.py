@@ -12,9 +12,9 @@ work is not keeping busy at that moment (`free_cores`, Linux /proc/stat sampled 
 elsewhere). llama.cpp's threads wait for each other at every step, so one thread sharing a core with
 another busy process stalls them all: with one of 2 cores busy, an answer took 3.4x its idle time on 2
 threads and 1.85x on 1 (docs/benchmarks.md). Prompt batches are different: they are compute-bound and
-split into many chunks that whichever thread is running takes, so while cores are busy they run on one
-thread per core plus one per busy core (`thread_counts`), which wins the process a fair share of the busy
-cores too. A fixed `threads` is used as given, for both.
+split into many chunks that whichever thread is running takes, so while a core is busy they run on six
+threads per core (`thread_counts`): that wins the process most of the busy core's time, and a thread the
+kernel preempts holds up only its small chunk. A fixed `threads` is used as given, for both.
 """
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ class LlamaCppChat(BaseChatModel):
     max_tokens: int = 256
     temperature: float = 0.0
     threads: int = 0  # 0: the cores free at each generation (`free_cores`); else fixed
-    busy_batch_threads: bool = True  # threads=0: batches on busy cores get a thread each too (`thread_counts`)
+    busy_batch_threads: bool = True  # threads=0: while a core is busy, batches run on many threads (`thread_counts`)
     lazy_grammar: bool = True  # check a grammar against the greedy token only (`lazy_grammar.py`)
     judge_context: bool = True  # yes/no judging in its own context (`side.py`), not the answer's
     condense_context: bool = True  # `task="condense"` calls in their own context (`side.py`), not the answer's
@@ -222,6 +222,7 @@ class LlamaCppChat(BaseChatModel):
         return int(self._llama.tokenize(word.encode(), add_bos=False, special=False)[0])
 
 
+BUSY_BATCH_THREADS_PER_CORE = 6  # prompt batches while a core is busy (`thread_counts`)
 _LOCK_GEN = threading.Lock()
 _SIDES: weakref.WeakKeyDictionary[Any, dict[str, SideContext]] = weakref.WeakKeyDictionary()
 
@@ -247,15 +248,17 @@ def _cpu_times() -> tuple[int, int] | None:
 
 def thread_counts(fixed: int, cores: int, busy_batch: bool = True) -> tuple[int, int]:
     """(threads for decoding one token, threads for a batch of tokens): `fixed` for both when set; else the
-    free cores for one token, and for a batch all `cores` plus one per busy core (`busy_batch`) or the free
-    cores. One token is a few hundred short steps that each wait for the slowest thread, so a thread on a
-    busy core stalls the rest; a batch's matrix products are split into many chunks taken by whichever
-    thread runs, so more threads than cores win the batch its share of the busy cores (measured with one of
-    2 cores busy: 300 prompt tokens in 3.73 s on 3 threads, 4.16 s on 1, 4.41 s on 2; docs/benchmarks.md)."""
+    free cores for one token, and for a batch the free cores on an idle machine or, while a core is busy
+    (`busy_batch`), `BUSY_BATCH_THREADS_PER_CORE` threads per core. One token is a few hundred short steps
+    that each wait for the slowest thread, so a thread on a busy core stalls the rest; a batch's matrix
+    products are split into many chunks taken by whichever thread runs, so many threads win the batch most
+    of the busy core's time and a preempted one holds little work (measured with one of 2 cores busy: 300
+    prompt tokens in 2.64 s on 12 threads, 2.82 s on 8, 3.17 s on 6, 3.39 s on 3, 4.16 s on 1, 1.83 s idle
+    on 2; docs/benchmarks.md)."""
     if fixed:
         return fixed, fixed
     free = free_cores(cores)
-    return free, (2 * cores - free if busy_batch and free < cores else free)
+    return free, (BUSY_BATCH_THREADS_PER_CORE * cores if busy_batch and free < cores else free)
 
 
 def free_cores(cores: int, interval: float = 0.03) -> int:
