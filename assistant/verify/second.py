@@ -30,7 +30,7 @@ from assistant.text import content_words, one_word, split_sentences
 from assistant.verify import grounding
 
 LOW = 0.1  # below this the sentence shares too little with any passage to be worth a model call
-WINDOW = 3  # evidence sentences shown to the model
+WINDOW = 2  # evidence sentences shown to the model (tuned with CONFIDENCE on the fit split)
 CONFIDENCE = 0.7  # P(yes) the local model must reach (tuned on the fit split by evals/fit_opinion.py)
 
 SecondOpinion = Callable[[str, str], bool]  # (evidence, claim) -> supported
