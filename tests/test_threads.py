@@ -43,6 +43,8 @@ def test_batches_take_many_threads_while_a_core_is_busy(monkeypatch: pytest.Monk
     monkeypatch.setattr(llama, "free_cores", lambda cores, interval=0.03: 1)
     assert llama.thread_counts(0, 2) == (1, 12)
     assert llama.thread_counts(0, 4) == (1, 24)
+    assert llama.thread_counts(0, 16) == (1, 32)  # capped: only 2 cores were measured
+    assert llama.thread_counts(0, 64) == (1, 64)
     assert llama.thread_counts(0, 2, busy_batch=False) == (1, 1)
     assert llama.thread_counts(3, 2) == (3, 3)
     monkeypatch.setattr(llama, "free_cores", lambda cores, interval=0.03: cores)

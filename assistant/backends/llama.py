@@ -223,6 +223,7 @@ class LlamaCppChat(BaseChatModel):
 
 
 BUSY_BATCH_THREADS_PER_CORE = 6  # prompt batches while a core is busy (`thread_counts`)
+BUSY_BATCH_THREADS_MAX = 32  # ... but no more in all, unless there are more cores (measured on 2 cores only)
 _LOCK_GEN = threading.Lock()
 _SIDES: weakref.WeakKeyDictionary[Any, dict[str, SideContext]] = weakref.WeakKeyDictionary()
 
@@ -249,16 +250,18 @@ def _cpu_times() -> tuple[int, int] | None:
 def thread_counts(fixed: int, cores: int, busy_batch: bool = True) -> tuple[int, int]:
     """(threads for decoding one token, threads for a batch of tokens): `fixed` for both when set; else the
     free cores for one token, and for a batch the free cores on an idle machine or, while a core is busy
-    (`busy_batch`), `BUSY_BATCH_THREADS_PER_CORE` threads per core. One token is a few hundred short steps
-    that each wait for the slowest thread, so a thread on a busy core stalls the rest; a batch's matrix
-    products are split into many chunks taken by whichever thread runs, so many threads win the batch most
-    of the busy core's time and a preempted one holds little work (measured with one of 2 cores busy: 300
-    prompt tokens in 2.64 s on 12 threads, 2.82 s on 8, 3.17 s on 6, 3.39 s on 3, 4.16 s on 1, 1.83 s idle
-    on 2; docs/benchmarks.md)."""
+    (`busy_batch`), `BUSY_BATCH_THREADS_PER_CORE` threads per core (at most `BUSY_BATCH_THREADS_MAX`). One
+    token is a few hundred short steps that each wait for the slowest thread, so a thread on a busy core
+    stalls the rest; a batch's matrix products are split into many chunks taken by whichever thread runs,
+    so many threads win the batch most of the busy core's time and a preempted one holds little work
+    (measured with one of 2 cores busy: 300 prompt tokens in 2.64 s on 12 threads, 2.82 s on 8, 3.17 s on
+    6, 3.39 s on 3, 4.16 s on 1; 1.83 s idle on 2; docs/benchmarks.md)."""
     if fixed:
         return fixed, fixed
     free = free_cores(cores)
-    return free, (BUSY_BATCH_THREADS_PER_CORE * cores if busy_batch and free < cores else free)
+    if not busy_batch or free >= cores:
+        return free, free
+    return free, max(cores, min(BUSY_BATCH_THREADS_PER_CORE * cores, BUSY_BATCH_THREADS_MAX))
 
 
 def free_cores(cores: int, interval: float = 0.03) -> int:
