@@ -167,11 +167,10 @@ def peer_pipeline(a: Assistant, folder: Path, persist: Path) -> Any:
 
 
 def seed_questions(n: int) -> list[str]:
-    """The first `n` answerable questions of the seed set."""
-    import json
+    """The first `n` answerable questions of the seed set (read as the eval reads it)."""
+    from evals.datasets import seed_items
 
-    seed = [json.loads(line) for line in (ROOT / "evals" / "seed.jsonl").read_text().splitlines() if line.strip()]
-    return [item["question"] for item in seed if item.get("answerable", True)][:n]
+    return [item.question for item in seed_items(ROOT / "evals" / "seed.jsonl") if item.answerable][:n]
 
 
 def xquad_sample(cache: Path, n: int) -> tuple[Path, list[str]] | None:
