@@ -86,3 +86,16 @@ def test_estimated_packing_matches_counting_every_run(seed_text: str) -> None:
             pieces = [p for a, b in split_sentences(text) for p in _cut_long(text, a, b, limit, tokens.count)]
             assert _pack(text, pieces, limit, tokens.count, estimate=True) == \
                 _pack(text, pieces, limit, tokens.count, estimate=False)
+
+
+def test_a_byline_at_the_end_is_no_passage_of_its_own(seed_text: str) -> None:
+    """The seed's last line ("Times of Central Asia") joins the chunk before it; a last paragraph too
+    long to be a byline stays a chunk of its own."""
+    doc = make_document(seed_text, "seed.md")
+    chunks = chunk_document(doc, 160, tokens.count)
+    assert chunks[-1].text.endswith("Times of Central Asia") and tokens.count(chunks[-1].text) > 20
+    assert all(tokens.count(c.text) <= 160 for c in chunks)
+    body = "The council met again on Monday and heard the report of the committee in full. " * 5
+    tail = "Reporting by the Geneva bureau, with more on the council's week, its votes and the governments' reactions."
+    doc = make_document(f"{body.strip()}\n\n{tail}", "t.txt")
+    assert [c.text[:9] for c in chunk_document(doc, 120, tokens.count)] == ["The counc", "Reporting"]

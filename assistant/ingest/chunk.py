@@ -17,6 +17,8 @@ from itertools import pairwise
 from assistant.domain import Chunk, Document
 from assistant.text import Span, split_sentences, trim
 
+TAIL = 8  # a last chunk of at most max_tokens // TAIL tokens joins the chunk before it, where the two fit
+
 
 def chunk_document(doc: Document, max_tokens: int, count: Callable[[str], int]) -> list[Chunk]:
     """Pack `doc`'s sentences into chunks of at most `max_tokens` tokens (as `count` measures).
@@ -56,6 +58,11 @@ def _pack(text: str, pieces: list[tuple[Span, int]], max_tokens: int, count: Cal
                 first = i
     if pieces:
         groups.append([s for s, _ in pieces[first:]])
+    if len(groups) > 1:  # a short last paragraph (a byline: "Times of Central Asia") is no passage of its own
+        last = len(pieces) - len(groups[-1])
+        if at_most(last, len(pieces) - 1, max_tokens // TAIL) and at_most(last - len(groups[-2]), len(pieces) - 1,
+                                                                          max_tokens):
+            groups[-2:] = [groups[-2] + groups[-1]]
     return groups
 
 
