@@ -84,7 +84,7 @@ def test_a_damaged_store_says_so_and_rebuild_heals_it(seeded_copy: Path, damage:
 def test_check_reports_counts_per_store(seeded_copy: Path) -> None:
     result = _cli(seeded_copy, "check")
     assert result.returncode == 0 and "healthy" in result.stdout
-    assert "documents: 1" in result.stdout and "vectors: 8" in result.stdout and "orphans): 0" in result.stdout
+    assert "documents: 1" in result.stdout and "vectors: 7" in result.stdout and "orphans): 0" in result.stdout
 
 
 @pytest.fixture
