@@ -2,7 +2,8 @@
 
 Sentences come from `text.split_sentences`. `chunk_document` packs whole sentences into chunks of at
 most `max_tokens` tokens, preferring to break at paragraph ends; a single sentence longer than the limit
-is cut at word boundaries.
+is cut at word boundaries. A short last paragraph (a byline, at most `max_tokens // TAIL` tokens) joins the
+chunk before it where the two fit, rather than being a passage of its own.
 Invariant: `document.text[chunk.char_start:chunk.char_end] == chunk.text` for every chunk.
 This module does not count tokens itself: it takes a `count` function (see `tokens.py`).
 """
