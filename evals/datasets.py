@@ -2,7 +2,8 @@
 
 XQuAD-en: each of the 48 Wikipedia articles becomes one Markdown document (its paragraphs joined by
 blank lines); each question's gold evidence is the answer's character span in that document's stored
-text, so it survives any re-chunking. This module reads and converts data; it scores nothing.
+text, so it survives any re-chunking. This module reads and converts data; it scores no answer (it only
+marks RGB noise items whose own snippets state the gold answer, `metrics.states_answer`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.ingest.parse import parse_file
+
+from . import metrics
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class EvalItem:
     parts: tuple[Part, ...] = ()  # several-part items: each part's gold answers, and a regex naming the part
     hops: tuple[Hop, ...] = ()  # multi-hop items: the gold evidence of each passage the answer needs
     wrong: tuple[str, ...] = ()  # ... and regexes a wrong answer matches (the other side of a comparison)
+    leaked: bool = False  # RGB noise items: the query's own "irrelevant" snippets state a gold answer anyway
 
 
 def seed_items(path: Path) -> list[EvalItem]:
@@ -191,7 +195,8 @@ def write_rgb(out: Path, source: Path, limit: int | None = None) -> list[EvalIte
                     target.write_text(f"---\ntitle: {title}\nsource: RGB en_fact\n---\n{text}\n", encoding="utf-8")
         items.append(EvalItem("rgb-counterfactual", f"rgb-{n}", r["query"], True, fakes, fake_answers=answers))
         # Its real answer rides along: the noise index is shared, and another query's snippet may hold it.
-        items.append(EvalItem("rgb-noise", f"rgb-{n}", r["query"], False, fake_answers=answers))
+        leaked = any(metrics.states_answer(s, answers) for s in r.get("negative", []))  # "released on November 10"
+        items.append(EvalItem("rgb-noise", f"rgb-{n}", r["query"], False, fake_answers=answers, leaked=leaked))
     queries = {f"q{n:03d}" for n in range(len(items) // 2)}
     for kind in ("counterfactual", "noise"):  # what an earlier run with a higher limit wrote goes
         for stale in (out / kind).glob("*.md"):

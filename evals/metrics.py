@@ -61,6 +61,29 @@ def contains_answer(prediction: str, references: Sequence[str]) -> float:
     return float(any(f" {r} " in f" {pred} " if len(r) <= 3 else r in pred for r in wanted))
 
 
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_FULL_DATE = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})")  # "November 12, 2020", "Nov 12 2020"
+_DATELINE = re.compile(r"\s*[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}\b")  # a web snippet's own date: "Dec 14, 2020 ..."
+
+
+def states_answer(text: str, references: Sequence[str]) -> bool:
+    """Whether `text` (a snippet or an answer) states a gold answer: `contains_answer`, or, for a full-date
+    reference ("November 12, 2020"), its month and day with no year or the same one ("on Thursday, November
+    12", "Sunday August 22nd", "September 20th, 2019"; not "November 12, 2010"). A leading dateline, a
+    snippet's own date, is not read."""
+    body = _DATELINE.sub("", text, count=1) if _DATELINE.match(text) else text
+    if contains_answer(body, references):
+        return True
+    for ref in references:
+        m = _FULL_DATE.fullmatch(ref.strip())
+        if m is None or m.group(1)[:3].lower() not in _MONTHS:
+            continue
+        said = rf"\b{m.group(1)[:3]}[a-z]*\.?\s+{int(m.group(2))}(?:st|nd|rd|th)?(?!\d)(?:,?\s+(?:of\s+)?(\d{{4}}))?"
+        if any(found[1] in (None, m.group(3)) for found in re.finditer(said, body, re.IGNORECASE)):
+            return True
+    return False
+
+
 def recall_at_k(ranks: Sequence[int | None], k: int) -> float:
     return sum(1 for r in ranks if r is not None and r <= k) / len(ranks) if ranks else 0.0
 

@@ -62,6 +62,12 @@ def summarise_dataset(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "miscited_share": _mean([float(s["label"] == "recited") for s in sentences]),
         "supported_share": _mean([float(s["label"] == "supported") for s in sentences]),
         "refusal_recall": round(refusal_recall, 3) if any(not r["answerable"] for r in answered) else None,
+        # RGB noise items whose own snippets do not state the gold answer (`metrics.states_answer`): on the
+        # others, answering from the snippets is right, and refusal recall counts it against the system.
+        "leaked_items": sum(bool(r.get("leaked")) for r in answered) or None,
+        "refusal_recall_clean": _mean([float(r["refused"]) for r in answered
+                                       if not r["answerable"] and r["dataset"] in ("rgb-noise", "rgb-rejection")
+                                       and not r.get("leaked")]),
         "false_refusal_rate": round(false_refusal, 3) if ans else None,
         "crag_score": round(metrics.crag_score([r["outcome"] for r in answered]), 3) if answered else None,
         "states_other_answer": _mean([float(r["states_other_answer"]) for r in answered_ok

@@ -89,11 +89,11 @@ def score(item: EvalItem, answer: Answer, ranks_doc: dict[str, str], retrieved: 
     return {
         "dataset": item.dataset, "qid": item.qid, "question": item.question, "answerable": item.answerable,
         "refused": answer.refused, "answer": visible, "references": list(item.answers), "gold_rank": rank,
-        "has_gold": bool(item.spans),
+        "has_gold": bool(item.spans), "leaked": item.leaked,
         "exact_match": metrics.exact_match(visible, item.answers) if item.answers else None,
         "f1": metrics.token_f1(visible, item.answers) if item.answers else None,
         "contains_answer": metrics.contains_answer(visible, item.answers) if item.answers else None,
-        "states_other_answer": bool(item.fake_answers) and bool(metrics.contains_answer(visible, item.fake_answers)),
+        "states_other_answer": bool(item.fake_answers) and metrics.states_answer(visible, item.fake_answers),
         "sentences": sentences, "citation_recall": recalls, "citation_precision": precisions,
         "top_score": answer.passages[0].score if answer.passages else 0.0, "outcome": outcome,
         "timings": answer.timings,

@@ -200,6 +200,47 @@ def test_rgb_noise_items_carry_the_real_answer(tmp_path: Path) -> None:
     assert not noise.answerable and noise.answers == () and noise.fake_answers == ("Ann",)
 
 
+def test_a_snippet_states_an_answer_by_its_date_without_the_year() -> None:
+    """RGB's "irrelevant" snippets sometimes state the gold answer (9 of the first 50 queries): a full-date
+    answer counts when its month and day are there, but not in the snippet's own leading date, and
+    "November 1" is not "November 12"."""
+    refs = ["November 12 2020", "Nov 12, 2020"]
+    assert metrics.states_answer("Dec 14, 2020 ... kicked off season 17 on Thursday, November 12. Going", refs)
+    assert metrics.states_answer("The Season 11 premiere lands on AMC on Sunday August 22nd.", ["Aug 22, 2021"])
+    assert not metrics.states_answer("Nov 12, 2020 ... the premiere date is not known yet.", refs)
+    assert not metrics.states_answer("It returns on November 1 with two episodes.", refs)
+    assert not metrics.states_answer("The premiere date is November 12, 2010.", refs)  # another year
+    assert metrics.states_answer("It was released on November 12th, 2020.", refs)
+    assert metrics.states_answer("Google bought YouTube for $1.65 billion in 2006.", ["$1.65 billion"])
+    assert not metrics.states_answer("Google bought YouTube in 2006.", ["$1.65 billion"])
+
+
+def test_rgb_noise_items_whose_snippets_state_the_answer_are_reported_apart(tmp_path: Path) -> None:
+    import json
+
+    from evals.datasets import write_rgb
+    from evals.report import summarise_dataset
+
+    source = tmp_path / "en_fact.json"
+    lines = [{"query": "When was X released?", "answer": [["May 29 2020", "May 29, 2020"]], "fakeanswer": "May 1",
+              "positive_wrong": ["X came out May 1."], "negative": ["Mar 26, 2020 ... X will arrive on May 29."]},
+             {"query": "Who won?", "answer": ["Ann"], "fakeanswer": "Bob", "positive_wrong": ["Bob won."],
+              "negative": ["May 29, 2020 ... Rain fell."]}]
+    source.write_text("".join(json.dumps(x) + "\n" for x in lines), "utf-8")
+    noise = [i for i in write_rgb(tmp_path / "rgb", source) if i.dataset == "rgb-noise"]
+    assert [i.leaked for i in noise] == [True, False]
+
+    def row(refused: bool, leaked: bool) -> dict[str, object]:
+        return {"dataset": "rgb-noise", "answerable": False, "refused": refused, "has_gold": False, "leaked": leaked,
+                "gold_rank": None, "sentences": [], "citation_recall": [], "citation_precision": [],
+                "exact_match": None, "f1": None, "contains_answer": None, "outcome": "abstain" if refused else "wrong",
+                "states_other_answer": False, "timings": {}}
+
+    summary = summarise_dataset([row(False, True), row(True, False), row(False, False)])
+    assert summary["refusal_recall"] == round(1 / 3, 3) and summary["refusal_recall_clean"] == 0.5
+    assert summary["leaked_items"] == 1
+
+
 def test_rgb_folders_hold_only_the_queries_of_this_run(tmp_path: Path) -> None:
     """A quick run after a longer one indexes the quick run's snippets only (not the cache's history)."""
     import json
