@@ -66,12 +66,13 @@ _FULL_DATE = re.compile(r"([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})")  # "Novem
 _DATELINE = re.compile(r"\s*[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}\b")  # a web snippet's own date: "Dec 14, 2020 ..."
 
 
-def states_answer(text: str, references: Sequence[str]) -> bool:
+def states_answer(text: str, references: Sequence[str], skip_dateline: bool = True) -> bool:
     """Whether `text` (a snippet or an answer) states a gold answer: `contains_answer`, or, for a full-date
     reference ("November 12, 2020"), its month and day with no year or the same one ("on Thursday, November
-    12", "Sunday August 22nd", "September 20th, 2019"; not "November 12, 2010"). A leading dateline, a
-    snippet's own date, is not read."""
-    body = _DATELINE.sub("", text, count=1) if _DATELINE.match(text) else text
+    12", "Sunday August 22nd", "September 20th, 2019"; not "November 12, 2010"). With `skip_dateline`, a
+    leading date (a web snippet's own: "Dec 14, 2020 ...") is not read; an answer that starts with its
+    date ("November 12, 2020 is ...") is read whole (`skip_dateline=False`)."""
+    body = _DATELINE.sub("", text, count=1) if skip_dateline and _DATELINE.match(text) else text
     if contains_answer(body, references):
         return True
     for ref in references:

@@ -14,6 +14,7 @@ from typing import Any
 from . import metrics
 
 STAGES = ("condense", "retrieve", "first_token", "generate", "verify", "total")
+NOISE = ("rgb-noise", "rgb-rejection")  # the RGB questions whose corpus holds only "irrelevant" snippets
 # Metrics scored by the answer path's own checker (`assistant.verify`): they show what the product did with
 # its verdicts, not whether the verdicts are right; the report marks them "(self-judged)".
 SELF_JUDGED = frozenset({"citation_recall", "citation_precision", "unsupported_share", "miscited_share",
@@ -66,7 +67,7 @@ def summarise_dataset(rows: list[dict[str, Any]]) -> dict[str, Any]:
         # others, answering from the snippets is right, and refusal recall counts it against the system.
         "leaked_items": sum(bool(r.get("leaked")) for r in answered) or None,
         "refusal_recall_clean": _mean([float(r["refused"]) for r in answered
-                                       if not r["answerable"] and r["dataset"] in ("rgb-noise", "rgb-rejection")
+                                       if not r["answerable"] and r["dataset"] in NOISE
                                        and not r.get("leaked")]),
         "false_refusal_rate": round(false_refusal, 3) if ans else None,
         "crag_score": round(metrics.crag_score([r["outcome"] for r in answered]), 3) if answered else None,
@@ -76,7 +77,7 @@ def summarise_dataset(rows: list[dict[str, Any]]) -> dict[str, Any]:
         # the questions refusal recall counts as not refused (the shared index, or RGB's own "negative"
         # snippets, may hold the real one).
         "wrong_answers": _mean([float(not r["refused"] and not r["states_other_answer"]) for r in answered
-                                if r["dataset"] in ("rgb-noise", "rgb-rejection")]),
+                                if r["dataset"] in NOISE]),
         # Optional LLM judge (assistant eval --judge): RAGAS-style faithfulness, and agreement with our checker.
         "judge_faithfulness": _mean([r["judge"]["faithfulness"] for r in answered_ok
                                      if "judge" in r and r["judge"]["faithfulness"] is not None]),

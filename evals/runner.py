@@ -93,7 +93,8 @@ def score(item: EvalItem, answer: Answer, ranks_doc: dict[str, str], retrieved: 
         "exact_match": metrics.exact_match(visible, item.answers) if item.answers else None,
         "f1": metrics.token_f1(visible, item.answers) if item.answers else None,
         "contains_answer": metrics.contains_answer(visible, item.answers) if item.answers else None,
-        "states_other_answer": bool(item.fake_answers) and metrics.states_answer(visible, item.fake_answers),
+        "states_other_answer": bool(item.fake_answers)
+        and metrics.states_answer(visible, item.fake_answers, skip_dateline=False),  # an answer's own date counts
         "sentences": sentences, "citation_recall": recalls, "citation_precision": precisions,
         "top_score": answer.passages[0].score if answer.passages else 0.0, "outcome": outcome,
         "timings": answer.timings,

@@ -208,6 +208,7 @@ def test_a_snippet_states_an_answer_by_its_date_without_the_year() -> None:
     assert metrics.states_answer("Dec 14, 2020 ... kicked off season 17 on Thursday, November 12. Going", refs)
     assert metrics.states_answer("The Season 11 premiere lands on AMC on Sunday August 22nd.", ["Aug 22, 2021"])
     assert not metrics.states_answer("Nov 12, 2020 ... the premiere date is not known yet.", refs)
+    assert metrics.states_answer("Nov 12, 2020 is the premiere date.", refs, skip_dateline=False)  # an answer
     assert not metrics.states_answer("It returns on November 1 with two episodes.", refs)
     assert not metrics.states_answer("The premiere date is November 12, 2010.", refs)  # another year
     assert metrics.states_answer("It was released on November 12th, 2020.", refs)
