@@ -222,6 +222,8 @@ def _ask(assistant: Assistant, args: argparse.Namespace) -> int:
     for event in assistant.stream(question, conversation.history, conversation.previous):
         if event.kind == "token" and stream:
             print(event.text, end="", flush=True)
+        elif event.kind == "retry" and stream:
+            print("\n\n--- not supported by the sources; asking the model again ---", flush=True)
         answer = event.answer or answer
     if answer is None:
         raise AssistantError("the ask chain ended without an answer")

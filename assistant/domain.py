@@ -115,7 +115,8 @@ class Decision:
 
     `outcome` is "answer", "partial" (some statements or parts of the question left out) or "refuse";
     `reason` a stable code ("supported", "some_unsupported", "part_unanswered", "empty_index",
-    "not_relevant", "model_declined", "unsupported", "nothing_found", "compared": a comparison answered from
+    "not_relevant", "model_declined", "unsupported", "premise_unsupported" (the question assumes what the
+    passages never say), "nothing_found", "compared": a comparison answered from
     its quoted facts; "reported": a yes/no question answered with who says what); `detail` one sentence for people.
     """
 
@@ -160,7 +161,8 @@ class Answer:
 
 @dataclass(frozen=True)
 class Event:
-    """One step of a streamed answer: kind is "query", "passages", "token" or "answer"."""
+    """One step of a streamed answer: kind is "query", "passages", "token", "retry" (the tokens so far were
+    rejected; a second try's tokens follow) or "answer"."""
 
     kind: str
     text: str = ""

@@ -75,13 +75,14 @@ def retriever(s: RetrieveSettings, store: StoreSettings, index: Index,
 
 def answer_runnable(llm: BaseChatModel | None, s: AnswerSettings,
                     similarity: Similarity) -> Runnable[dict[str, Any], str]:
-    """{"question", "passages"[, "evidence"]} -> answer text with [n] markers: prompt | model | text, or the extractive
-    answerer without a model. With `constrain_citations`, a model that can take a grammar (the local one; an
-    OpenAI-compatible server whose `llm_server_grammar` is set: `models.grammar_kwargs`) decodes under the
-    citation grammar. Only the local model also limits each `[n]` it writes to passages that support the
-    sentence (`backends.guide.CitationGuide`: logit masking, which a server's API has no way to take), judged
-    against `x["evidence"]` (the whole passages, when the prompt shows them cut by `focus`), and stops at its
-    next token when `x["cancel"]` (a `threading.Event`) is set."""
+    """{"question", "passages"[, "evidence", "rejected"]} -> answer text with [n] markers: prompt | model | text,
+    or the extractive answerer without a model. With "rejected" (an answer the checker turned down), the prompt
+    asks for a second try after it (`prompting.messages`). With `constrain_citations`, a model that can take a
+    grammar (the local one; an OpenAI-compatible server whose `llm_server_grammar` is set:
+    `models.grammar_kwargs`) decodes under the citation grammar. Only the local model also limits each `[n]` it
+    writes to passages that support the sentence (`backends.guide.CitationGuide`: logit masking, which a
+    server's API has no way to take), judged against `x["evidence"]` (the whole passages, when the prompt shows
+    them cut by `focus`), and stops at its next token when `x["cancel"]` (a `threading.Event`) is set."""
     if llm is None:
         return RunnableLambda(lambda x: extractive_answer(x["question"], x["passages"], similarity), name="extract")
     chat = llm
@@ -98,7 +99,7 @@ def answer_runnable(llm: BaseChatModel | None, s: AnswerSettings,
                 kwargs["cancel"] = x["cancel"]  # set when the reader closes the stream (the UI's Stop)
         if kwargs:
             bound = chat.bind(**kwargs)
-        return RunnableLambda(lambda _: messages(x["question"], passages), name="prompt") | bound
+        return RunnableLambda(lambda _: messages(x["question"], passages, x.get("rejected", "")), name="prompt") | bound
 
     return RunnableLambda(model, name="prompt_and_model") | StrOutputParser()
 

@@ -25,6 +25,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "example_user": frozenset(),
     "example_answer": frozenset(),
     "answer_user": frozenset({"passages", "question"}),
+    "answer_retry": frozenset(),
     "condense": frozenset({"history", "question"}),
     "refusal": frozenset({"reason"}),
     "judge_statements": frozenset({"question", "answer"}),

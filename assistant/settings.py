@@ -132,6 +132,11 @@ class Settings(BaseSettings):
         description="Ask the chat model about sentences the grounding checker scores borderline (paraphrase); "
                     "a number the evidence lacks or a negation flip is never overruled.",
     )
+    second_try: bool = Field(
+        default=True,
+        description="When the checker rejects every statement of the model's answer, show the model its rejected "
+                    "answer and ask once more from the passages; the second answer is checked the same way.",
+    )
     show_unsupported: bool = Field(
         default=False,
         description="Keep sentences the sources do not support, marked '(unsupported)', instead of dropping them.",
@@ -294,6 +299,7 @@ class LLMSettings(Group):
 class AnswerSettings(Group):
     constrain_citations: bool
     second_opinion: bool
+    second_try: bool
     show_unsupported: bool
     prompt_budget: int
     passage_tokens: int

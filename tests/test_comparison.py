@@ -8,14 +8,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage
 
 from assistant import Assistant
 from assistant.answer.comparison import Fact, conclusion, contradicts, direction, find_fact
 from assistant.answer.question_parts import Comparison, comparison, search_queries
 from assistant.domain import Answer, Passage
 from assistant.text import split_sentences
+from tests.test_pipeline import fake
 
 QUESTION = "Which opened earlier in Newcastle, the Grainger Market or the Tyne and Wear Metro?"
 
@@ -39,7 +38,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _ask(city: Path, tmp_path: Path, question: str, reply: str) -> Answer:
-    chat = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
+    chat = fake(reply)
     a = Assistant(tmp_path / "data", llm=chat, second_opinion=False)  # the fake model answers once
     a.ingest([city], progress=False)
     return a.ask(question)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,10 @@ from assistant import Assistant
 
 
 def fake(*replies: str) -> GenericFakeChatModel:
-    return GenericFakeChatModel(messages=iter([AIMessage(content=r) for r in replies]))
+    """A chat model that gives `replies` in turn, then its last reply again to any further prompt (asked for a
+    second try, the local model most often repeats itself)."""
+    return GenericFakeChatModel(messages=chain((AIMessage(content=r) for r in replies),
+                                               repeat(AIMessage(content=replies[-1]))))
 
 
 class NeverCalled(BaseChatModel):
@@ -153,6 +157,66 @@ def test_a_sentence_that_misses_the_year_asked_about_is_no_answer(seeded_copy: P
     assert not misses_the_year("Was it signed in 2019 or 2023?", "It was signed in July.", "")  # a choice
     assert not misses_the_year("Who won before 2000?", "Polonia won.", "")  # a bound, not the year asked
     assert misses_the_year("Super Bowl 2021 location", "The home of NFL Super Bowl LVII news.", "Super Bowl LVIII")
+
+
+def test_a_sentence_about_another_attribute_than_the_one_asked_is_no_answer(seeded_copy: Path) -> None:
+    """The seed's "What is the population of Xinjiang?" got the supported "An estimated 1 million ethnic Uyghurs
+    ... were being held ..." (0.96): the article never names a population, and the sentence does not either, so
+    it is another fact about Xinjiang, not an answer (#17: relevance, not just support)."""
+    from assistant.answer.policy import asked_attribute, misses_the_attribute
+
+    held = ("An estimated 1 million ethnic Uyghurs and other mostly Muslim indigenous people of Xinjiang were being "
+            "held in what it described as \u201ccounterextremism centers\u201d in northwestern China [1].")
+    population = Assistant(seeded_copy, llm=fake(held)).ask("What is the population of Xinjiang?")
+    assert population.refused and population.decision is not None, population.text
+    assert population.decision.reason == "model_declined"
+    detained = Assistant(seeded_copy, llm=fake(held)).ask("How many Uyghurs were being held in Xinjiang?")
+    assert not detained.refused, detained.text  # the same sentence answers what it says
+    assert asked_attribute("What was the final score of the AFC Championship Game?") is None  # stated, not named
+    assert asked_attribute("What is the section of the Rhine Gorge recognized by UNESCO called?") is None
+    assert not misses_the_attribute("What is the population of Warsaw?", "Warsaw has 1.7 million inhabitants.",
+                                    "Warsaw, population 1.7 million, ...")  # the evidence names it
+    assert not misses_the_attribute("What is the population of Warsaw?", "The population of Warsaw is 1.7 million.",
+                                    "Warsaw has 1.7 million inhabitants.")  # the premise veto's, not this rule's
+
+
+def test_a_rejected_answer_gets_one_second_try(seeded_copy: Path) -> None:
+    """XQuAD's "What percentage of Warsaw's population was Protestant in 1901?" got "5.4% ..." from a passage
+    that says 2.8%: every statement rejected. Shown its answer and asked again, the model copied the census
+    sentence (#17: the model's own refusals). The second answer is checked like the first; a second answer
+    that fails too leaves the first refusal; "I don't know" is never asked again."""
+    wrong = "Ambassadors from 37 countries co-signed the letter [1]."
+    right = "Ambassadors from 50 countries co-signed the letter [1]."
+    q = "How many countries' ambassadors co-signed the letter?"
+    events = list(Assistant(seeded_copy, llm=fake(wrong, right)).stream(q))
+    kinds = [e.kind for e in events]
+    assert "retry" in kinds and kinds.index("retry") < len(kinds) - 1 and events[kinds.index("retry")].text == wrong
+    ans = events[-1].answer
+    assert ans is not None and not ans.refused and "50 countries" in ans.text, ans.text if ans else None
+    assert ans.decision is not None and "Second try" in ans.decision.detail and "second_try" in ans.timings
+    twice = Assistant(seeded_copy, llm=fake(wrong, "Ambassadors from 12 countries co-signed the letter [1].")).ask(q)
+    assert twice.refused and twice.decision is not None and twice.decision.reason == "unsupported"
+    assert "Second try" not in twice.decision.detail
+    declined = Assistant(seeded_copy, llm=fake("I don't know.", right)).ask(q)  # never asked again
+    assert declined.refused and declined.decision is not None and declined.decision.reason == "model_declined"
+    off = Assistant(seeded_copy, llm=fake(wrong), second_try=False).ask(q)
+    assert off.refused
+
+
+def test_a_question_assuming_what_the_passages_never_say_gets_no_second_try(seeded_copy: Path) -> None:
+    """The seed's "How many ambassadors withdrew their signatures from the letter?": "50 ambassadors withdrew
+    ..." fails only the premise veto (the judge, here the fake's "no", does not confirm "withdrew"). The refusal
+    names the assumption, and the model is not asked again: asked again, it quoted a passage on another matter
+    ("The passage states that ...") that the checker supports."""
+    q = "How many ambassadors withdrew their signatures from the letter?"
+    other = "Ambassadors from 50 countries co-signed the letter [1]."
+    ans = Assistant(seeded_copy, llm=fake("50 ambassadors withdrew their signatures from the letter [1].", "no",
+                                          other)).ask(q)
+    assert ans.refused and ans.decision is not None, ans.text
+    assert ans.decision.reason == "premise_unsupported" and "withdrew" in ans.decision.detail, ans.decision
+    shown = Assistant(seeded_copy, llm=fake("50 ambassadors withdrew their signatures from the letter [1].", "no",
+                                            other), show_unsupported=True).ask(q)  # as the eval runs it
+    assert shown.decision is not None and shown.decision.reason == "premise_unsupported", shown.decision
 
 
 def test_a_sentence_cited_to_another_years_passage_is_recited_to_the_right_one(seeded_copy: Path) -> None:

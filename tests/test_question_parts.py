@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage
-
 from assistant import Assistant
 from assistant.answer.policy import unanswered_parts
 from assistant.answer.question_parts import split_parts
 from assistant.domain import Sentence
+from tests.test_pipeline import fake
 
 
 def test_split_parts() -> None:
@@ -44,7 +42,7 @@ def test_each_part_is_searched_and_a_missing_part_is_named(seeded_copy: Path) ->
     question = "Who is Vadim Pisarevich and what did Jamshed Khamidov say?"
     reply = ("Jamshed Khamidov said his government opposes any attempts to use the Human Rights Council for "
              "particular political purposes [1].")
-    chat = GenericFakeChatModel(messages=iter([AIMessage(content=reply)]))
+    chat = fake(reply)
     a = Assistant(seeded_copy, llm=chat)
     ans = a.ask(question)
     texts = [p.text for p in ans.passages]
@@ -72,7 +70,7 @@ def test_a_compound_sentence_is_checked_and_cited_clause_by_clause(seeded_copy: 
     true = "The joint letter was first sent on July 12, and 50 countries' ambassadors co-signed it [1]."
     false = "The joint letter was first sent on July 12, and 80 countries' ambassadors condemned it [1]."
     # the checker alone (the second opinion would ask this fake model too)
-    a = Assistant(seeded_copy, llm=GenericFakeChatModel(messages=iter([AIMessage(content=true)])),
+    a = Assistant(seeded_copy, llm=fake(true),
                   second_opinion=False)
     ans = a.ask(question)
     assert not ans.refused and len(ans.sentences) == 1, ans.text
@@ -81,6 +79,6 @@ def test_a_compound_sentence_is_checked_and_cited_clause_by_clause(seeded_copy: 
     for c in ans.citations:
         assert a.index.document(c.doc_id).text[c.char_start:c.char_end] == c.quote
     assert ans.decision is not None and ans.decision.outcome == "answer", ans.decision  # both parts answered
-    b = Assistant(seeded_copy, llm=GenericFakeChatModel(messages=iter([AIMessage(content=false)])),
+    b = Assistant(seeded_copy, llm=fake(false),
                   second_opinion=False)
     assert b.ask(question).refused

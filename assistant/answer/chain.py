@@ -5,7 +5,8 @@
 
 `build_ask_chain(parts)` composes it from the parts an `Assistant` holds. Its input is
 `{"question", "history", "previous"}`; streaming it yields `Event`s: the standalone query, the
-passages, the answer's tokens as the model writes them, then the checked `Answer`. Every step runs as
+passages, the answer's tokens as the model writes them, then the checked `Answer`; when the checker rejected
+every statement, a "retry" event (the rejected text) and the second try's tokens come before it. Every step runs as
 a child run of the chain, so LangChain callbacks and tracing see condense, the retriever, pack, the
 prompt and model, and verify. The refusal decisions are `policy.py`'s; support is `assistant.verify`'s.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -48,6 +49,7 @@ class AskParts:
     passage_tokens: int
     keep_unsupported: bool
     opinion: SecondOpinion | None = None  # the chat model's second opinion on borderline sentences
+    second_try: bool = False  # ask the model again when the checker rejected its every statement
 
 
 def build_ask_chain(parts: AskParts) -> Runnable[dict[str, Any], Event]:
@@ -106,7 +108,8 @@ def build_ask_chain(parts: AskParts) -> Runnable[dict[str, Any], Event]:
 
 def _answer(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pack: Runnable[dict[str, Any], Any],
             verify: Runnable[dict[str, Any], Answer]) -> Iterator[Event]:
-    """gate -> pack -> prompt | model (streamed) -> verify, as events."""
+    """gate -> pack -> prompt | model (streamed) -> verify [-> a second try when the checker rejected every
+    statement: a "retry" event, the new tokens, verify], as events."""
     timings: dict[str, float] = x["timings"]
     passages: list[Passage] = x["passages"]
     yield Event("query", text=x["query"])
@@ -122,13 +125,36 @@ def _answer(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
     shown, packed = step_pack.invoke({**x, "relevant": relevant}, config)
     t = time.perf_counter()
     raw: list[str] = []
+    yield from _generate(parts, {"question": x["query"], "passages": shown, "evidence": packed}, config, raw,
+                         lambda: timings.setdefault("first_token", time.perf_counter() - x["t0"]))
+    timings["generate"] = time.perf_counter() - t
+    t = time.perf_counter()
+    answer = verify.invoke({**x, "raw": "".join(raw), "packed": packed}, config)
+    timings["verify"] = time.perf_counter() - t
+    if parts.second_try and policy.try_again(answer) and "".join(raw).strip():
+        # The model's every statement was rejected: shown its answer, it answers once more from the passages.
+        t = time.perf_counter()
+        yield Event("retry", text="".join(raw))
+        again: list[str] = []
+        yield from _generate(parts, {"question": x["query"], "passages": shown, "evidence": packed,
+                                     "rejected": "".join(raw)}, config, again, lambda: None)
+        second = verify.invoke({**x, "raw": "".join(again), "packed": packed}, config)
+        timings["second_try"] = time.perf_counter() - t
+        answer = policy.second_try(answer, second)
+    timings["total"] = time.perf_counter() - x["t0"]
+    yield Event("answer", answer=replace(answer, timings=timings))
+
+
+def _generate(parts: AskParts, inputs: dict[str, Any], config: RunnableConfig, raw: list[str],
+              first: Callable[[], object]) -> Iterator[Event]:
+    """Stream the model's answer to `inputs` as token events, collecting its text in `raw` (`first` is called
+    at its first token); the model stops at its next token when the reader closes the stream."""
     cancel = threading.Event()  # set when the reader closes this stream: the model stops at its next token
-    tokens = parts.answer.stream({"question": x["query"], "passages": shown, "evidence": packed, "cancel": cancel},
-                                 config)
+    tokens = parts.answer.stream({**inputs, "cancel": cancel}, config)
     try:
         for token in tokens:
             if not raw:
-                timings["first_token"] = time.perf_counter() - x["t0"]
+                first()
             raw.append(token)
             yield Event("token", text=token)
     except GeneratorExit:
@@ -142,12 +168,6 @@ def _answer(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
             raise
         raise BackendUnavailable(f"the chat model could not be reached ({exc}); check "
                                  "ASSISTANT_LLM_BASE_URL or use ASSISTANT_LLM_BACKEND=extractive") from exc
-    timings["generate"] = time.perf_counter() - t
-    t = time.perf_counter()
-    answer = verify.invoke({**x, "raw": "".join(raw), "packed": packed}, config)
-    timings["verify"] = time.perf_counter() - t
-    timings["total"] = time.perf_counter() - x["t0"]
-    yield Event("answer", answer=replace(answer, timings=timings))
 
 
 def interleave(ranked: Sequence[Sequence[Passage]], k: int) -> list[Passage]:

@@ -198,7 +198,8 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
     the cut counted as dropped); else "unsupported", dropped unless `keep_unsupported` (which keeps them on a
     refusal too, all unsupported, so the UI and the eval can show what the model wrote). A kept sentence
     whose evidence lacks the year the question asks about (`policy.misses_the_year`) is re-cited to a passage
-    of that year that supports it (`_of_the_year`), or counts as no answer. Instructions
+    of that year that supports it (`_of_the_year`), or counts as no answer, as does one where neither it nor
+    its evidence names the attribute asked for (`policy.misses_the_attribute`). Instructions
     planted in articles are not evidence (`evidence_text`), so a sentence that obeys one is unsupported,
     and the word such an instruction asks to repeat (`planted_payload`) is cut out before checking.
     """
@@ -207,6 +208,8 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
     names = [n for p in passages for n in (p.title, p.source)]  # "According to <a passage's title>," names no party
     sentences: list[Sentence] = []
     dropped = declined = 0
+    assumed: dict[str, None] = {}  # the question's words the premise veto found in every dropped statement
+    vetoed = 0
     for text, ids in split_answer(raw, len(passages)):
         text = drop_self_reference(text, names)  # "According to the passage," is not a speaker to check
         if policy.is_non_answer(text) or policy.answers_nothing(question, text):
@@ -249,11 +252,17 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
             numbers, label = [number], "supported" if number in ids else "recited"
         cited = "\n\n".join(texts[n - 1] for n in numbers)  # the evidence of all its citations together
         about = " ".join(passages[n - 1].title for n in numbers)  # a word of the cited article's title is no premise
-        if (verified_by in ("checker", "trimmed") and label != "unsupported" and opinion is not None
-                and restated(question, text, f"{cited}\n\n{about}")):  # a premise of the question repeated as fact?
+        if label != "unsupported" and policy.misses_the_attribute(question, text, f"{cited}\n\n{about}"):
+            declined += 1  # another fact about the same subject ("held" for "population"): no answer
+            continue
+        premise = restated(question, text, f"{cited}\n\n{about}") if (  # a premise of the question repeated as fact?
+            verified_by in ("checker", "trimmed") and label != "unsupported" and opinion is not None) else set()
+        if premise and opinion is not None:
             verified_by = "model" if verified_by == "checker" else verified_by
             if not confirms(opinion, cited, text):
                 label, score = "unsupported", min(score, grounding.THRESHOLD - 0.01)
+                vetoed += 1
+                assumed.update(dict.fromkeys(sorted(premise)))
         context = f"{question} {text}"  # short answers ('50') need the question to find their sentence
         citations = tuple(resolve(n, context, passages[n - 1], similarity) for n in numbers)
         if label == "unsupported" and not keep_unsupported:
@@ -263,7 +272,9 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
             text = attribute(text, citations[0].quote)  # reported speech stays attributed to its speaker
         sentences.append(Sentence(text=text, citations=citations, support=round(score, 3), label=label,
                                   verified_by=verified_by))
-    decision = policy.verdict(sentences, passages, dropped, declined)
+    rejected = dropped + sum(s.label == "unsupported" for s in sentences)  # kept with `keep_unsupported`
+    only_vetoed = list(assumed) if vetoed and vetoed == rejected else []  # every statement failed the veto alone
+    decision = policy.verdict(sentences, passages, dropped, declined, only_vetoed)
     if decision.outcome == "refuse":
         return Answer(question=question, text=policy.refusal_text(decision.detail), refused=True,
                       sentences=tuple(sentences) if keep_unsupported else (),  # what was left out, to show

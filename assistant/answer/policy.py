@@ -6,12 +6,14 @@ Refusal is enforced in code, never left to the model:
    `NAMED_RELEVANCE` for a passage with the acronyms the question asks about): refuse without
    calling the model, and say what was searched and how close the best passage came;
 2. after verification, `verdict`: no sentence survived the checker (sentences that only say
-   "I don't know", `is_non_answer`, or cannot answer the question, `answers_nothing` and
-   `misses_the_year`, never count as an answer): refuse and show the closest passages; some statements
-   left out: a partial answer that says so;
+   "I don't know", `is_non_answer`, or cannot answer the question, `answers_nothing`,
+   `misses_the_year` and `misses_the_attribute`, never count as an answer): refuse and show the closest
+   passages; some statements left out: a partial answer that says so;
 3. `cover`: a question that asks several things (`question_parts.split_parts`) whose answer has no kept
    sentence for one of them: a partial answer that names the part left unanswered;
-4. `compared`: a comparison that `comparison.complete` concluded from both sides' quoted facts is an
+4. `try_again`: an answer whose every statement the checker rejected gets one second try, shown its rejected
+   answer (`second_try` keeps the second answer only when it holds);
+5. `compared`: a comparison that `comparison.complete` concluded from both sides' quoted facts is an
    answer even when the model's own statements were all dropped, and a partial one when a kept
    statement contradicted the compared numbers and was left out.
 Each decision is a typed `Decision` (outcome, reason code, one sentence) recorded on the `Answer`.
@@ -27,7 +29,7 @@ from dataclasses import replace
 from assistant import prompts
 from assistant.answer.citations import Similarity
 from assistant.domain import Answer, Decision, Passage, Sentence
-from assistant.text import YEAR, acronyms, content_words, lexical_overlap, split_clauses, stem
+from assistant.text import YEAR, acronyms, content_words, lexical_overlap, one_word, split_clauses, stem
 
 _NON_ANSWER = re.compile(r"\b(i (?:do not|don't) know|not (?:mentioned|stated|provided|specified)|"
                         r"(?:passages|sources|context) do(?:es)? not (?:contain|say|mention|provide))\b", re.I)
@@ -67,8 +69,11 @@ def answers_nothing(question: str, sentence: str) -> bool:
     """A sentence that cannot answer the question, however well its passage supports it: it only repeats
     the question (`says_nothing_new`), it is cut off ("... came in at."), or it is about another year than
     the one asked about ("Tesla Q2 2020 revenue." for Q1 2021; a year that bounds the answer, "prior to
-    2000", is not the year asked about, and a choice between years never counts)."""
+    2000", is not the year asked about, and a choice between years never counts), or it has no word a passage
+    could support (a bare "No.": nothing in it for the checker to find)."""
     words = re.findall(r"\w+", sentence.lower())
+    if not content_words(sentence) - {"yes", "no"}:
+        return True
     asked, said = asked_years(question), set(YEAR.findall(sentence))
     other_year = bool(asked and said and not asked & said)
     return says_nothing_new(question, sentence) or bool(words and words[-1] in _DANGLING) or other_year
@@ -94,6 +99,37 @@ def misses_the_year(question: str, sentence: str, evidence: str) -> bool:
     return bool(asked) and not asked & cited and (not said or bool(cited - said))
 
 
+_ATTRIBUTE = re.compile(r"^\W*(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?:[\w-]+\s+){0,2}?([a-z]+)\s+of\b"
+                        r"(?!.*\b(?:called|known\s+as|named)\W*$)", re.I)  # not "What is the X of Y called?"
+# Attributes a fact answers without naming them ("What is the date of X?": "X opened on May 1.").
+_PLAIN_ATTRIBUTES = frozenset(stem(w) for w in """name title term word date day month year time period age number
+    amount total count type kind sort form part role purpose reason cause place location site area size length
+    height width depth distance price cost value rate percentage share speed weight score result goal estimate ratio
+    range class""".split())
+
+
+def asked_attribute(question: str) -> str | None:
+    """The attribute a "What is the X of Y?" question asks for ("population" of "What is the population of
+    Xinjiang?"), stemmed; None for other questions and for attributes a fact states without naming them
+    (a date, a name, a size: `_PLAIN_ATTRIBUTES`)."""
+    m = _ATTRIBUTE.match(question)
+    attribute = stem(m[1]) if m else None
+    return None if attribute is None or attribute in _PLAIN_ATTRIBUTES else attribute
+
+
+def misses_the_attribute(question: str, sentence: str, evidence: str) -> bool:
+    """The question asks for an attribute (`asked_attribute`) that neither the sentence nor its evidence (the
+    cited passages with their titles) ever names: the sentence states another fact about the same subject
+    ("An estimated 1 million ... of Xinjiang were being held ..." for "What is the population of Xinjiang?",
+    supported at 0.96 by an article that never mentions a population). A sentence that names the attribute
+    its evidence lacks is the premise veto's (`verify.second.restated`), not this rule's."""
+    attribute = asked_attribute(question)
+    if attribute is None:
+        return False
+    said = content_words(sentence) | content_words(evidence)
+    return not any(one_word(attribute, w) for w in said)
+
+
 NAMED_RELEVANCE = 0.5  # the reranker probability enough for a passage that has the acronym the question asks about
 
 
@@ -117,9 +153,12 @@ def gate(passages: Sequence[Passage], min_score: float, min_relevance: float,
                         f"{max(p.score for p in passages):.2f}, needed {min_score:.2f}).")
 
 
-def verdict(sentences: Sequence[Sentence], passages: Sequence[Passage], dropped: int, declined: int) -> Decision:
+def verdict(sentences: Sequence[Sentence], passages: Sequence[Passage], dropped: int, declined: int,
+            assumed: Sequence[str] = ()) -> Decision:
     """Answer, partial answer or refusal, from the verified sentences: `dropped` statements the checker
-    did not support were left out, `declined` sentences only said the sources do not tell."""
+    did not support were left out, `declined` sentences only said the sources do not tell; `assumed`, the
+    question's words that every dropped statement repeated and the passages never use (the premise veto,
+    `verify.second.restated`), makes a refusal say so: the question assumes what the passages do not say."""
     kept = sum(s.label != "unsupported" for s in sentences)
     if kept:
         if dropped:
@@ -130,6 +169,9 @@ def verdict(sentences: Sequence[Sentence], passages: Sequence[Passage], dropped:
         return Decision("refuse", "nothing_found", "nothing relevant was found.")
     if declined and not dropped and not sentences:
         return Decision("refuse", "model_declined", "the model found no answer in the closest passages.")
+    if assumed:
+        return Decision("refuse", "premise_unsupported", "the closest passages never say what the question "
+                        f"assumes ({', '.join(assumed)}).")
     return Decision("refuse", "unsupported", "the closest passages do not support an answer.")
 
 
@@ -161,7 +203,7 @@ def cover(answer: Answer, parts: Sequence[str], similarity: Similarity | None) -
 
 
 def compared(decision: Decision | None, refused: bool, contradicted: int) -> Decision | None:
-    """The decision for a comparison concluded from its facts (see the module docstring, item 4)."""
+    """The decision for a comparison concluded from its facts (see the module docstring, item 5)."""
     if refused:
         return Decision("answer", "compared", "the compared facts are quoted from the passages; the conclusion "
                         "follows from their numbers.")
@@ -169,6 +211,24 @@ def compared(decision: Decision | None, refused: bool, contradicted: int) -> Dec
         return Decision("partial", "some_unsupported", f"{contradicted} statement{'s' if contradicted > 1 else ''} "
                         "that the compared numbers contradict left out.")
     return decision
+
+
+def try_again(answer: Answer) -> bool:
+    """Whether the model gets a second try: it wrote statements and the checker rejected every one (a misread
+    passage: "... in Kraków are of the same type ..." at 0.32 against the passage's sentence). Never when it
+    found no answer itself ("I don't know"), when its statements only failed the premise veto (the question
+    assumes what the passages never say, "premise_unsupported": asked again, the small model quoted a passage
+    on another matter, "The passage states that ..."), or when no passage was relevant."""
+    return answer.refused and answer.decision is not None and answer.decision.reason == "unsupported"
+
+
+def second_try(first: Answer, second: Answer) -> Answer:
+    """The answer after a second try: the second answer when it holds (its decision says it came second),
+    else the first refusal as it was."""
+    if second.refused or second.decision is None:
+        return first
+    return replace(second, decision=replace(second.decision, detail=f"{second.decision.detail} (Second try: the "
+                                            "model's first answer was not supported by the passages.)"))
 
 
 def is_polar(question: str) -> bool:
@@ -181,8 +241,8 @@ def reported_instead(answer: Answer, question: str) -> bool:
     the model's own yes or no was refused as unsupported, not for want of relevant passages. A contested
     question ("Are the facilities schools?") has no yes the sources support, only who says what; the
     reader, not the model, draws the conclusion."""
-    return answer.refused and answer.decision is not None and answer.decision.reason == "unsupported" \
-        and is_polar(question)
+    return answer.refused and answer.decision is not None and answer.decision.reason in \
+        ("unsupported", "premise_unsupported") and is_polar(question)
 
 
 def reported(decision: Decision | None) -> Decision:

@@ -49,11 +49,15 @@ def focus(passage: Passage, question: str, max_tokens: int) -> Passage:
                    char_start=a, char_end=b, sentences=tuple(spans[lo:hi + 1]))
 
 
-def messages(question: str, passages: Sequence[Passage]) -> list[BaseMessage]:
+def messages(question: str, passages: Sequence[Passage], rejected: str = "") -> list[BaseMessage]:
+    """The answer prompt; with `rejected` (an answer the checker turned down), that answer and the request to
+    answer again from the passages follow it (a second try: the prompt up to there is the first try's, so the
+    model evaluates only the new turn)."""
     p = prompts.load()
+    turns = [AIMessage(rejected), HumanMessage(p["answer_retry"].render())] if rejected else []
     return [SystemMessage(p["answer_system"].render()),
             HumanMessage(p["example_user"].render()), AIMessage(p["example_answer"].render()),  # one worked example
-            HumanMessage(p["answer_user"].render(passages=number_passages(passages), question=question))]
+            HumanMessage(p["answer_user"].render(passages=number_passages(passages), question=question)), *turns]
 
 
 def condense_messages(question: str, history: Sequence[dict[str, str]]) -> list[BaseMessage]:

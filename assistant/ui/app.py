@@ -177,8 +177,8 @@ def _chat_tab(gr: Any, current: _Current) -> tuple[Callable[[], Any], list[Any]]
         assistant, streamed, answered = current.assistant, "", False
         try:
             for event in until_stopped(assistant.stream(message, conversation.history, previous), flag):
-                if event.kind == "token":
-                    streamed += event.text
+                if event.kind in ("token", "retry"):  # a retry: the draft so far was rejected, a new one follows
+                    streamed = streamed + event.text if event.kind == "token" else ""
                     chat[-1] = {"role": "assistant", "content": _draft(streamed)}
                     yield chat, sources_html(None), "", previous, conversation, keep
                 elif event.answer is not None:
