@@ -86,7 +86,8 @@ class Assistant:
             condense=parts.condense_runnable(self.llm), retriever=self.retriever,
             answer=parts.answer_runnable(self.llm, s.answer, self.similarity), similarity=self.similarity,
             k=s.k, min_score=s.min_score, min_relevance=s.min_relevance, prompt_budget=s.prompt_budget,
-            passage_tokens=s.passage_tokens, keep_unsupported=s.show_unsupported, second_try=s.second_try,
+            passage_tokens=s.passage_tokens, keep_unsupported=s.show_unsupported,
+            second_try=s.second_try and self.llm is not None,  # the extractive answerer would say the same again
             opinion=ModelOpinion(self.llm) if s.second_opinion and self.llm is not None else None))
 
     def similarity(self, text: str, others: Sequence[str]) -> list[float]:

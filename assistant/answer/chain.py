@@ -129,15 +129,16 @@ def _answer(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
                          lambda: timings.setdefault("first_token", time.perf_counter() - x["t0"]))
     timings["generate"] = time.perf_counter() - t
     t = time.perf_counter()
-    answer = verify.invoke({**x, "raw": "".join(raw), "packed": packed}, config)
+    draft = "".join(raw)
+    answer = verify.invoke({**x, "raw": draft, "packed": packed}, config)
     timings["verify"] = time.perf_counter() - t
-    if parts.second_try and policy.try_again(answer) and "".join(raw).strip():
+    if parts.second_try and policy.try_again(answer) and draft.strip():
         # The model's every statement was rejected: shown its answer, it answers once more from the passages.
         t = time.perf_counter()
-        yield Event("retry", text="".join(raw))
+        yield Event("retry", text=draft)
         again: list[str] = []
         yield from _generate(parts, {"question": x["query"], "passages": shown, "evidence": packed,
-                                     "rejected": "".join(raw)}, config, again, lambda: None)
+                                     "rejected": draft}, config, again, lambda: None)
         second = verify.invoke({**x, "raw": "".join(again), "packed": packed}, config)
         timings["second_try"] = time.perf_counter() - t
         answer = policy.second_try(answer, second)

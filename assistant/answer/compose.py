@@ -252,12 +252,13 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
             numbers, label = [number], "supported" if number in ids else "recited"
         cited = "\n\n".join(texts[n - 1] for n in numbers)  # the evidence of all its citations together
         about = " ".join(passages[n - 1].title for n in numbers)  # a word of the cited article's title is no premise
-        if label != "unsupported" and policy.misses_the_attribute(question, text, f"{cited}\n\n{about}"):
+        evidence = f"{cited}\n\n{about}"
+        if label != "unsupported" and policy.misses_the_attribute(question, text, evidence):
             declined += 1  # another fact about the same subject ("held" for "population"): no answer
             continue
-        premise = restated(question, text, f"{cited}\n\n{about}") if (  # a premise of the question repeated as fact?
-            verified_by in ("checker", "trimmed") and label != "unsupported" and opinion is not None) else set()
-        if premise and opinion is not None:
+        checked = verified_by in ("checker", "trimmed") and label != "unsupported"
+        premise = restated(question, text, evidence) if checked and opinion is not None else set()
+        if premise and opinion is not None:  # a premise of the question repeated as fact?
             verified_by = "model" if verified_by == "checker" else verified_by
             if not confirms(opinion, cited, text):
                 label, score = "unsupported", min(score, grounding.THRESHOLD - 0.01)
