@@ -39,7 +39,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _ask(city: Path, tmp_path: Path, question: str, reply: str) -> Answer:
     chat = fake(reply)
-    a = Assistant(tmp_path / "data", llm=chat, second_opinion=False)  # the fake model answers once
+    a = Assistant(tmp_path / "data", llm=chat, second_opinion=False)  # the fake model gives this reply
     a.ingest([city], progress=False)
     return a.ask(question)
 

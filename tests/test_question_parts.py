@@ -70,8 +70,7 @@ def test_a_compound_sentence_is_checked_and_cited_clause_by_clause(seeded_copy: 
     true = "The joint letter was first sent on July 12, and 50 countries' ambassadors co-signed it [1]."
     false = "The joint letter was first sent on July 12, and 80 countries' ambassadors condemned it [1]."
     # the checker alone (the second opinion would ask this fake model too)
-    a = Assistant(seeded_copy, llm=fake(true),
-                  second_opinion=False)
+    a = Assistant(seeded_copy, llm=fake(true), second_opinion=False)
     ans = a.ask(question)
     assert not ans.refused and len(ans.sentences) == 1, ans.text
     quotes = [c.quote for c in ans.sentences[0].citations]
@@ -79,6 +78,5 @@ def test_a_compound_sentence_is_checked_and_cited_clause_by_clause(seeded_copy: 
     for c in ans.citations:
         assert a.index.document(c.doc_id).text[c.char_start:c.char_end] == c.quote
     assert ans.decision is not None and ans.decision.outcome == "answer", ans.decision  # both parts answered
-    b = Assistant(seeded_copy, llm=fake(false),
-                  second_opinion=False)
+    b = Assistant(seeded_copy, llm=fake(false), second_opinion=False)
     assert b.ask(question).refused

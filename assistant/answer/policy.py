@@ -219,7 +219,12 @@ def try_again(answer: Answer) -> bool:
     found no answer itself ("I don't know"), when its statements only failed the premise veto (the question
     assumes what the passages never say, "premise_unsupported": asked again, the small model quoted a passage
     on another matter, "The passage states that ..."), or when no passage was relevant."""
-    return answer.refused and answer.decision is not None and answer.decision.reason == "unsupported"
+    return _refused_for(answer, "unsupported")
+
+
+def _refused_for(answer: Answer, *reasons: str) -> bool:
+    """A refusal whose decision gives one of `reasons`."""
+    return answer.refused and answer.decision is not None and answer.decision.reason in reasons
 
 
 def second_try(first: Answer, second: Answer) -> Answer:
@@ -241,8 +246,7 @@ def reported_instead(answer: Answer, question: str) -> bool:
     the model's own yes or no was refused as unsupported, not for want of relevant passages. A contested
     question ("Are the facilities schools?") has no yes the sources support, only who says what; the
     reader, not the model, draws the conclusion."""
-    return answer.refused and answer.decision is not None and answer.decision.reason in \
-        ("unsupported", "premise_unsupported") and is_polar(question)
+    return _refused_for(answer, "unsupported", "premise_unsupported") and is_polar(question)
 
 
 def reported(decision: Decision | None) -> Decision:
