@@ -111,8 +111,30 @@ def leading_clauses(sentence: str, min_words: int = 3) -> list[str]:
     heads = []
     for m in reversed(list(_HEAD_END.finditer(body))):
         head = body[: m.start()].rstrip()
-        if (len(content_words(head)) >= min_words and head.count("(") == head.count(")")
-                and head.count('"') % 2 == 0 and head.count("\u201c") == head.count("\u201d")):
+        if len(content_words(head)) >= min_words and _closed(head):
+            heads.append(head + ".")
+    return heads
+
+
+def _closed(text: str) -> bool:
+    """Every bracket and quote opened in `text` is closed."""
+    return (text.count("(") == text.count(")") and text.count('"') % 2 == 0
+            and text.count("\u201c") == text.count("\u201d"))
+
+
+_PHRASE_START = re.compile(r"\s+(?=(?:near|in|at|on|from|during|after|before|since|for|with|by|outside|inside)\s)")
+
+
+def leading_phrases(sentence: str, min_words: int = 3) -> list[str]:
+    """The sentence cut before each trailing prepositional phrase ("... in Ogród Saski (the Saxon Garden)
+    *near the city of Warsaw*."), longest first, each ending with a period, as `leading_clauses` cuts at
+    commas: heads with `min_words` content words and their quotes and brackets closed. What is cut may be
+    what made the sentence wrong; whether the head still answers is the caller's to check."""
+    body = sentence.rstrip().rstrip(".!?")
+    heads = []
+    for m in reversed(list(_PHRASE_START.finditer(body))):
+        head = body[: m.start()].rstrip().rstrip(",;")
+        if len(content_words(head)) >= min_words and _closed(head):
             heads.append(head + ".")
     return heads
 

@@ -91,3 +91,38 @@ def test_a_short_verb_of_the_question_counts_as_restated() -> None:
     claim = "Ana Brel won the Velmor Cup in 2019."
     assert restated(question, claim, "Velmor Cup 2019, first round: Ana Brel and Mia Sato.") == {"won"}
     assert not restated(question, claim, "Ana Brel won the Velmor Cup in 2019, beating Mia Sato in the final.")
+
+
+def test_a_vetoed_sentence_keeps_the_head_the_judge_confirms() -> None:
+    """XQuAD's "Where was the Summer Theatre located?": the model added "near the city of Warsaw" to what its
+    passage says ("Nearby, in Ogród Saski ..."); the premise veto asked the judge, which said no, and the answer
+    was refused. The sentence cut before that phrase (`leading_phrases`) is checked and put to the judge
+    once more; confirmed, it is kept, trimmed, and the cut counted as left out. A head the judge turns down too,
+    or one that no longer answers ("The Summer Theatre was located."), leaves the refusal."""
+    from itertools import chain, repeat
+
+    from langchain_core.language_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from assistant.text import leading_phrases
+
+    text = ("Nearby, in the Velmor Gardens, the Summer Theatre was in operation from 1870 to 1939, and in the "
+            "inter-war period the complex also included a literary cabaret.")
+    passage = Passage(f"g:0-{len(text)}", "g", text, 0, len(text), 0.9, sentences=tuple(split_sentences(text)))
+    question = "Where was the Summer Theatre located?"
+    raw = "The Summer Theatre was located in the Velmor Gardens near the harbour [1]."
+    assert grounding.support(text, raw.removesuffix(" [1].")) >= grounding.THRESHOLD  # the checker passes it
+
+    def judge(*replies: str) -> GenericFakeChatModel:
+        return GenericFakeChatModel(messages=chain((AIMessage(content=r) for r in replies), repeat(AIMessage("no"))))
+
+    ans = assemble(question, raw, [passage], None, opinion=ModelOpinion(judge("no", "yes")))
+    assert not ans.refused, ans.text
+    assert [s.text for s in ans.sentences] == ["The Summer Theatre was located in the Velmor Gardens."]
+    assert ans.sentences[0].verified_by == "trimmed" and "Left out: 1" in ans.text
+    assert ans.decision is not None and ans.decision.reason == "some_unsupported"
+    refused = assemble(question, raw, [passage], None, opinion=ModelOpinion(judge("no", "no")))
+    assert refused.refused and refused.decision is not None and refused.decision.reason == "premise_unsupported"
+    assert leading_phrases(raw.removesuffix(" [1].") + ".") == [
+        "The Summer Theatre was located in the Velmor Gardens.", "The Summer Theatre was located."]
+    assert leading_phrases("Tesla (born in Smiljan) died.") == []  # a cut inside brackets is no head

@@ -32,7 +32,16 @@ from assistant.answer.citations import (
 )
 from assistant.domain import Answer, Passage, Sentence
 from assistant.injection import evidence_text, looks_like_instruction, planted_payload, strip_payload
-from assistant.text import WORD, YEAR, content_words, leading_clauses, lexical_overlap, one_word, split_clauses
+from assistant.text import (
+    WORD,
+    YEAR,
+    content_words,
+    leading_clauses,
+    leading_phrases,
+    lexical_overlap,
+    one_word,
+    split_clauses,
+)
 from assistant.verify import grounding
 from assistant.verify.second import SecondOpinion, confirms, restated, second_opinion
 
@@ -140,14 +149,14 @@ def _second_opinion(opinion: SecondOpinion, text: str, texts: Sequence[str], own
     return next((n for n, score in candidates.items() if second_opinion(opinion, texts[n - 1], text, score)), None)
 
 
-def _supported_head(question: str, text: str, ids: Sequence[int], texts: Sequence[str],
+def _supported_head(question: str, heads: Sequence[str], ids: Sequence[int], texts: Sequence[str],
                     similarity: Similarity | None) -> tuple[str, tuple[int, float]] | None:
-    """The longest leading clause of an unsupported sentence (`leading_clauses`: "The iPhone 11 was released
-    on September 21, 2021." of "..., one day after the public release of iOS 13.") that its own citations,
+    """The first of `heads`, a sentence's cuts longest first (`leading_clauses`: "The iPhone 11 was released
+    on September 21, 2021." of "..., one day after the public release of iOS 13."), that its own citations,
     or else the best passage, support and that still answers the question (it keeps every content word of
     the question, and `policy.answers_nothing` has nothing against it); with its passage number and score."""
     asked = content_words(question)
-    for head in leading_clauses(text):
+    for head in heads:
         said = content_words(head)  # a head that drops a word of the question no longer answers it ("in Polish")
         if not all(any(one_word(q, w) for w in said) for q in asked) or policy.answers_nothing(question, head):
             continue
@@ -155,6 +164,20 @@ def _supported_head(question: str, text: str, ids: Sequence[int], texts: Sequenc
         if score >= grounding.THRESHOLD:
             return head, (number, score)
     return None
+
+
+def _confirmed_head(question: str, text: str, ids: Sequence[int], texts: Sequence[str],
+                    similarity: Similarity | None, opinion: SecondOpinion) -> tuple[str, tuple[int, float]] | None:
+    """For a sentence the premise veto turned down: its longest cut before a trailing clause or phrase
+    (`leading_clauses`, `leading_phrases`) that `_supported_head` accepts, kept only when the judge confirms it
+    (one call): what was cut is what the judge could not confirm ("The Summer Theatre was located in Ogród
+    Saski (the Saxon Garden) near the city of Warsaw." from "Nearby, in Ogród Saski (the Saxon Garden), the
+    Summer Theatre was in operation ..."). A cut that drops a word of the question is no answer to it."""
+    heads = sorted({*leading_clauses(text), *leading_phrases(text)}, key=len, reverse=True)
+    found = _supported_head(question, heads, ids, texts, similarity)
+    if found is None or not confirms(opinion, texts[found[1][0] - 1], found[0]):
+        return None
+    return found
 
 
 def _best_citation(claim: str, ids: Sequence[int], texts: Sequence[str],
@@ -238,7 +261,8 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
                 if rescued is not None:
                     label, numbers, verified_by = ("supported" if rescued in ids else "recited"), [rescued], "model"
             score = max([score, *(sc for _, sc in own)])
-            head = _supported_head(question, text, ids, texts, similarity) if label == "unsupported" else None
+            head = _supported_head(question, leading_clauses(text), ids, texts, similarity) \
+                if label == "unsupported" else None
             if head is not None:  # "X, one day after Y." with only X in the passages: "X." is kept, Y left out
                 text, (number, score) = head
                 numbers, verified_by, label = [number], "trimmed", "supported" if number in ids else "recited"
@@ -261,9 +285,15 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
         if premise and opinion is not None:  # a premise of the question repeated as fact?
             verified_by = "model" if verified_by == "checker" else verified_by
             if not confirms(opinion, cited, text):
-                label, score = "unsupported", min(score, grounding.THRESHOLD - 0.01)
-                vetoed += 1
-                assumed.update(dict.fromkeys(sorted(premise)))
+                head = _confirmed_head(question, text, numbers, texts, similarity, opinion)
+                if head is not None:  # "... (the Saxon Garden) near the city of Warsaw.": the unconfirmed phrase cut
+                    text, (number, score) = head
+                    numbers, verified_by, label = [number], "trimmed", "supported" if number in ids else "recited"
+                    dropped += 1
+                else:
+                    label, score = "unsupported", min(score, grounding.THRESHOLD - 0.01)
+                    vetoed += 1
+                    assumed.update(dict.fromkeys(sorted(premise)))
         context = f"{question} {text}"  # short answers ('50') need the question to find their sentence
         citations = tuple(resolve(n, context, passages[n - 1], similarity) for n in numbers)
         if label == "unsupported" and not keep_unsupported:
