@@ -2,7 +2,8 @@
 
 - `split_sentences`: rule-based sentence spans (punctuation, closing quotes, abbreviations, initials,
   line breaks) as exact character offsets; chunking and answer parsing both use it.
-- `split_clauses`: the clauses of a compound answer sentence ("A, and B"), checked one by one.
+- `split_clauses`: the clauses of a compound answer sentence ("A, and B"), checked one by one;
+  `leading_clauses`, `leading_phrases`: a sentence cut before a trailing clause or prepositional phrase.
 - `words`, `stem`, `content_words`, `lexical_overlap`, `bigrams`: the word tokenizer (letters, or
   numbers with their separators), a light stemmer, the stop-word list, and overlap measures.
 - `keyword_tokens`: BM25's tokens (lower-cased, alphanumeric runs, its own stop words).

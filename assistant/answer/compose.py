@@ -4,7 +4,9 @@
 question; `assemble` parses the model's text into cited sentences and, per sentence, keeps it
 (supported by its own citations), re-cites it (supported by another passage; a compound sentence, "A,
 and B", clause by clause to the passages that hold each), cuts it to the leading clause that is supported
-("X, one day after Y." -> "X."; the cut counts as left out) or drops it, by asking `assistant.verify`;
+("X, one day after Y." -> "X."; the cut counts as left out; a sentence the premise veto turns down is also
+cut before a trailing phrase, "... near the city of Warsaw.", and kept when the judge confirms the cut) or
+drops it, by asking `assistant.verify`;
 whether the result is an answer or a refusal is `policy.py`'s decision. `supporting` gives the citation
 guide the same verdicts while the model writes. Prompts are `prompting.py`'s.
 """
