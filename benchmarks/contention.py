@@ -9,7 +9,8 @@ reverse order, so drift on the machine falls on both sides):
   4. the same burner, free-core threads for one token and six threads per core for prompt batches
      (`backends.llama.thread_counts`, the default);
   5. idle machine, the default (what it costs when nothing else runs).
-Prints time to first token and total per question, medians, and each condition's ratio to the baseline.
+Prints time to first token and total per question; then, per condition, the medians of retrieval, first
+token, the rest of generation and checking, the total, and the total's ratio to the baseline.
 Usage: python benchmarks/contention.py [--questions 4] [--fixed-busy]
 """
 
@@ -52,13 +53,19 @@ def burner(on: bool) -> Iterator[None]:
         proc.wait()
 
 
-def run(a: Assistant, questions: list[str]) -> tuple[list[float], list[float]]:
+def run(a: Assistant, questions: list[str], phases: dict[str, list[float]]) -> tuple[list[float], list[float]]:
+    """Ask each question; returns first-token and total times, and adds each answer's phases to `phases`
+    (retrieval, the rest of generation after the first token, checking)."""
     first, total = [], []
     for q in questions:
         t = time.perf_counter()
         ans = a.ask(q)
         total.append(time.perf_counter() - t)
         first.append(ans.timings.get("first_token", total[-1]))
+        times = ans.timings
+        for name, value in (("retrieve", times.get("retrieve", 0.0)), ("verify", times.get("verify", 0.0)),
+                            ("rest", times.get("generate", first[-1]) - first[-1])):
+            phases.setdefault(name, []).append(value)
         print(f"    {q[:48]:<50} first token {first[-1]:6.2f} s  total {total[-1]:6.2f} s  refused={ans.refused}",
               flush=True)
     return first, total
@@ -88,19 +95,23 @@ def main() -> None:
                         True),
                        ("idle, the default", free, False, True)]
         times: dict[str, tuple[list[float], list[float]]] = {c[0]: ([], []) for c in conditions}
+        phases: dict[str, dict[str, list[float]]] = {c[0]: {} for c in conditions}
         for order in (conditions, conditions[::-1]):
             for name, a, busy, busy_batch in order:
                 print(f"  {name}:", flush=True)
                 chat.busy_batch_threads = busy_batch
                 with burner(busy):
-                    first, total = run(a, questions)
+                    first, total = run(a, questions, phases[name])
                 times[name][0].extend(first)
                 times[name][1].extend(total)
         rows = [(name, statistics.median(f), statistics.median(t)) for name, (f, t) in times.items()]
     print(f"\n{cores} cores, {len(questions)} seed questions x 2 passes, medians\n")
-    print("| condition | first token | total | total vs baseline |\n|---|---|---|---|")
+    print("| condition | retrieval | first token | rest of generation | checking | total | total vs baseline |\n"
+          "|---|---|---|---|---|---|---|")
     for name, first_p50, total_p50 in rows:
-        print(f"| {name} | {first_p50:.2f} s | {total_p50:.2f} s | {total_p50 / rows[0][2]:.2f}x |")
+        p = {k: statistics.median(v) for k, v in phases[name].items()}
+        print(f"| {name} | {p['retrieve']:.2f} s | {first_p50:.2f} s | {p['rest']:.2f} s | {p['verify']:.2f} s | "
+              f"{total_p50:.2f} s | {total_p50 / rows[0][2]:.2f}x |")
 
 
 if __name__ == "__main__":
