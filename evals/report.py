@@ -1,8 +1,9 @@
 """Summaries and the report: per-dataset metrics from per-item records, plots, Markdown.
 
 Plots (PNG, matplotlib, no display needed): recall@k curves, support-score histograms of kept vs
-unsupported sentences, the refusal trade-off as the retrieval threshold moves, latency by stage, and
-the checker's held-out scores per pair family.
+unsupported sentences, the refusal trade-off as each of the gate's two lines and the checker's line moves
+(`refused_at`, `refused_at_support`: each exact on one side of this run's value, a bound on the other),
+latency by stage, and the checker's held-out scores per pair family.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from assistant.verify import grounding
 
 from . import metrics
 
@@ -100,7 +103,37 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"datasets": {n: summarise_dataset([r for r in records if r["dataset"] == n]) for n in names}}
 
 
-def _plots(records: list[dict[str, Any]], out: Path, chosen: float | None = None) -> list[str]:
+def refused_at(record: dict[str, Any], min_score: float, min_relevance: float) -> bool:
+    """Whether the item would be refused with these lines at the gate (`policy.gate`): it was refused, or no
+    passage reaches `min_score` cosine or `min_relevance` reranker probability and none passes on the acronyms
+    it names. Records without `best_score` (older runs) read the first passage's score and no relevance."""
+    best, relevance = record.get("best_score", record["top_score"]), record.get("best_relevance", 0.0)
+    passes = best >= min_score or relevance >= min_relevance or record.get("passes_named", False)
+    return bool(record["refused"] or not passes)
+
+
+def refused_at_support(record: dict[str, Any], threshold: float) -> bool:
+    """Whether the item would be refused with `threshold` as the checker's line (`grounding.THRESHOLD` in the
+    run): none of its sentences would be kept. Above the run's line a kept sentence stays only when its score
+    reaches the new line (a quote or computed comparison, with no score, always stays); below it, what the run
+    kept stays (rescues and cuts stand) and a sentence it dropped comes back when its score reaches the line
+    (the eval keeps them, `show_unsupported`; a sentence the premise veto dropped, scored just under the line,
+    comes back too, so the lowest part of the curve overstates answers). An item with no sentence keeps its
+    outcome (refused at the gate, or the model said it does not know)."""
+    sentences = record["sentences"]
+    if not sentences:
+        return bool(record["refused"])
+
+    def kept(s: dict[str, Any]) -> bool:
+        if s["label"] != "unsupported":
+            return s["support"] is None or s["support"] >= threshold or threshold <= grounding.THRESHOLD
+        return s["support"] is not None and threshold < grounding.THRESHOLD and s["support"] >= threshold
+
+    return not any(kept(s) for s in sentences)
+
+
+def _plots(records: list[dict[str, Any]], out: Path, chosen: float | None = None,
+           relevance: float | None = None) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -127,23 +160,39 @@ def _plots(records: list[dict[str, Any]], out: Path, chosen: float | None = None
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
     answered = [r for r in records if r.get("answered", True)]
+    answerable = [r["answerable"] for r in answered]
     thresholds = [i / 20 for i in range(21)]
+    # Each of the gate's two lines moved with the other at this run's value. Above this run's value a curve
+    # is exact (answers whose passages would fail the gate become refusals); below it a question the gate
+    # refused still counts as refused (what it would answer is not known), so that part bounds from above.
+    now = {"min_score": chosen, "min_relevance": relevance}
+    for name, color in (("min_score", "tab:blue"), ("min_relevance", "tab:green")):
+        if now[name] is None:
+            continue
+        rr, fr = [], []
+        for t in thresholds:
+            lines = {**now, name: t}
+            a, b = metrics.refusal_rates(answerable, [refused_at(r, lines["min_score"] or 0.0,
+                                                                 lines["min_relevance"] or 0.0) for r in answered])
+            rr.append(a)
+            fr.append(b)
+        ax.plot(fr, rr, marker=".", color=color, label=f"moving {name}")
+        for t, x, y in zip(thresholds[::4], fr[::4], rr[::4], strict=True):
+            ax.annotate(f"{t:.1f}", (x, y), fontsize=7, color=color)
     rr, fr = [], []
     for t in thresholds:
-        refused = [r["refused"] or r["top_score"] < t for r in answered]
-        a, b = metrics.refusal_rates([r["answerable"] for r in answered], refused)
+        a, b = metrics.refusal_rates(answerable, [refused_at_support(r, t) for r in answered])
         rr.append(a)
         fr.append(b)
-    ax.plot(fr, rr, marker=".")
+    ax.plot(fr, rr, marker=".", color="tab:orange", label=f"moving the checker's line ({grounding.THRESHOLD})")
     for t, x, y in zip(thresholds[::4], fr[::4], rr[::4], strict=True):
-        ax.annotate(f"{t:.1f}", (x, y), fontsize=7)
-    if chosen is not None:  # where this run's settings stand: its actual refusals (the gate also passes a
-        # passage on the reranker's relevance, so the curve's point at min_score itself would overstate them)
-        rr_now, fr_now = metrics.refusal_rates([r["answerable"] for r in answered], [r["refused"] for r in answered])
-        ax.plot([fr_now], [rr_now], "o", color="crimson", ms=8, label=f"this run (min_score {chosen:.2f})")
-        ax.legend(fontsize=8, loc="lower right")
+        ax.annotate(f"{t:.1f}", (x, y), fontsize=7, color="tab:orange")
+    rr_now, fr_now = metrics.refusal_rates(answerable, [r["refused"] for r in answered])
+    ax.plot([fr_now], [rr_now], "o", color="crimson", ms=8,
+            label=f"this run (min_score {chosen}, min_relevance {relevance})")
+    ax.legend(fontsize=7, loc="lower right")
     ax.set(xlabel="false-refusal rate (answerable)", ylabel="refusal recall (unanswerable)",
-           title="Refusal trade-off as min_score moves")
+           title="Refusal trade-off: the gate's and the checker's lines")
     files.append(_save(fig, out / "refusal_tradeoff.png"))
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -208,11 +257,11 @@ def _validation_section(v: dict[str, Any]) -> list[str]:
 
 def write_report(summary: dict[str, Any], records: list[dict[str, Any]], out: Path,
                  checker_scored: list[dict[str, Any]] | None = None) -> Path:
-    plots = _plots(records, out, summary.get("config", {}).get("min_score"))
+    config = summary.get("config", {})
+    plots = _plots(records, out, config.get("min_score"), config.get("min_relevance"))
     if checker_scored:
         plots.append(_checker_plot(checker_scored, out))
     lines = ["# Grounding evaluation report", ""]
-    config = summary.get("config", {})
     if config:
         lines += ["Configuration: " + ", ".join(f"`{k}={v}`" for k, v in config.items()), ""]
     if summary.get("data"):

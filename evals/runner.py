@@ -12,6 +12,7 @@ supported and re-cited sentences. Writes `items.jsonl`, `summary.json`, `report.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from assistant.answer import policy
 from assistant.domain import Answer
 from assistant.injection import evidence_text
 from assistant.pipeline import Assistant
@@ -199,6 +201,12 @@ def _run_dataset(a: Assistant, name: str, folders: list[Path], items: list[EvalI
             answer = a.ask(item.question)
             rec = score(item, answer, doc_ids, retrieved, a.similarity)
             rec["answered"] = True
+            # What the refusal trade-off plot needs to move the gate's lines (`policy.gate`): the passages' best
+            # cosine and best reranker probability, and whether one passes on the acronyms it names alone.
+            rec["best_score"] = max((p.score for p in answer.passages), default=0.0)
+            rec["best_relevance"] = max((p.relevance or 0.0 for p in answer.passages), default=0.0)
+            rec["passes_named"] = bool(policy.gate(answer.passages, math.inf, math.inf,
+                                                   answer.standalone_query or item.question)[0])
             answered[item.answerable] += 1
             if judge is not None and not answer.refused:
                 rec["judge"] = judge_record(judge, answer, rec["answer"], a.similarity)
@@ -263,7 +271,7 @@ def run_suite(settings: Settings, out: Path, quick: bool = False, with_bbc: bool
         summary["checker_validation"] = validation
     summary["config"] = {"quick": quick, "with_bbc": with_bbc, "answer_limit": answer_limit,
                          **{k: v for k, v in settings.model_dump().items() if k in (
-                             "llm_backend", "k", "min_score", "retrieval", "rerank", "chunk_tokens")}}
+                             "llm_backend", "k", "min_score", "min_relevance", "retrieval", "rerank", "chunk_tokens")}}
     (out / "summary.json").write_text(json.dumps(summary, indent=2), "utf-8")
     write_report(summary, records, out, checker["scored"] if checker else None)
     return summary

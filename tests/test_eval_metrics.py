@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from assistant.verify import grounding
 from evals import metrics
 
 
@@ -277,3 +278,41 @@ def test_rgb_rejection_asks_each_question_against_its_own_snippets_only(tmp_path
     assert [f.name for f in files] == [f"q011-{j:02d}.md" for j in range(12)]  # not q001-*: q011's alone
     assert len(items) == 1 and items[0].dataset == "rgb-rejection" and items[0].question == "Q11?"
     assert not items[0].answerable and items[0].fake_answers == ("A",)
+
+
+def test_the_refusal_tradeoff_moves_the_gates_lines_as_the_gate_reads_them() -> None:
+    """The trade-off plot's curves pass through this run: an answer whose best passage is under the cosine line
+    but over the reranker's stays an answer at the run's lines (it used to count as refused, which put the
+    curve's min_score 0.4 at twice the run's false refusals); past either line alone, answers whose passages
+    would fail the gate become refusals; a passage naming the question's acronyms passes at any line; a
+    refusal stays one."""
+    from evals.report import refused_at
+
+    on_relevance = {"refused": False, "top_score": 0.2, "best_score": 0.3, "best_relevance": 0.9}
+    on_score = {"refused": False, "top_score": 0.3, "best_score": 0.45, "best_relevance": 0.1}
+    named = {"refused": False, "top_score": 0.1, "best_score": 0.1, "best_relevance": 0.6, "passes_named": True}
+    refused = {"refused": True, "top_score": 0.9, "best_score": 0.9, "best_relevance": 0.9}
+    assert not refused_at(on_relevance, 0.4, 0.8) and refused_at(on_relevance, 0.4, 0.95)
+    assert not refused_at(on_score, 0.4, 0.8) and refused_at(on_score, 0.5, 0.8)
+    assert not refused_at(named, 1.0, 1.0) and refused_at(refused, 0.0, 0.0)
+    old = {"refused": False, "top_score": 0.3}  # a record from before best_score was kept
+    assert refused_at(old, 0.4, 0.8) and not refused_at(old, 0.25, 0.8)
+
+
+def test_the_checkers_line_moves_the_refusals_as_the_run_kept_and_dropped_them() -> None:
+    """At the run's own line every item keeps its outcome; above it a kept sentence under the new line is
+    lost, a quote (no score) is not; below it a dropped sentence over the new line comes back, and what the
+    run kept (a borderline sentence the judge rescued) stays. An item without sentences keeps its outcome."""
+    from evals.report import refused_at_support
+
+    line = grounding.THRESHOLD
+    kept = {"refused": False, "sentences": [{"label": "supported", "support": line + 0.05}]}
+    rescued = {"refused": False, "sentences": [{"label": "supported", "support": line - 0.2}]}
+    quoted = {"refused": False, "sentences": [{"label": "supported", "support": None}]}
+    dropped = {"refused": True, "sentences": [{"label": "unsupported", "support": line - 0.1}]}
+    declined = {"refused": True, "sentences": []}
+    for r in (kept, rescued, quoted, dropped, declined):
+        assert refused_at_support(r, line) == r["refused"]
+    assert refused_at_support(kept, line + 0.1) and not refused_at_support(quoted, 0.99)
+    assert not refused_at_support(dropped, line - 0.15) and refused_at_support(dropped, line - 0.05)
+    assert not refused_at_support(rescued, 0.0) and refused_at_support(declined, 0.0)
