@@ -108,19 +108,7 @@ def leading_clauses(sentence: str, min_words: int = 3) -> list[str]:
     """The sentence cut before each later clause (", who won ...", "; ..."), longest first, each
     ending with a period: the heads that say something of their own (`min_words` content words) with their
     quotes and brackets closed. A comma before a number ("May 1, 2002") is no clause boundary."""
-    body = sentence.rstrip().rstrip(".!?")
-    heads = []
-    for m in reversed(list(_HEAD_END.finditer(body))):
-        head = body[: m.start()].rstrip()
-        if len(content_words(head)) >= min_words and _closed(head):
-            heads.append(head + ".")
-    return heads
-
-
-def _closed(text: str) -> bool:
-    """Every bracket and quote opened in `text` is closed."""
-    return (text.count("(") == text.count(")") and text.count('"') % 2 == 0
-            and text.count("\u201c") == text.count("\u201d"))
+    return _heads(sentence, _HEAD_END, min_words)
 
 
 _PHRASE_START = re.compile(r"\s+(?=(?:near|in|at|on|from|during|after|before|since|for|with|by|outside|inside)\s)")
@@ -128,14 +116,20 @@ _PHRASE_START = re.compile(r"\s+(?=(?:near|in|at|on|from|during|after|before|sin
 
 def leading_phrases(sentence: str, min_words: int = 3) -> list[str]:
     """The sentence cut before each trailing prepositional phrase ("... in Ogród Saski (the Saxon Garden)
-    *near the city of Warsaw*."), longest first, each ending with a period, as `leading_clauses` cuts at
-    commas: heads with `min_words` content words and their quotes and brackets closed. What is cut may be
+    *near the city of Warsaw*."), longest first, as `leading_clauses` cuts at commas. What is cut may be
     what made the sentence wrong; whether the head still answers is the caller's to check."""
+    return _heads(sentence, _PHRASE_START, min_words)
+
+
+def _heads(sentence: str, boundary: re.Pattern[str], min_words: int) -> list[str]:
+    """The sentence cut before each match of `boundary`, longest first, each ending with a period: the heads
+    with `min_words` content words whose brackets and quotes are closed."""
     body = sentence.rstrip().rstrip(".!?")
     heads = []
-    for m in reversed(list(_PHRASE_START.finditer(body))):
+    for m in reversed(list(boundary.finditer(body))):
         head = body[: m.start()].rstrip().rstrip(",;")
-        if len(content_words(head)) >= min_words and _closed(head):
+        if (len(content_words(head)) >= min_words and head.count("(") == head.count(")")
+                and head.count('"') % 2 == 0 and head.count("\u201c") == head.count("\u201d")):
             heads.append(head + ".")
     return heads
 

@@ -9,6 +9,7 @@ latency by stage, and the checker's held-out scores per pair family.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -162,31 +163,21 @@ def _plots(records: list[dict[str, Any]], out: Path, chosen: float | None = None
     answered = [r for r in records if r.get("answered", True)]
     answerable = [r["answerable"] for r in answered]
     thresholds = [i / 20 for i in range(21)]
+
+    def curve(refused: Callable[[dict[str, Any], float], bool], color: str, label: str) -> None:
+        rates = [metrics.refusal_rates(answerable, [refused(r, t) for r in answered]) for t in thresholds]
+        rr, fr = [a for a, _ in rates], [b for _, b in rates]
+        ax.plot(fr, rr, marker=".", color=color, label=label)
+        for t, x, y in zip(thresholds[::4], fr[::4], rr[::4], strict=True):
+            ax.annotate(f"{t:.1f}", (x, y), fontsize=7, color=color)
+
     # Each of the gate's two lines moved with the other at this run's value. Above this run's value a curve
     # is exact (answers whose passages would fail the gate become refusals); below it a question the gate
     # refused still counts as refused (what it would answer is not known), so that part bounds from above.
-    now = {"min_score": chosen, "min_relevance": relevance}
-    for name, color in (("min_score", "tab:blue"), ("min_relevance", "tab:green")):
-        if now[name] is None:
-            continue
-        rr, fr = [], []
-        for t in thresholds:
-            lines = {**now, name: t}
-            a, b = metrics.refusal_rates(answerable, [refused_at(r, lines["min_score"] or 0.0,
-                                                                 lines["min_relevance"] or 0.0) for r in answered])
-            rr.append(a)
-            fr.append(b)
-        ax.plot(fr, rr, marker=".", color=color, label=f"moving {name}")
-        for t, x, y in zip(thresholds[::4], fr[::4], rr[::4], strict=True):
-            ax.annotate(f"{t:.1f}", (x, y), fontsize=7, color=color)
-    rr, fr = [], []
-    for t in thresholds:
-        a, b = metrics.refusal_rates(answerable, [refused_at_support(r, t) for r in answered])
-        rr.append(a)
-        fr.append(b)
-    ax.plot(fr, rr, marker=".", color="tab:orange", label=f"moving the checker's line ({grounding.THRESHOLD})")
-    for t, x, y in zip(thresholds[::4], fr[::4], rr[::4], strict=True):
-        ax.annotate(f"{t:.1f}", (x, y), fontsize=7, color="tab:orange")
+    if chosen is not None and relevance is not None:
+        curve(lambda r, t: refused_at(r, t, relevance), "tab:blue", "moving min_score")
+        curve(lambda r, t: refused_at(r, chosen, t), "tab:green", "moving min_relevance")
+    curve(refused_at_support, "tab:orange", f"moving the checker's line ({grounding.THRESHOLD})")
     rr_now, fr_now = metrics.refusal_rates(answerable, [r["refused"] for r in answered])
     ax.plot([fr_now], [rr_now], "o", color="crimson", ms=8,
             label=f"this run (min_score {chosen}, min_relevance {relevance})")
