@@ -4,6 +4,7 @@ Retrieval: recall@k, MRR, nDCG@k from the 1-based rank of the first gold passage
 Answers: SQuAD exact match and token F1 after SQuAD normalisation. Citations: ALCE citation recall
 and precision (Gao et al., 2023) with any `judge(premise, claim) -> bool`, and gold-span overlap.
 Refusals: refusal recall, false-refusal rate, and the CRAG score (+1 right, 0 abstain, -1 wrong).
+Rates come with their Wilson 95% interval (`wilson`): a few dozen items measure a rate only roughly.
 """
 
 from __future__ import annotations
@@ -127,6 +128,17 @@ def refusal_rates(answerable: Sequence[bool], refused: Sequence[bool]) -> tuple[
     una = [r for a, r in zip(answerable, refused, strict=True) if not a]
     ans = [r for a, r in zip(answerable, refused, strict=True) if a]
     return (sum(una) / len(una) if una else 0.0, sum(ans) / len(ans) if ans else 0.0)
+
+
+def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a rate of `hits` in `n` (95% with the default z): where the true rate
+    plausibly lies, given how few items measured it (3 of 22 is 0.136, and anything from 0.05 to 0.33)."""
+    if n <= 0:
+        return (0.0, 1.0)
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def percentile(values: Sequence[float], q: float) -> float:

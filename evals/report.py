@@ -29,6 +29,14 @@ def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 3) if values else None
 
 
+def _interval(flags: list[bool]) -> str | None:
+    """The Wilson 95% interval of the share of True in `flags`, as "lo-hi" (None for no items)."""
+    if not flags:
+        return None
+    lo, hi = metrics.wilson(sum(flags), len(flags))
+    return f"{lo:.2f}-{hi:.2f}"
+
+
 def summarise_dataset(rows: list[dict[str, Any]]) -> dict[str, Any]:
     answered = [r for r in rows if r.get("answered", True)]
     ans = [r for r in answered if r["answerable"]]
@@ -74,6 +82,11 @@ def summarise_dataset(rows: list[dict[str, Any]]) -> dict[str, Any]:
                                        if not r["answerable"] and r["dataset"] in NOISE
                                        and not r.get("leaked")]),
         "false_refusal_rate": round(false_refusal, 3) if ans else None,
+        # how far the item counts let these rates be trusted: the Wilson 95% interval of each
+        "contains_answer_ci95": _interval([r["contains_answer"] == 1.0 for r in ans
+                                           if r["contains_answer"] is not None]),
+        "refusal_recall_ci95": _interval([bool(r["refused"]) for r in answered if not r["answerable"]]),
+        "false_refusal_rate_ci95": _interval([bool(r["refused"]) for r in ans]),
         "crag_score": round(metrics.crag_score([r["outcome"] for r in answered]), 3) if answered else None,
         "states_other_answer": _mean([float(r["states_other_answer"]) for r in answered_ok
                                       if r["dataset"] == "rgb-counterfactual"]),

@@ -186,6 +186,20 @@ def test_rgb_noise_wrong_answers_leave_out_the_real_answer() -> None:
 
     summary = summarise_dataset([row(True, False), row(False, True), row(False, False), row(True, False)])
     assert summary["refusal_recall"] == 0.5 and summary["wrong_answers"] == 0.25
+    assert summary["refusal_recall_ci95"] == "0.15-0.85"  # 2 of 4: hardly measured
+    assert "false_refusal_rate_ci95" not in summary  # no answerable item, no interval
+
+
+def test_rates_come_with_their_wilson_interval() -> None:
+    """3 of 22 is 0.136, but a true rate anywhere from 0.05 to 0.33 gives that count often enough: the interval
+    (Wilson's score interval, 95%) is checked against the textbook formula's values."""
+    lo, hi = metrics.wilson(3, 22)
+    assert math.isclose(lo, 0.0475, abs_tol=5e-4) and math.isclose(hi, 0.3334, abs_tol=5e-4)
+    assert metrics.wilson(0, 12)[0] == 0.0 and metrics.wilson(12, 12)[1] == 1.0
+    assert metrics.wilson(0, 12)[1] > 0.2  # none of 12 refused still leaves a quarter possible
+    assert metrics.wilson(0, 0) == (0.0, 1.0)
+    wide, narrow = metrics.wilson(5, 50), metrics.wilson(50, 500)
+    assert wide[1] - wide[0] > 2 * (narrow[1] - narrow[0])
 
 
 def test_rgb_noise_items_carry_the_real_answer(tmp_path: Path) -> None:

@@ -203,6 +203,33 @@ def test_a_rejected_answer_gets_one_second_try(seeded_copy: Path) -> None:
     assert off.refused
 
 
+def test_a_second_try_that_repeats_the_rejected_answer_is_stopped_early(seeded_copy: Path) -> None:
+    """Asked again, the local model most often writes its rejected answer word for word, or behind "The passage
+    states that" (the seed's "The Times of Central Asia (TCA) first reported the letter."): once its first 40
+    characters are the rejected answer's, it is stopped and the first refusal stands (#20: a refusal sooner).
+    A second try that only shares its first words, or that attributes the claim, runs to its end."""
+    from assistant.answer.policy import repeats
+
+    wrong = ("Ambassadors from 37 countries to the United Nations Office at Geneva co-signed the letter to voice "
+             "their support for China's position on issues related to Xinjiang [1].")
+    q = "How many countries' ambassadors co-signed the letter?"
+    for again in (wrong, "The passage states that " + wrong[0].lower() + wrong[1:]):
+        events = list(Assistant(seeded_copy, llm=fake(wrong, again)).stream(q))
+        kinds = [e.kind for e in events]
+        second = "".join(e.text for e in events[kinds.index("retry") + 1:] if e.kind == "token")
+        assert again.startswith(second) and 40 <= len(second.replace("The passage states that ", "")) < 60, second
+        ans = events[-1].answer
+        assert ans is not None and ans.refused and ans.decision is not None, ans
+        assert ans.decision.reason == "unsupported" and "Second try" not in ans.decision.detail
+        assert "second_try" in ans.timings
+    assert not repeats(wrong, "Ambassadors from 37 countries to the")  # not yet 40 characters
+    assert repeats(wrong, "Ambassadors from 37 countries to the United Nations")
+    assert not repeats(wrong, "Ambassadors from 50 countries to the United Nations")
+    assert not repeats(wrong, "According to Xinhua, ambassadors from 37 countries to the United Nations")
+    assert repeats("Diablo 3 was released in 2007 [2].", "Diablo 3 was released in 2007 [2].")  # all of a short one
+    assert not repeats("Diablo 3 was released in 2007 [2].", "Diablo 3 was released in 2012")
+
+
 def test_a_question_assuming_what_the_passages_never_say_gets_no_second_try(seeded_copy: Path) -> None:
     """The seed's "How many ambassadors withdrew their signatures from the letter?": "50 ambassadors withdrew
     ..." fails only the premise veto (the judge, here the fake's "no", does not confirm "withdrew"). The refusal

@@ -13,9 +13,10 @@ prompt and model, and verify. The refusal decisions are `policy.py`'s; support i
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -137,17 +138,23 @@ def _answer(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
         t = time.perf_counter()
         yield Event("retry", text=draft)
         again: list[str] = []
-        yield from _generate(parts, {"question": x["query"], "passages": shown, "evidence": packed,
-                                     "rejected": draft}, config, again, lambda: None)
-        second = verify.invoke({**x, "raw": "".join(again), "packed": packed}, config)
+        tries = _generate(parts, {"question": x["query"], "passages": shown, "evidence": packed,
+                                  "rejected": draft}, config, again, lambda: None)
+        with contextlib.closing(tries):  # closed early, the model stops at its next token
+            for event in tries:
+                yield event
+                if policy.repeats(draft, "".join(again)):
+                    break  # the rejected answer again, word for word: the first refusal stands
+            else:
+                second = verify.invoke({**x, "raw": "".join(again), "packed": packed}, config)
+                answer = policy.second_try(answer, second)
         timings["second_try"] = time.perf_counter() - t
-        answer = policy.second_try(answer, second)
     timings["total"] = time.perf_counter() - x["t0"]
     yield Event("answer", answer=replace(answer, timings=timings))
 
 
 def _generate(parts: AskParts, inputs: dict[str, Any], config: RunnableConfig, raw: list[str],
-              first: Callable[[], object]) -> Iterator[Event]:
+              first: Callable[[], object]) -> Generator[Event, None, None]:
     """Stream the model's answer to `inputs` as token events, collecting its text in `raw` (`first` is called
     at its first token); the model stops at its next token when the reader closes the stream."""
     cancel = threading.Event()  # set when the reader closes this stream: the model stops at its next token

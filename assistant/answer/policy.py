@@ -12,7 +12,8 @@ Refusal is enforced in code, never left to the model:
 3. `cover`: a question that asks several things (`question_parts.split_parts`) whose answer has no kept
    sentence for one of them: a partial answer that names the part left unanswered;
 4. `try_again`: an answer whose every statement the checker rejected gets one second try, shown its rejected
-   answer (`second_try` keeps the second answer only when it holds);
+   answer (`second_try` keeps the second answer only when it holds; one that `repeats` the rejected answer
+   is stopped early);
 5. `compared`: a comparison that `comparison.complete` concluded from both sides' quoted facts is an
    answer even when the model's own statements were all dropped, and a partial one when a kept
    statement contradicted the compared numbers and was left out.
@@ -220,6 +221,26 @@ def try_again(answer: Answer) -> bool:
     assumes what the passages never say, "premise_unsupported": asked again, the small model quoted a passage
     on another matter, "The passage states that ..."), or when no passage was relevant."""
     return _refused_for(answer, "unsupported")
+
+
+REPEAT_CHARS = 40  # a second try that opens with this much of the rejected answer is repeating it
+_META_OPENER = re.compile(r"^\s*the passages?\s+(?:states?|says?|mentions?|shows?)\s+(?:that\s+)?", re.I)
+
+
+def repeats(rejected: str, text: str) -> bool:
+    """Whether a second try, `text` so far, is the rejected answer again: past an opener that adds no fact
+    ("The passage states that ..."), its first `REPEAT_CHARS` characters (all of a shorter answer) are the
+    rejected answer's opening, word for word. Greedy decoding goes on as it began: on the quick slice, 18 of 21
+    second tries did so and none of the 18 was kept (each was rejected again, as the first was); the one that
+    was kept differed from its first word. So a repeating second try is stopped there and the first refusal
+    stands, sooner. An attribution that differs ("According to X, ...") is not an opener: it can change what
+    the checker supports."""
+    said, again = _bare(rejected), _bare(text)
+    return bool(again) and len(again) >= min(len(said), REPEAT_CHARS) and said.startswith(again)
+
+
+def _bare(text: str) -> str:
+    return _META_OPENER.sub("", text, count=1).strip().lower()
 
 
 def _refused_for(answer: Answer, *reasons: str) -> bool:
