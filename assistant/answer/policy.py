@@ -230,8 +230,8 @@ _META_OPENER = re.compile(r"^\s*the passages?\s+(?:states?|says?|mentions?|shows
 def repeats(rejected: str, text: str) -> bool:
     """Whether a second try, `text` so far, is the rejected answer again: past an opener that adds no fact
     ("The passage states that ..."), its first `REPEAT_CHARS` characters (all of a shorter answer) are the
-    rejected answer's opening, word for word. Greedy decoding goes on as it began: on the quick slice, 18 of 21
-    second tries did so and none of the 18 was kept (each was rejected again, as the first was); the one that
+    rejected answer's opening, word for word. Greedy decoding goes on as it began: on the quick slice, 16 of 21
+    second tries did so and none of the 16 was kept (each was rejected again, as the first was); the one that
     was kept differed from its first word. So a repeating second try is stopped there and the first refusal
     stands, sooner. An attribution that differs ("According to X, ...") is not an opener: it can change what
     the checker supports."""
