@@ -144,7 +144,8 @@ def _answer(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
             for event in tries:
                 yield event
                 if policy.repeats(draft, "".join(again)):
-                    break  # the rejected answer again, word for word: the first refusal stands
+                    answer = policy.repeated(answer)  # the rejected answer again, word for word: the refusal stands
+                    break
             else:
                 second = verify.invoke({**x, "raw": "".join(again), "packed": packed}, config)
                 answer = policy.second_try(answer, second)

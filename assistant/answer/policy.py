@@ -257,6 +257,14 @@ def second_try(first: Answer, second: Answer) -> Answer:
                                             "model's first answer was not supported by the passages.)"))
 
 
+def repeated(first: Answer) -> Answer:
+    """The first refusal after a second try that `repeats` it, its decision saying so."""
+    if first.decision is None:
+        return first
+    return replace(first, decision=replace(first.decision, detail=f"{first.decision.detail} (Asked again, the model "
+                                           "began the same answer; it was stopped.)"))
+
+
 def is_polar(question: str) -> bool:
     """A yes/no question ("Are the facilities schools?"), not one that offers a choice ("A or B?")."""
     return bool(_POLAR.match(question)) and not _CHOICE.search(question)
