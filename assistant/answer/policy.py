@@ -253,16 +253,19 @@ def second_try(first: Answer, second: Answer) -> Answer:
     else the first refusal as it was."""
     if second.refused or second.decision is None:
         return first
-    return replace(second, decision=replace(second.decision, detail=f"{second.decision.detail} (Second try: the "
-                                            "model's first answer was not supported by the passages.)"))
+    return _noted(second, "Second try: the model's first answer was not supported by the passages.")
 
 
 def repeated(first: Answer) -> Answer:
     """The first refusal after a second try that `repeats` it, its decision saying so."""
-    if first.decision is None:
-        return first
-    return replace(first, decision=replace(first.decision, detail=f"{first.decision.detail} (Asked again, the model "
-                                           "began the same answer; it was stopped.)"))
+    return _noted(first, "Asked again, the model began the same answer; it was stopped.")
+
+
+def _noted(answer: Answer, note: str) -> Answer:
+    """`answer` with `note`, in brackets, after its decision's detail (as it is, without a decision)."""
+    if answer.decision is None:
+        return answer
+    return replace(answer, decision=replace(answer.decision, detail=f"{answer.decision.detail} ({note})"))
 
 
 def is_polar(question: str) -> bool:
