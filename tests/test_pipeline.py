@@ -205,9 +205,10 @@ def test_a_rejected_answer_gets_one_second_try(seeded_copy: Path) -> None:
 
 def test_a_second_try_that_repeats_the_rejected_answer_is_stopped_early(seeded_copy: Path) -> None:
     """Asked again, the local model most often writes its rejected answer word for word, or behind "The passage
-    states that" (the seed's "The Times of Central Asia (TCA) first reported the letter."): once its first 40
-    characters are the rejected answer's, it is stopped and the first refusal stands (#20: a refusal sooner).
-    A second try that only shares its first words, or that attributes the claim, runs to its end."""
+    states that" (the seed's "The Times of Central Asia (TCA) first reported the letter."): once it has written
+    the rejected answer's first word that the question does not give ("37"), it is stopped and the first
+    refusal stands (#20: a refusal sooner). A second try that restates the question and then answers
+    otherwise, or that attributes the claim to another party, runs on."""
     from assistant.answer.policy import repeats
 
     wrong = ("Ambassadors from 37 countries to the United Nations Office at Geneva co-signed the letter to voice "
@@ -217,17 +218,26 @@ def test_a_second_try_that_repeats_the_rejected_answer_is_stopped_early(seeded_c
         events = list(Assistant(seeded_copy, llm=fake(wrong, again)).stream(q))
         kinds = [e.kind for e in events]
         second = "".join(e.text for e in events[kinds.index("retry") + 1:] if e.kind == "token")
-        assert again.startswith(second) and 40 <= len(second.replace("The passage states that ", "")) < 60, second
+        bare = second.replace("The passage states that ", "")
+        assert again.startswith(second) and bare.lower().startswith("ambassadors from 37 ") and len(bare) < 30, second
         ans = events[-1].answer
         assert ans is not None and ans.refused and ans.decision is not None, ans
         assert ans.decision.reason == "unsupported" and "Second try" not in ans.decision.detail
         assert "began the same answer" in ans.decision.detail and "second_try" in ans.timings
-    assert not repeats(wrong, "Ambassadors from 37 countries to the")  # not yet 40 characters
-    assert repeats(wrong, "Ambassadors from 37 countries to the United Nations")
-    assert not repeats(wrong, "Ambassadors from 50 countries to the United Nations")
-    assert not repeats(wrong, "According to Xinhua, ambassadors from 37 countries to the United Nations")
-    assert repeats("Diablo 3 was released in 2007 [2].", "Diablo 3 was released in 2007 [2].")  # all of a short one
-    assert not repeats("Diablo 3 was released in 2007 [2].", "Diablo 3 was released in 2012")
+    assert not repeats(wrong, "Ambassadors from 37", q)  # "370" would be another answer: one character more
+    assert not repeats(wrong, "Ambassadors from 370", q)
+    assert repeats(wrong, "Ambassadors from 37 ", q)
+    assert not repeats(wrong, "Ambassadors from 50 countries to the United Nations", q)
+    assert not repeats(wrong, "According to Xinhua, ambassadors from 37 countries to the United Nations", q)
+    agency, tca = "Which news agency first reported the letter?", "The news agency that first reported it was TCA [1]."
+    assert not repeats(tca, "The news agency that first reported it was", agency)  # the question's words only
+    assert not repeats(tca, "The news agency that first reported it was Xinhua", agency)
+    assert repeats(tca, "The news agency that first reported it was TCA [", agency)
+    said = "According to Xinhua, 50 countries co-signed it [1]."
+    assert not repeats(said, "According to TCA, 50", q) and repeats(said, "According to Xinhua, 50", q)
+    diablo = "When was Diablo 3 released?"
+    assert repeats("Diablo 3 was released in 2007 [2].", "Diablo 3 was released in 2007 [2].", diablo)
+    assert not repeats("Diablo 3 was released in 2007 [2].", "Diablo 3 was released in 2012", diablo)
 
 
 def test_a_question_assuming_what_the_passages_never_say_gets_no_second_try(seeded_copy: Path) -> None:

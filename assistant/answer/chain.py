@@ -143,7 +143,7 @@ def _answer(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
         with contextlib.closing(tries):  # closed early, the model stops at its next token
             for event in tries:
                 yield event
-                if policy.repeats(draft, "".join(again)):
+                if policy.repeats(draft, "".join(again), x["query"]):
                     answer = policy.repeated(answer)  # the rejected answer again, word for word: the refusal stands
                     break
             else:

@@ -30,7 +30,17 @@ from dataclasses import replace
 from assistant import prompts
 from assistant.answer.citations import Similarity
 from assistant.domain import Answer, Decision, Passage, Sentence
-from assistant.text import YEAR, acronyms, content_words, lexical_overlap, one_word, split_clauses, stem
+from assistant.text import (
+    STOP_WORDS,
+    WORD,
+    YEAR,
+    acronyms,
+    content_words,
+    lexical_overlap,
+    one_word,
+    split_clauses,
+    stem,
+)
 
 _NON_ANSWER = re.compile(r"\b(i (?:do not|don't) know|not (?:mentioned|stated|provided|specified)|"
                         r"(?:passages|sources|context) do(?:es)? not (?:contain|say|mention|provide))\b", re.I)
@@ -223,24 +233,40 @@ def try_again(answer: Answer) -> bool:
     return _refused_for(answer, "unsupported")
 
 
-REPEAT_CHARS = 40  # a second try that opens with this much of the rejected answer is repeating it
 _META_OPENER = re.compile(r"^\s*the passages?\s+(?:states?|says?|mentions?|shows?)\s+(?:that\s+)?", re.I)
+_NO_FACT = frozenset({"according"})  # "According to X, ...": the fact is X
 
 
-def repeats(rejected: str, text: str) -> bool:
+def repeats(rejected: str, text: str, question: str) -> bool:
     """Whether a second try, `text` so far, is the rejected answer again: past an opener that adds no fact
-    ("The passage states that ..."), its first `REPEAT_CHARS` characters (all of a shorter answer) are the
-    rejected answer's opening, word for word. Greedy decoding goes on as it began: on the quick slice, 16 of 21
-    second tries did so and none of the 16 was kept (each was rejected again, as the first was); the one that
-    was kept differed from its first word. So a repeating second try is stopped there and the first refusal
-    stands, sooner. An attribution that differs ("According to X, ...") is not an opener: it can change what
-    the checker supports."""
+    ("The passage states that ..."), it has written the rejected answer's words up to and including the first
+    word the question does not give (`committed`: "37" of "Ambassadors from 37 countries ..." for "How many
+    countries' ambassadors ...?", "Xinhua" of "According to Xinhua, ..."), word for word. Greedy decoding goes
+    on as it began: over the quick slice's 21 logged second tries, the 17 that reached that word so went on to
+    the same claim and none was kept (each was rejected again, as the first was); the one that was kept
+    differed from its first word. So a repeating second try is stopped there and the first refusal stands,
+    sooner. A try that restates the question and then differs is not stopped (the question's words commit it
+    to nothing), nor is an attribution that differs: it can change what the checker supports."""
     said, again = _bare(rejected), _bare(text)
-    return bool(again) and len(again) >= min(len(said), REPEAT_CHARS) and said.startswith(again)
+    end = committed(said, question)
+    return bool(again) and len(again) >= end and again[:end] == said[:end]
+
+
+def committed(answer: str, question: str) -> int:
+    """How much of `answer` runs up to its first word that the question does not give (a stop word or
+    "according" is none), with the character after it (so "37" is not "370"); all of it when every word is
+    the question's."""
+    asked = content_words(question)
+    for m in WORD.finditer(answer):
+        w = m.group(0).lower()
+        if w in STOP_WORDS or w in _NO_FACT or any(one_word(stem(w), a) for a in asked):
+            continue
+        return min(len(answer), m.end() + 1)
+    return len(answer)
 
 
 def _bare(text: str) -> str:
-    return _META_OPENER.sub("", text, count=1).strip().lower()
+    return _META_OPENER.sub("", text, count=1).lstrip().lower()
 
 
 def _refused_for(answer: Answer, *reasons: str) -> bool:
