@@ -174,13 +174,16 @@ class Assistant:
         prompt and worked example), so the first question waits for neither: its first token 8.1 s -> 2.1 s
         (docs/benchmarks.md). The evaluated state is kept under the cache dir, so a later process loads it in
         16 ms instead of evaluating it for 4 s. With `query`, one search runs too, so retrieval's models have
-        run once (a server's first question); a process about to ask its one question skips it. A remote
-        chat model is not called."""
+        run once (a server's first question), and the second opinion's judge evaluates its own fixed prompt in
+        its own context (the first sentence judged then takes ~0.4 s instead of ~0.85 s); a process about to
+        ask its one question skips both. A remote chat model is not called."""
         if query:
             self.retrieve("warm-up", 1)  # the embedder, the index, the keyword index and the reranker
         _ = self.ask_chain
         if isinstance(self.llm, LlamaCppChat):  # its state after the fixed part is kept under the cache dir
             self.llm.warm(messages("", []), self.settings.cache_dir / "prompt-state")
+            if query and self.settings.second_opinion:
+                ModelOpinion(self.llm).probability("", "")  # the judge's fixed part, evaluated once
 
     def warm_in_background(self) -> threading.Thread:
         """`warm` in a daemon thread, for a server that starts before its first question (the chat UI, the

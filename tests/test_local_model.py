@@ -215,7 +215,8 @@ def test_condensing_a_follow_up_keeps_the_answer_prompt(local: Assistant) -> Non
 
 def test_warming_up_evaluates_the_answer_prompts_fixed_part(local: Assistant) -> None:
     """`Assistant.warm` (the chat UI and the MCP server run it at start): afterwards the model holds the
-    answer prompt's fixed part, so a first question evaluates only its passages and itself."""
+    answer prompt's fixed part, so a first question evaluates only its passages and itself, and the judge's
+    context holds the second opinion's fixed prompt."""
     from assistant.answer.prompting import messages
     from assistant.backends.chat_template import prompt_tokens, reusable_prefix
     from assistant.backends.llama import LlamaCppChat
@@ -229,8 +230,13 @@ def test_warming_up_evaluates_the_answer_prompts_fixed_part(local: Assistant) ->
     assert fixed > 300
     llama.reset()  # as freshly loaded: nothing evaluated
     assert reusable_prefix(list(llama.input_ids[:llama.n_tokens]), full) == 0
+    from assistant.backends import llama as backend
+
+    backend._SIDES.get(llama, {}).pop("judge", None)  # as freshly loaded: no judge context yet
     local.warm()
     assert reusable_prefix(list(llama.input_ids[:llama.n_tokens]), full) >= fixed
+    judge = backend._SIDES[llama]["judge"]  # the second opinion's fixed prompt too, in its own context
+    assert judge.anchor > 40 and len(judge.tokens) > judge.anchor, (judge.anchor, len(judge.tokens))
 
 
 def test_the_warmed_up_state_is_kept_on_disk_and_answers_the_same(local: Assistant, tmp_path: Path,
