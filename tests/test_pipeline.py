@@ -234,7 +234,11 @@ def test_a_second_try_that_repeats_the_rejected_answer_is_stopped_early(seeded_c
     assert not repeats(tca, "The news agency that first reported it was Xinhua", agency)
     assert repeats(tca, "The news agency that first reported it was TCA [", agency)
     said = "According to Xinhua, 50 countries co-signed it [1]."
-    assert not repeats(said, "According to TCA, 50", q) and repeats(said, "According to Xinhua, 50", q)
+    assert not repeats(said, "According to TCA, 50", q) and repeats(said, "According to Xinhua, 50 ", q)
+    assert not repeats(said, "According to Xinhua, 37", q)  # the same source, another claim
+    titled = "According to RGB noise snippet 017-00, Emmanuel Macron won the election [1]."
+    assert not repeats(titled, "According to RGB noise snippet 018-02, Joe", "Who won the election?")
+    assert repeats(titled, "According to RGB noise snippet 017-00, Emmanuel ", "Who won the election?")
     diablo = "When was Diablo 3 released?"
     assert repeats("Diablo 3 was released in 2007 [2].", "Diablo 3 was released in 2007 [2].", diablo)
     assert not repeats("Diablo 3 was released in 2007 [2].", "Diablo 3 was released in 2012", diablo)

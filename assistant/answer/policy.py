@@ -234,14 +234,15 @@ def try_again(answer: Answer) -> bool:
 
 
 _META_OPENER = re.compile(r"^\s*the passages?\s+(?:states?|says?|mentions?|shows?)\s+(?:that\s+)?", re.I)
-_NO_FACT = frozenset({"according"})  # "According to X, ...": the fact is X
+_NO_FACT = frozenset({"according"})  # "According to X ...": the fact is X
+_ATTRIBUTION = re.compile(r"according\s+to\s+[^,.]{1,80},\s*")  # "according to the passage,", to a title
 
 
 def repeats(rejected: str, text: str, question: str) -> bool:
     """Whether a second try, `text` so far, is the rejected answer again: past an opener that adds no fact
     ("The passage states that ..."), it has written the rejected answer's words up to and including the first
     word the question does not give (`committed`: "37" of "Ambassadors from 37 countries ..." for "How many
-    countries' ambassadors ...?", "Xinhua" of "According to Xinhua, ..."), word for word. Greedy decoding goes
+    countries' ambassadors ...?", "50" of "According to Xinhua, 50 countries ..."), word for word. Greedy decoding goes
     on as it began: over the quick slice's 21 logged second tries, the 17 that reached that word so went on to
     the same claim and none was kept (each was rejected again, as the first was); the one that was kept
     differed from its first word. So a repeating second try is stopped there and the first refusal stands,
@@ -255,9 +256,12 @@ def repeats(rejected: str, text: str, question: str) -> bool:
 def committed(answer: str, question: str) -> int:
     """How much of `answer` runs up to its first word that the question does not give (a stop word or
     "according" is none), with the character after it (so "37" is not "370"); all of it when every word is
-    the question's."""
+    the question's. An opening attribution ("According to RGB noise snippet 017-00, ...", "According to the
+    passage, ...") counts whole, and the first such word after it too: another title, or the same one with
+    another claim, is another answer."""
     asked = content_words(question)
-    for m in WORD.finditer(answer):
+    opening = _ATTRIBUTION.match(answer)
+    for m in WORD.finditer(answer, opening.end() if opening else 0):
         w = m.group(0).lower()
         if w in STOP_WORDS or w in _NO_FACT or any(one_word(stem(w), a) for a in asked):
             continue
