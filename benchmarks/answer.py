@@ -212,12 +212,15 @@ def versus_peer(tmp: Path, n_seed: int, n_xquad: int) -> None:
             (ours.ask if name == "ours" else peer.invoke)(questions[-1])
             for q in questions:
                 t = time.perf_counter()
-                first, text = None, ""
+                first, text, phases = None, "", ""
                 if name == "ours":
                     for event in ours.stream(q):
                         if event.kind == "token" and first is None:
                             first = time.perf_counter() - t
-                        text = event.answer.text if event.answer else text
+                        if event.answer:
+                            text = event.answer.text
+                            phases = " ".join(f"{k} {v:.2f}" for k, v in event.answer.timings.items()
+                                              if k in ("generate", "verify", "second_try"))
                 else:
                     for part in peer.stream(q):
                         first = first if first is not None else time.perf_counter() - t
@@ -226,7 +229,7 @@ def versus_peer(tmp: Path, n_seed: int, n_xquad: int) -> None:
                 rows[corpus][name][0].append(first if first is not None else total)
                 rows[corpus][name][1].append(total)
                 print(f"  {corpus:<5} {name:<5} {q[:46]:<48} first token {rows[corpus][name][0][-1]:5.2f} s  "
-                      f"total {total:5.2f} s  {' '.join(text.split())[:60]!r}", flush=True)
+                      f"total {total:5.2f} s  {phases}  {' '.join(text.split())[:60]!r}", flush=True)
     print("\n| questions | pipeline | median first token | median total | total vs peer |\n|---|---|---|---|---|")
     groups = dict(rows)
     if len(rows) > 1:

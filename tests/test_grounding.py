@@ -38,6 +38,16 @@ def test_supported_paraphrases_pass() -> None:
     assert support(urge, said.format("uncorroborated", "unfounded accusations", "Russia")) < THRESHOLD
     assert support(urge, said.replace("stop", "start").format("uncorroborated", "unfounded accusations",
                                                               "China")) < THRESHOLD
+    # Nor is a word said twice in a row where the premise says it once: the seed answer "The United Nations
+    # estimated that an estimated 1 million ..." scored 0.28 (the first "estimated" read as replacing "said in
+    # August 2018"); with a changed number or name it still fails.
+    un = ("The United Nations said in August 2018 that an estimated 1 million ethnic Uyghurs and other mostly "
+          "Muslim indigenous people of Xinjiang were being held in what it described as “counterextremism "
+          "centers” in northwestern China, RFE/RL reported.")
+    twice = un.replace("said in August 2018", "estimated")
+    assert support(un, twice) > THRESHOLD
+    assert support(un, twice.replace("1 million", "2 million")) < THRESHOLD
+    assert support(un, twice.replace("United Nations", "European Union")) < THRESHOLD
 
 
 def test_a_quarter_written_two_ways_is_one_fact() -> None:

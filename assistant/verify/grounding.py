@@ -223,9 +223,11 @@ def _substitutions(claim: list[str], window: list[str], aside: frozenset[str] = 
     anchors.append((n, m))
     used, pairs, replaced = set(claim), set(pairwise(window)), 0
     for (a, b), (c, d) in pairwise(anchors):
-        # Run words that sit next to their aligned neighbour in the window too were moved, not replaced.
-        ours = [k for k in range(a + 1, c) if not ((k - 1 == a >= 0 and (claim[a], claim[k]) in pairs)
-                                                   or (k + 1 == c < n and (claim[k], claim[c]) in pairs))]
+        # Run words that sit next to their aligned neighbour in the window too were moved, not replaced; a word
+        # said twice in a row, aligned the second time, adds nothing ("estimated that an estimated 1 million").
+        ours = [k for k in range(a + 1, c) if not (k + 1 == c < n and claim[k] == claim[c])
+                and not ((k - 1 == a >= 0 and (claim[a], claim[k]) in pairs)
+                         or (k + 1 == c < n and (claim[k], claim[c]) in pairs))]
         theirs = window[b + 1:d]
         if b < 0:
             theirs = theirs[-_GAP:]  # the window may start earlier than the claim
