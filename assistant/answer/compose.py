@@ -210,6 +210,29 @@ def _by_clauses(text: str, ids: Sequence[int], texts: Sequence[str],
     return list(dict.fromkeys(numbers)), min(scores)
 
 
+def _bridged(question: str, text: str, ids: Sequence[int], texts: Sequence[str],
+             similarity: Similarity | None) -> tuple[list[int], float] | None:
+    """Two passages that together support a sentence neither supports alone, where one lacks only names the
+    question itself gives and the other states them (a bridge: "The fire that killed the crew of Apollo 1 broke
+    out on January 27, 1967." from the fire's passage, which never says "Apollo 1", and the one that names the
+    crew's flight); the sentence's own citations are tried first. Never for a year or a fact the question does
+    not give, nor past a passage that holds another number or name in its place. Passage numbers are 1-based."""
+    unasked = grounding.missing_facts(question, text, strict=False) or set()
+    order = list(dict.fromkeys([*ids, *range(1, len(texts) + 1)]))
+    for first in order:
+        gap = grounding.missing_facts(texts[first - 1], text)
+        if not gap or not gap.isdisjoint(unasked) or any(YEAR.fullmatch(g) for g in gap):
+            continue
+        for other in order:
+            lacks = grounding.missing_facts(texts[other - 1], text) if other != first else None
+            if lacks is None or not gap.isdisjoint(lacks):
+                continue
+            score = grounding.support(f"{texts[first - 1]}\n\n{texts[other - 1]}", text, similarity)
+            if score >= grounding.THRESHOLD:
+                return [first, other], score
+    return None
+
+
 def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: Similarity | None,
              standalone_query: str = "", keep_unsupported: bool = False,
              opinion: SecondOpinion | None = None) -> Answer:
@@ -217,7 +240,8 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
 
     "According to the passage," (or to a passage's title or source) is dropped first: it names the evidence,
     not a party. Per sentence: supported by its own citations -> "supported"; else supported by another passage ->
-    "recited" to that passage; else, when the score is borderline and `opinion` (the chat model's second
+    "recited" to that passage; else cited to the passages its clauses (`_by_clauses`) or two bridged passages
+    (`_bridged`) hold; else, when the score is borderline and `opinion` (the chat model's second
     opinion, `verify/second.py`) confirms it against its own or the best passage, kept with
     `verified_by="model"`; else cut to its longest leading clause that is supported (`verified_by="trimmed"`,
     the cut counted as dropped); else "unsupported", dropped unless `keep_unsupported` (which keeps them on a
@@ -258,6 +282,10 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
             if joined is not None:  # "A, and B" with A and B in different passages: each clause cited
                 numbers, score = joined
                 label = "supported" if set(numbers) <= set(ids) else "recited"
+            bridged = _bridged(question, text, ids, texts, similarity) if label == "unsupported" else None
+            if bridged is not None:  # one passage states the fact, another the name the question gives it by
+                numbers, score = bridged
+                label = "supported" if set(numbers) <= set(ids) else "recited"
             if label == "unsupported" and opinion is not None:
                 rescued = _second_opinion(opinion, text, texts, own, (best + 1, score))
                 if rescued is not None:
@@ -286,7 +314,7 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
         premise = restated(question, text, evidence) if checked and opinion is not None else set()
         if premise and opinion is not None:  # a premise of the question repeated as fact?
             verified_by = "model" if verified_by == "checker" else verified_by
-            if not confirms(opinion, cited, text):
+            if not confirms(opinion, [texts[n - 1] for n in numbers], text):
                 head = _confirmed_head(question, text, numbers, texts, similarity, opinion)
                 if head is not None:  # "... (the Saxon Garden) near the city of Warsaw.": the unconfirmed phrase cut
                     text, (number, score) = head

@@ -157,11 +157,31 @@ def gate(passages: Sequence[Passage], min_score: float, min_relevance: float,
 
     relevant = [p for p in passages if p.score >= min_score or (p.relevance or 0.0) >= min_relevance or named(p)]
     if relevant:
-        return relevant, None
+        return relevant + bridge(question, relevant, passages), None
     if not passages:
         return [], Decision("refuse", "empty_index", "the index is empty; ingest some articles first.")
     return [], Decision("refuse", "not_relevant", f"no passage is relevant enough (best similarity "
                         f"{max(p.score for p in passages):.2f}, needed {min_score:.2f}).")
+
+
+_NAME = re.compile(r"(?:[A-Z][\w'’-]*|\d+)(?:\s+(?:[A-Z][\w'’-]*|\d+))*")  # "Apollo 1", "Vadim Pisarevich"
+
+
+def bridge(question: str, relevant: Sequence[Passage], passages: Sequence[Passage]) -> list[Passage]:
+    """The best-ranked other passage that names what the question names and the relevant passages never do
+    (a bridge: the fire's passage never says "Apollo 1", the one that names the crew's flight ranks below the
+    relevance line); none when they name it all. A name counts as missing only when none of its words is there
+    ("Pisarevich" names "Vadim Pisarevich", "prize" the "Nobel Prize"), and a year is no name (another year's
+    snippet is no bridge)."""
+    have = content_words(" ".join(p.text for p in relevant))
+    for name in _NAME.findall(YEAR.sub(" ", question.strip()).partition(" ")[2]):  # not its first word ("Whose")
+        words = content_words(name)
+        if not words or all(w.isdigit() for w in words) or words & have:
+            continue
+        for p in passages:
+            if p not in relevant and words <= content_words(p.text):
+                return [p]
+    return []
 
 
 def verdict(sentences: Sequence[Sentence], passages: Sequence[Passage], dropped: int, declined: int,

@@ -249,8 +249,7 @@ def features(premise: str, claim: str, similarity: Similarity | None = None) -> 
     covers = [len(words & w) / len(words) for w in p.window_words]
     best = max(range(len(covers)), key=covers.__getitem__)
     numbers, entities = _numbers(claim), _entities(claim)
-    missing_numbers = numbers - p.numbers
-    missing_entities = {e for e in entities if e not in p.words and not any(_same(e, w) for w in p.words)}
+    missing_numbers, missing_entities = _missing(p, numbers, entities)
     facts, missing = len(numbers) + len(entities), len(missing_numbers) + len(missing_entities)
     claim_bigrams = bigrams(_tokens(claim, content_only=True))
     copied = sum(b in p.bigrams for b in claim_bigrams) / len(claim_bigrams) if claim_bigrams else covers[best]
@@ -281,6 +280,21 @@ def features(premise: str, claim: str, similarity: Similarity | None = None) -> 
 _CLAUSE = re.compile(r"[;()·]|\s[–—-]\s|\s(?:\.\.\.|…)\s|,?\s+\b(?:although|though|but|while|whereas)\b"
                      r"|,\s+(?:and\s+)?so\b",  # ", so": "... do not have entitlements of powiat, so the numbers ..."
                      re.I)  # "·" and " ... " part a web snippet's fragments: "· None of ..." negates nothing else
+
+
+def _missing(p: _Premise, numbers: set[str], entities: set[str]) -> tuple[set[str], set[str]]:
+    """The numbers and names (stems) the premise lacks."""
+    return numbers - p.numbers, {e for e in entities if e not in p.words and not any(_same(e, w) for w in p.words)}
+
+
+def missing_facts(premise: str, claim: str, strict: bool = True) -> set[str] | None:
+    """The claim's numbers and names (stems, as `features` reads them) that `premise` lacks; None, when `strict`,
+    where the premise holds another number or name in the place of one (a conflict: not a gap to fill elsewhere)."""
+    f = features(premise, claim) if strict else {}
+    if strict and (not f or f["number_conflict"] or f["entity_conflict"]):
+        return None
+    numbers, entities = _missing(_premise(premise), _numbers(_normal(claim)), _entities(_normal(claim)))
+    return numbers | entities
 
 
 def _negation_flip(claim: str, window: str, words: set[str]) -> bool:

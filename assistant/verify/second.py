@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from assistant import prompts
@@ -90,9 +90,11 @@ def restated(question: str, claim: str, evidence: str) -> set[str]:
             and any(one_word(w, q) for q in asked) and not any(one_word(w, h) for h in have)}
 
 
-def confirms(opinion: SecondOpinion, passage: str, claim: str) -> bool:
-    """The model's answer on `claim` against the sentences of `passage` that best match it."""
-    return opinion(evidence_window(passage, claim), claim)
+def confirms(opinion: SecondOpinion, passage: str | Sequence[str], claim: str) -> bool:
+    """The model's answer on `claim` against the sentences of `passage` that best match it (of each passage, for
+    a claim cited to several: a bridge's date in one and its name in the other)."""
+    passages = [passage] if isinstance(passage, str) else passage
+    return opinion(" ".join(evidence_window(p, claim) for p in passages), claim)
 
 
 def second_opinion(opinion: SecondOpinion | None, passage: str, claim: str, score: float) -> bool:
