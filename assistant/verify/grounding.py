@@ -21,6 +21,7 @@ A multi-sentence claim is supported only as much as its weakest sentence; 0.5 is
 Three rules override the score (0.1): words put in the mouth of a speaker the premise never names, a
 numbered name ("Splatoon 2") given a fact the premise binds to the name with another number (`_renumbered`),
 and two numbers trading places ("July 50 ... 12 countries" for "50 countries ... July 12", `numbers.py`).
+`missing_facts` names the claim's numbers and names a premise lacks (what a second passage must hold to bridge).
 
 What it does not do: no entailment model. It misses facts trading places other than two numbers
 bound to the words right beside them, a premise number or name attached to the wrong event in a reworded claim,
