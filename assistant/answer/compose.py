@@ -219,13 +219,14 @@ def _bridged(question: str, text: str, ids: Sequence[int], texts: Sequence[str],
     not give, nor past a passage that holds another number or name in its place. Passage numbers are 1-based."""
     unasked = grounding.missing_facts(question, text, strict=False) or set()
     order = list(dict.fromkeys([*ids, *range(1, len(texts) + 1)]))
+    lacks = {n: grounding.missing_facts(texts[n - 1], text) for n in order}  # once per passage
     for first in order:
-        gap = grounding.missing_facts(texts[first - 1], text)
+        gap = lacks[first]
         if not gap or not gap.isdisjoint(unasked) or any(YEAR.fullmatch(g) for g in gap):
             continue
         for other in order:
-            lacks = grounding.missing_facts(texts[other - 1], text) if other != first else None
-            if lacks is None or not gap.isdisjoint(lacks):
+            held = lacks[other]
+            if other == first or held is None or not gap.isdisjoint(held):
                 continue
             score = grounding.support(f"{texts[first - 1]}\n\n{texts[other - 1]}", text, similarity)
             if score >= grounding.THRESHOLD:

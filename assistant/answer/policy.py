@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 from assistant import prompts
 from assistant.answer.citations import Similarity
@@ -273,6 +274,7 @@ def repeats(rejected: str, text: str, question: str) -> bool:
     return bool(again) and len(again) >= end and again[:end] == said[:end]
 
 
+@lru_cache(maxsize=16)  # asked once per token of a second try, with the same answer and question
 def committed(answer: str, question: str) -> int:
     """How much of `answer` runs up to its first word that the question does not give (a stop word or
     "according" is none), with the character after it (so "37" is not "370"); all of it when every word is
