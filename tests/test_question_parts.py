@@ -80,3 +80,35 @@ def test_a_compound_sentence_is_checked_and_cited_clause_by_clause(seeded_copy: 
     assert ans.decision is not None and ans.decision.outcome == "answer", ans.decision  # both parts answered
     b = Assistant(seeded_copy, llm=fake(false), second_opinion=False)
     assert b.ask(question).refused
+
+
+def test_a_compound_sentence_cited_to_one_passage_is_cited_clause_by_clause(seeded_copy: Path) -> None:
+    """The model's "A, and B" cited to B's passage alone: the checker passes it as a whole (most of its words are
+    B's), but it repeats words of the question ("Chen", "press conference") that B's passage never uses, so the
+    premise veto would ask the judge about all of it against B and refuse the answer. Clause by clause, each
+    clause is cited to the passage that holds it, and only the clause that restates the question ("held") is put
+    to the judge, against its own passage; when the judge says no, the sentence is still not kept."""
+    from assistant.answer.compose import assemble
+    from assistant.verify.second import ModelOpinion
+    from tests.fakes import ScriptedChat
+
+    question = ("When did Chen Xu hold a press conference, and how many people did the United Nations estimate "
+                "were held?")
+    a = Assistant(seeded_copy, llm_backend="extractive")
+    passages = a.retrieve(question, 4)
+    un = next(n for n, p in enumerate(passages, 1) if "an estimated 1 million" in p.text)
+    press = next(n for n, p in enumerate(passages, 1) if "press conference on July 26" in p.text)
+    answer = ("Chen Xu held a press conference on July 26, and the United Nations estimated that 1 million ethnic "
+              "Uyghurs and other mostly Muslim indigenous people of Xinjiang were being held in what it described as "
+              f"“counterextremism centers” in northwestern China, RFE/RL reported. [{un}]")
+    judge = ScriptedChat(reply="yes")
+    ans = assemble(question, answer, passages, a.similarity, opinion=ModelOpinion(judge))
+    assert not ans.refused, ans.decision
+    cited = {c.number: c.quote for c in ans.sentences[0].citations}
+    assert sorted(cited) == sorted({press, un}), cited
+    assert "July 26" in cited[press] and "1 million" in cited[un]
+    for c in ans.sentences[0].citations:
+        assert a.index.document(c.doc_id).text[c.char_start:c.char_end] == c.quote
+    asked = [str(p[-1].content) for p in judge.prompts]
+    assert asked and all("Statement: Chen Xu held a press conference on July 26\n" in q for q in asked), asked
+    assert assemble(question, answer, passages, a.similarity, opinion=ModelOpinion(ScriptedChat(reply="no"))).refused

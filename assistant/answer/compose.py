@@ -193,10 +193,13 @@ def _best_citation(claim: str, ids: Sequence[int], texts: Sequence[str],
     return number, score
 
 
-def _by_clauses(text: str, ids: Sequence[int], texts: Sequence[str],
-                similarity: Similarity | None) -> tuple[list[int], float] | None:
+def _by_clauses(text: str, ids: Sequence[int], texts: Sequence[str], similarity: Similarity | None,
+                question: str = "", titles: Sequence[str] = (),
+                opinion: SecondOpinion | None = None) -> tuple[list[int], float] | None:
     """The passages supporting each clause of a compound sentence (`split_clauses`), the sentence's own
-    citations first, and the weakest clause's score; None when some clause has no supporting passage."""
+    citations first, and the weakest clause's score; None when some clause has no supporting passage. With
+    `question` (and the passages' `titles`), the premise veto clause by clause: a clause that repeats a word of
+    the question its passage never uses (`restated`) must be confirmed by `opinion` against that passage."""
     clauses = split_clauses(text)
     if len(clauses) < 2:
         return None
@@ -204,6 +207,9 @@ def _by_clauses(text: str, ids: Sequence[int], texts: Sequence[str],
     for clause in clauses:
         number, score = _best_citation(clause, ids, texts, similarity)
         if score < grounding.THRESHOLD:
+            return None
+        if question and restated(question, clause, f"{texts[number - 1]}\n\n{titles[number - 1]}") and (
+                opinion is None or not confirms(opinion, texts[number - 1], clause)):
             return None
         numbers.append(number)
         scores.append(score)
@@ -313,6 +319,11 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
             continue
         checked = verified_by in ("checker", "trimmed") and label != "unsupported"
         premise = restated(question, text, evidence) if checked and opinion is not None else set()
+        joined = _by_clauses(text, ids, texts, similarity, question, [p.title for p in passages], opinion) \
+            if premise else None
+        if joined is not None:  # "A on July 26, and B" cited to B's passage alone: each clause to its own passage
+            numbers, score = joined
+            label, premise = "supported" if set(numbers) <= set(ids) else "recited", set()
         if premise and opinion is not None:  # a premise of the question repeated as fact?
             verified_by = "model" if verified_by == "checker" else verified_by
             if not confirms(opinion, [texts[n - 1] for n in numbers], text):
