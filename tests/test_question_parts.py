@@ -104,6 +104,7 @@ def test_a_compound_sentence_cited_to_one_passage_is_cited_clause_by_clause(seed
     judge = ScriptedChat(reply="yes")
     ans = assemble(question, answer, passages, a.similarity, opinion=ModelOpinion(judge))
     assert not ans.refused, ans.decision
+    assert ans.sentences[0].verified_by == "model"  # one clause was the judge's to confirm
     cited = {c.number: c.quote for c in ans.sentences[0].citations}
     assert sorted(cited) == sorted({press, un}), cited
     assert "July 26" in cited[press] and "1 million" in cited[un]

@@ -195,25 +195,27 @@ def _best_citation(claim: str, ids: Sequence[int], texts: Sequence[str],
 
 def _by_clauses(text: str, ids: Sequence[int], texts: Sequence[str], similarity: Similarity | None,
                 question: str = "", titles: Sequence[str] = (),
-                opinion: SecondOpinion | None = None) -> tuple[list[int], float] | None:
+                opinion: SecondOpinion | None = None) -> tuple[list[int], float, str] | None:
     """The passages supporting each clause of a compound sentence (`split_clauses`), the sentence's own
-    citations first, and the weakest clause's score; None when some clause has no supporting passage. With
-    `question` (and the passages' `titles`), the premise veto clause by clause: a clause that repeats a word of
-    the question its passage never uses (`restated`) must be confirmed by `opinion` against that passage."""
+    citations first, the weakest clause's score and who verified it ("checker", or "model" when `opinion` was
+    asked); None when some clause has no supporting passage. With `question` (and the passages' `titles`), the
+    premise veto clause by clause: a clause that repeats a word of the question its passage never uses
+    (`restated`) must be confirmed by `opinion` against that passage."""
     clauses = split_clauses(text)
     if len(clauses) < 2:
         return None
-    numbers, scores = [], []
+    numbers, scores, verified_by = [], [], "checker"
     for clause in clauses:
         number, score = _best_citation(clause, ids, texts, similarity)
         if score < grounding.THRESHOLD:
             return None
-        if question and restated(question, clause, f"{texts[number - 1]}\n\n{titles[number - 1]}") and (
-                opinion is None or not confirms(opinion, texts[number - 1], clause)):
-            return None
+        if question and restated(question, clause, f"{texts[number - 1]}\n\n{titles[number - 1]}"):
+            if opinion is None or not confirms(opinion, texts[number - 1], clause):
+                return None
+            verified_by = "model"
         numbers.append(number)
         scores.append(score)
-    return list(dict.fromkeys(numbers)), min(scores)
+    return list(dict.fromkeys(numbers)), min(scores), verified_by
 
 
 def _bridged(question: str, text: str, ids: Sequence[int], texts: Sequence[str],
@@ -287,7 +289,7 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
             label, numbers = ("recited", [best + 1]) if score >= grounding.THRESHOLD else ("unsupported", ids)
             joined = _by_clauses(text, ids, texts, similarity) if label == "unsupported" else None
             if joined is not None:  # "A, and B" with A and B in different passages: each clause cited
-                numbers, score = joined
+                numbers, score, _ = joined
                 label = "supported" if set(numbers) <= set(ids) else "recited"
             bridged = _bridged(question, text, ids, texts, similarity) if label == "unsupported" else None
             if bridged is not None:  # one passage states the fact, another the name the question gives it by
@@ -322,7 +324,7 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
         joined = _by_clauses(text, ids, texts, similarity, question, [p.title for p in passages], opinion) \
             if premise else None
         if joined is not None:  # "A on July 26, and B" cited to B's passage alone: each clause to its own passage
-            numbers, score = joined
+            numbers, score, verified_by = joined
             label, premise = "supported" if set(numbers) <= set(ids) else "recited", set()
         if premise and opinion is not None:  # a premise of the question repeated as fact?
             verified_by = "model" if verified_by == "checker" else verified_by
