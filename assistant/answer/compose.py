@@ -324,8 +324,9 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
         joined = _by_clauses(text, ids, texts, similarity, question, [p.title for p in passages], opinion) \
             if premise else None
         if joined is not None:  # "A on July 26, and B" cited to B's passage alone: each clause to its own passage
-            numbers, score, verified_by = joined
+            numbers, score, by = joined
             label, premise = "supported" if set(numbers) <= set(ids) else "recited", set()
+            verified_by = by if verified_by == "checker" else verified_by  # a trimmed sentence says so
         if premise and opinion is not None:  # a premise of the question repeated as fact?
             verified_by = "model" if verified_by == "checker" else verified_by
             if not confirms(opinion, [texts[n - 1] for n in numbers], text):
