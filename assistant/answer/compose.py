@@ -193,12 +193,19 @@ def _best_citation(claim: str, ids: Sequence[int], texts: Sequence[str],
     return number, score
 
 
+def _evidence(passages: Sequence[Passage], texts: Sequence[str], numbers: Sequence[int]) -> str:
+    """What a sentence cited to passages `numbers` (1-based) is checked against for premises: the cited texts
+    together, then their titles (a word of the cited article's title is no premise)."""
+    cited = "\n\n".join(texts[n - 1] for n in numbers)
+    return f"{cited}\n\n{' '.join(passages[n - 1].title for n in numbers)}"
+
+
 def _by_clauses(text: str, ids: Sequence[int], texts: Sequence[str], similarity: Similarity | None,
-                question: str = "", titles: Sequence[str] = (),
+                question: str = "", passages: Sequence[Passage] = (),
                 opinion: SecondOpinion | None = None) -> tuple[list[int], float, str] | None:
     """The passages supporting each clause of a compound sentence (`split_clauses`), the sentence's own
     citations first, the weakest clause's score and who verified it ("checker", or "model" when `opinion` was
-    asked); None when some clause has no supporting passage. With `question` (and the passages' `titles`), the
+    asked); None when some clause has no supporting passage. With `question` (and the `passages`), the
     premise veto clause by clause: a clause that repeats a word of the question its passage never uses
     (`restated`) must be confirmed by `opinion` against that passage."""
     clauses = split_clauses(text)
@@ -209,7 +216,7 @@ def _by_clauses(text: str, ids: Sequence[int], texts: Sequence[str], similarity:
         number, score = _best_citation(clause, ids, texts, similarity)
         if score < grounding.THRESHOLD:
             return None
-        if question and restated(question, clause, f"{texts[number - 1]}\n\n{titles[number - 1]}"):
+        if question and restated(question, clause, _evidence(passages, texts, [number])):
             if opinion is None or not confirms(opinion, texts[number - 1], clause):
                 return None
             verified_by = "model"
@@ -313,16 +320,13 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
                 continue
             (number, score), verified_by = dated  # cited to another year's passage: re-cited to the right one
             numbers, label = [number], "supported" if number in ids else "recited"
-        cited = "\n\n".join(texts[n - 1] for n in numbers)  # the evidence of all its citations together
-        about = " ".join(passages[n - 1].title for n in numbers)  # a word of the cited article's title is no premise
-        evidence = f"{cited}\n\n{about}"
+        evidence = _evidence(passages, texts, numbers)
         if label != "unsupported" and policy.misses_the_attribute(question, text, evidence):
             declined += 1  # another fact about the same subject ("held" for "population"): no answer
             continue
         checked = verified_by in ("checker", "trimmed") and label != "unsupported"
         premise = restated(question, text, evidence) if checked and opinion is not None else set()
-        joined = _by_clauses(text, ids, texts, similarity, question, [p.title for p in passages], opinion) \
-            if premise else None
+        joined = _by_clauses(text, ids, texts, similarity, question, passages, opinion) if premise else None
         if joined is not None:  # "A on July 26, and B" cited to B's passage alone: each clause to its own passage
             numbers, score, by = joined
             label, premise = "supported" if set(numbers) <= set(ids) else "recited", set()

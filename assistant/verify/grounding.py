@@ -291,9 +291,10 @@ def _missing(p: _Premise, numbers: set[str], entities: set[str]) -> tuple[set[st
 def missing_facts(premise: str, claim: str, strict: bool = True) -> set[str] | None:
     """The claim's numbers and names (stems, as `features` reads them) that `premise` lacks; None, when `strict`,
     where the premise holds another number or name in the place of one (a conflict: not a gap to fill elsewhere)."""
-    f = features(premise, claim) if strict else {}
-    if strict and (not f or f["number_conflict"] or f["entity_conflict"]):
-        return None
+    if strict:
+        f = features(premise, claim)
+        if not f or f["number_conflict"] or f["entity_conflict"]:
+            return None
     numbers, entities = _missing(_premise(premise), _numbers(_normal(claim)), _entities(_normal(claim)))
     return numbers | entities
 
