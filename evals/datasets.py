@@ -115,13 +115,14 @@ def seed_items(path: Path) -> list[EvalItem]:
     return items
 
 
-def multihop_items(path: Path, articles: Path, held_out: set[str]) -> list[EvalItem]:
-    """`evals/multihop.jsonl`: hand-written questions over the indexed XQuAD articles (`articles`, as
-    `write_xquad` wrote them) whose answer needs two passages: a bridge (the first passage names what the
-    second answers about) or a comparison (a fact from each). Each hop's gold evidence is a quoted phrase,
-    located here in the stored text. A right answer contains one of `answers`, one of each hop's `facts`
-    (a comparison states both compared facts), and matches none of `wrong` (the regexes of a conclusion
-    that picks the other side): all hand-written, independent of the checker.
+def multihop_items(path: Path, articles: Path, held_out: set[str], dataset: str = "multihop") -> list[EvalItem]:
+    """`evals/multihop.jsonl` (or `multihop_heldout.jsonl`, as `dataset`): hand-written questions over the
+    indexed XQuAD articles (`articles`, as `write_xquad` wrote them) whose answer needs two passages: a
+    bridge (the first passage names what the second answers about) or a comparison (a fact from each). Each
+    hop's gold evidence is a quoted phrase, located here in the stored text. A right answer contains one of
+    `answers`, one of each hop's `facts` (a comparison states both compared facts), and matches none of
+    `wrong` (the regexes of a conclusion that picks the other side): all hand-written, independent of the
+    checker.
     """
     items: list[EvalItem] = []
     texts: dict[str, str] = {}  # each article's stored text, parsed once
@@ -132,15 +133,15 @@ def multihop_items(path: Path, articles: Path, held_out: set[str]) -> list[EvalI
         hops = []
         for h in r["hops"]:
             if h["doc"] in held_out:
-                raise ValueError(f"multihop item {r['id']}: {h['doc']} is left out of the eval index")
+                raise ValueError(f"{dataset} item {r['id']}: {h['doc']} is left out of the eval index")
             if h["doc"] not in texts:
                 texts[h["doc"]] = parse_file(articles / h["doc"])[0].text
             stored = texts[h["doc"]]
             start = stored.find(h["quote"])
             if start < 0 or stored.count(h["quote"]) > 1:
-                raise ValueError(f"multihop item {r['id']}: the quote is not found once in {h['doc']}: {h['quote']!r}")
+                raise ValueError(f"{dataset} item {r['id']}: the quote is not found once in {h['doc']}: {h['quote']!r}")
             hops.append(Hop(h["doc"], (start, start + len(h["quote"])), tuple(h.get("facts", ()))))
-        items.append(EvalItem("multihop", f"multihop-{r['id']}", r["question"], True, tuple(r["answers"]),
+        items.append(EvalItem(dataset, f"{dataset}-{r['id']}", r["question"], True, tuple(r["answers"]),
                               hops=tuple(hops), wrong=tuple(r.get("wrong", ()))))
     return items
 
