@@ -138,3 +138,46 @@ def test_a_comparison_with_a_side_the_corpus_lacks_is_not_concluded(city: Path, 
                "The Sydney Opera House opened earlier than the Grainger Market [1].")
     assert ans.refused, ans.text  # the model's claim is unsupported, and there is nothing to conclude from
     assert not any(s.verified_by in ("quote", "comparison") for s in ans.sentences)
+
+
+def _passage(text: str) -> Passage:
+    return Passage(chunk_id="c", doc_id="d", text=text, char_start=0, char_end=len(text), score=1.0,
+                   sentences=tuple(split_sentences(text)))
+
+
+def test_times_counted_back_and_years_that_name_a_thing_are_compared() -> None:
+    """"515 million years ago" and "13,000 BP" are times (earlier is older); "the 1954 decision" and "(1525
+    forward)" are years, "the 2000 guests" is not; a side after a colon may hold commas (held-out multi-hop
+    questions that the year rule alone could not conclude)."""
+    fossils = _passage("Fossils have been found in lagerstätten as far back as the early Cambrian, about 515 "
+                       "million years ago. Three putative species were then found in the Burgess Shale, about 505 "
+                       "million years ago in the mid-Cambrian period.")
+    c = Comparison("Which fossils are older", "those found in early Cambrian lagerstätten",
+                   "the three putative species from the Burgess Shale")
+    early, burgess = (find_fact(x, y, c.stem, "year", [fossils]) for x, y in ((c.a, c.b), (c.b, c.a)))
+    assert early is not None and burgess is not None
+    assert (early.shown, burgess.shown) == ("515 million years ago", "505 million years ago")
+    assert conclusion(c, early, burgess, "year", -1) == ("Those found in early Cambrian lagerstätten are older (515 "
+                                                         "million years ago, against 505 million years ago for the "
+                                                         "three putative species from the Burgess Shale).")
+    ice = _passage("The last glacial ran until the end of the Pleistocene (~11,600 BP). Rapid warming and changes "
+                   "of vegetation began about 13,000 BP.")
+    c = Comparison("Which came first", "the end of the Pleistocene", "the start of rapid warming")
+    end, warming = (find_fact(x, y, c.stem, "year", [ice]) for x, y in ((c.a, c.b), (c.b, c.a)))
+    assert end is not None and warming is not None
+    assert conclusion(c, end, warming, "year", -1) == ("The start of rapid warming came first (13,000 BP, against "
+                                                       "11,600 BP for the end of the Pleistocene).")
+    court = _passage("It remains lawful following a Supreme Court decision in 1977 which held that paddling is "
+                     "lawful. After the 1954 decision in the landmark court case Brown v. Board of Education, "
+                     "the 2000 guests left.")
+    brown = find_fact("Brown v. Board of Education", "the paddling ruling", "Which decision came first", "year",
+                      [court])
+    assert brown is not None and brown.shown == "1954"
+    bible = _passage("It influenced William Tyndale's English Bible (1525 forward), a precursor.")
+    tyndale = find_fact("William Tyndale's English Bible", "Lefevre's translation", "Which appeared first", "year",
+                        [bible])
+    assert tyndale is not None and tyndale.shown == "1525"
+    assert comparison("Which settlement started out with more people: the settlement at Sullivan Bay in Victoria, "
+                      "Australia, or the settlement at Manakintown?") == Comparison(
+        "Which settlement started out with more people", "the settlement at Sullivan Bay in Victoria, Australia",
+        "the settlement at Manakintown")

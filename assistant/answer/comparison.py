@@ -7,7 +7,8 @@ a conclusion no single passage supports. `complete` mends the checked answer in 
   names that side and states a number of the kind compared, quoted and cited exactly;
 - the conclusion says the question's own words back about the winner and cites both facts: "The Grainger
   Market opened earlier in Newcastle (1835, against 1980 for the Tyne and Wear Metro)." Years are compared
-  for first / earlier / later questions, amounts of the same unit for more / larger / fewer ones; the
+  for first / earlier / later / older questions (a time counted back, "515 million years ago", "13,000 BP",
+  is a year too), amounts of the same unit for more / larger / fewer ones; the
   numbers are the cited sentences' own, so a reader can check every step;
 - a kept sentence that gives the win to the other side is left out.
 It leaves the answer as it is when it cannot conclude: no number of the compared kind for a side (no
@@ -32,9 +33,17 @@ _LATER = re.compile(r"\b(?:later|latest|last|after|newer|newest|younger|youngest
 _MORE = re.compile(r"\b(?:more|most|larger|largest|bigger|biggest|higher|highest|greater|longer|taller)\b", re.I)
 _FEWER = re.compile(r"\b(?:fewer|less|least|smaller|smallest|lower|lowest|shorter)\b", re.I)
 _AMOUNT = re.compile(r"(?:(?<![\w.])\d{1,3}(?:,\d{3})+|(?<![\w.,])\d+)(?:\.\d+)?%?")
-# a year is a date, not a count: "in 1835", "1038–40", "1980 and 1984", but not "2000 guests"
+# a year is a date, not a count: "in 1835", "1038–40", "1980 and 1984", "(1525 forward)", but not "2000 guests"
 _NOT_A_YEAR = re.compile(r"\s+(?!(?:and|or|to|as|when|until|in|on|at|by|for|with|the|was|were|is|after|before|but|"
-                         r"that|which|while|during|from|BC|AD|BCE|CE)\b)[a-z]")
+                         r"that|which|while|during|from|forward|onward|onwards|BC|AD|BCE|CE)\b)[a-z]")
+# ... unless it names a thing of that year: "the 1954 decision", "the 1967 serial" (not "the 2000 guests")
+_OF_THE_YEAR = re.compile(r"(?:\b(?:the|a|an|its|his|her|their)|'s)\s+$", re.I)
+_THING = re.compile(r"\s+(?!(?:\w+s|people|men|women|children|square|km|miles?|feet|acres?|hectares?|tons?|tonnes?)\b)"
+                    r"[a-z]+\b")
+# a time counted back: "515 million years ago", "~11,600 BP", "500 BC" (earlier is smaller, as with years)
+_BACK = re.compile(r"(?<![\w.,])(?P<n>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(?P<scale>million|billion|thousand)?"
+                   r"(?:\s+years?\s+ago\b|\s*(?:years\s+)?(?:BP|BC|BCE)\b)")
+_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
 
 
 @dataclass(frozen=True)
@@ -73,13 +82,24 @@ def contradicts(text: str, loser: str, winner: str, kind: str, sign: int) -> boo
 
 
 def _numbers(text: str, kind: str, exclude: set[str]) -> list[tuple[int, str, float, str]]:
-    """(position, as written, value, unit) of each number of `kind` in `text`, except those in `exclude`."""
+    """(position, as written, value, unit) of each number of `kind` in `text`, except those in `exclude`. A
+    time counted back ("515 million years ago", "500 BC") is a year too, with a negative value."""
     if kind == "year":
-        found = [(m.start(), m[0], "") for m in YEAR.finditer(text) if not _NOT_A_YEAR.match(text, m.end())]
+        back = [(m.start(), m[0], -float(m["n"].replace(",", "")) * _SCALE.get(m["scale"] or "", 1.0), "")
+                for m in _BACK.finditer(text)]
+        found = back + [(m.start(), m[0], float(m[0]), "") for m in YEAR.finditer(text) if _a_year(text, m)
+                        and not any(at <= m.start() < at + len(shown) for at, shown, _, _ in back)]
     else:
-        found = [(m.start(), m[0], "%" if m[0].endswith("%") else _unit(text, m.end())) for m in _AMOUNT.finditer(text)]
-    return [(at, shown, float(shown.replace(",", "").rstrip("%")), unit) for at, shown, unit in found
-            if shown not in exclude]
+        found = [(m.start(), m[0], float(m[0].replace(",", "").rstrip("%")),
+                  "%" if m[0].endswith("%") else _unit(text, m.end())) for m in _AMOUNT.finditer(text)]
+    return [n for n in found if n[1] not in exclude]
+
+
+def _a_year(text: str, m: re.Match[str]) -> bool:
+    """Whether the four digits at `m` are a year: not followed by a word that makes them a count ("2000
+    guests"), unless they name a thing of that year ("the 1954 decision")."""
+    return not _NOT_A_YEAR.match(text, m.end()) or bool(
+        _OF_THE_YEAR.search(text[max(0, m.start() - 8):m.start()]) and _THING.match(text, m.end()))
 
 
 def _unit(text: str, end: int) -> str:

@@ -27,6 +27,8 @@ _COMPARATIVE = re.compile(r"\b(?:more|most|less|fewer|first|last|earlier|later|b
 _NO_CHOICE = re.compile(r"(?:\d|\b(?:one|two|three|four|five|ten|more|less|fewer))\s+or (?:more|less|fewer)\b"
                         r"|\bor (?:so|not)\b", re.I)  # "3 or more", "more or fewer than 50", "or so": no choice
 _SIDES = (
+    # "Which ...: A, in C, or B?": after a colon a side may hold commas
+    re.compile(r"^(?P<stem>[^:]+?):\s+(?P<a>.+?),?\s+or\s+(?P<b>[^:?]+)\??$"),
     re.compile(r"^(?P<stem>.+?)[,:]\s+(?P<a>[^,:]+?),?\s+or\s+(?P<b>[^,:?]+)\??$"),  # "Which ..., A or B?"
     re.compile(r"^(?P<a>.+?)\s+before or after\s+(?P<b>[^?]+)\??$", re.I),  # "Did A happen before or after B?"
 )
