@@ -44,6 +44,11 @@ def _ask(city: Path, tmp_path: Path, question: str, reply: str) -> Answer:
     return a.ask(question)
 
 
+def _passage(text: str) -> Passage:
+    return Passage(chunk_id="c", doc_id="d", text=text, char_start=0, char_end=len(text), score=1.0,
+                   sentences=tuple(split_sentences(text)))
+
+
 def test_comparison_questions_are_read_into_their_two_sides() -> None:
     assert comparison(QUESTION) == Comparison("Which opened earlier in Newcastle", "the Grainger Market",
                                               "the Tyne and Wear Metro")
@@ -121,8 +126,7 @@ def test_a_sentence_naming_both_sides_gives_each_its_own_part_and_the_asked_unit
             "the business school is across the river in Allston. The business school sits on a 358-acre "
             "(145 ha) campus in Allston. The medical school has a 21-acre (8.5 ha) campus 5.3 km south of "
             "the Cambridge campus.")
-    p = Passage(chunk_id="c", doc_id="d", text=text, char_start=0, char_end=len(text), score=1.0,
-                sentences=tuple(split_sentences(text)))
+    p = _passage(text)
     c = Comparison("Which campus covers more acres", "the main campus in Cambridge", "the campus in Allston")
     cambridge = find_fact(c.a, c.b, c.stem, "amount", [p])
     allston = find_fact(c.b, c.a, c.stem, "amount", [p])
@@ -139,10 +143,6 @@ def test_a_comparison_with_a_side_the_corpus_lacks_is_not_concluded(city: Path, 
     assert ans.refused, ans.text  # the model's claim is unsupported, and there is nothing to conclude from
     assert not any(s.verified_by in ("quote", "comparison") for s in ans.sentences)
 
-
-def _passage(text: str) -> Passage:
-    return Passage(chunk_id="c", doc_id="d", text=text, char_start=0, char_end=len(text), score=1.0,
-                   sentences=tuple(split_sentences(text)))
 
 
 def test_times_counted_back_and_years_that_name_a_thing_are_compared() -> None:
