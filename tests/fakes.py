@@ -60,3 +60,30 @@ class QuotingChat(BaseChatModel):
         for word in re.findall(r"\S+\s*", self._reply(messages)):
             time.sleep(self.delay)
             yield ChatGenerationChunk(message=AIMessageChunk(content=word))
+
+
+class RuledChat(BaseChatModel):
+    """Replies by rule, as a model that reads its prompt would: the reply of the first `(pattern, reply)` whose
+    pattern is found in the prompt's last message, where "{cite:word}" in a reply becomes the marker of the first
+    numbered passage of the prompt that contains `word` ("[2]"); `default` when no rule matches. The second
+    opinion's judge prompt ("Statement: ...") is the last message too, so rules can answer it."""
+
+    rules: list[tuple[str, str]] = Field(default_factory=list)
+    default: str = "I don't know."
+
+    @property
+    def _llm_type(self) -> str:
+        return "ruled"
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None, run_manager: Any = None,
+                  **kwargs: Any) -> ChatResult:
+        prompt = str(messages[-1].content)
+        reply = next((r for pattern, r in self.rules if re.search(pattern, prompt)), self.default)
+        blocks = re.split(r"^\[(\d)\] \(", prompt, flags=re.M)  # "", "1", "(header)\ntext", "2", ...
+
+        def cite(m: re.Match[str]) -> str:
+            n = next((n for n, text in zip(blocks[1::2], blocks[2::2], strict=True) if m[1] in text), "1")
+            return f"[{n}]"
+
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=re.sub(r"\{cite:(\w+)\}", cite,
+                                                                                       reply)))])

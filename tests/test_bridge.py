@@ -4,12 +4,14 @@ names it into the prompt (`answer.policy.bridge`). Real checker, real passages (
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from assistant.answer import policy
 from assistant.answer.compose import assemble
 from assistant.domain import Passage
 from assistant.text import split_sentences
 from assistant.verify.second import ModelOpinion, confirms
-from tests.fakes import ScriptedChat
+from tests.fakes import RuledChat, ScriptedChat
 
 FIRE = ("The plugs-out test began on the morning of March 3, 1971, and was plagued with problems. During a hold in "
         "the countdown, an electrical fire began in the cabin and spread quickly. The crew could not be rescued "
@@ -68,3 +70,96 @@ def test_the_judge_reads_each_cited_passage() -> None:
     ans = assemble(QUESTION, claim + " [1]", [_passage(FIRE, 1), _passage(NAME, 2)], None,
                    opinion=ModelOpinion(ScriptedChat(reply="yes")))
     assert not ans.refused and [c.number for c in ans.sentences[0].citations] == [1, 2]
+
+
+# Two made-up articles: one says what a brand is (the bridge), the other what the brand agreed.
+REBRAND = ("Telwest re-branded its cable services as Harbor Media in February 2007. The new name replaced three "
+           "older ones.\n\nThe company kept its headquarters in Leeds.")
+DEAL = ("The broadcaster Skyline and Harbor Media agreed to end all court proceedings against each other over the "
+        "carriage of their channels. Skyline had removed its channels from the cable platform a year before.")
+ASKED = "What did Skyline and the brand that Telwest's services were re-branded as agree to end against each other?"
+REPEATS = ("Skyline and the brand that Telwest's services were re-branded as agreed to end all court proceedings "
+           "against each other {cite:Skyline}.")
+
+
+def _bridge_corpus(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "rebrand.md").write_text(f"# Telwest becomes Harbor Media\n\n{REBRAND}\n", encoding="utf-8")
+    (corpus / "deal.md").write_text(f"# Skyline and Harbor Media settle\n\n{DEAL}\n", encoding="utf-8")
+    return corpus
+
+
+def _bridging_model(first_step: str) -> RuledChat:
+    return RuledChat(rules=[
+        (r"Statement: .*the brand that", "no"),  # the judge: the deal's passage never says which brand
+        (r"Statement: ", "yes"),
+        (r"Question: Who or what is the brand", first_step),
+        (r"Question: What did Skyline and Harbor Media", "They agreed to end all court proceedings against each "
+                                                         "other {cite:Skyline}."),
+        (r"Question: What did Skyline and the brand", REPEATS),
+    ])
+
+
+def test_a_bridge_question_is_answered_in_two_checked_steps(tmp_path: Path) -> None:
+    """The held-out multi-hop "What did BSkyB and the brand that NTL's services were re-branded as agree to
+    terminate ...?" was refused: the model repeated the description, which the deal's passage never states, and
+    the premise veto turned it down. Now the refused answer's repeated description is asked about first ("Who or
+    what is the brand that ...?"), the question is asked again about the name that checked answer gives, and the
+    two answers are joined, each sentence cited to its own article (real embedder, index, checker)."""
+    from assistant import Assistant
+
+    a = Assistant(tmp_path / "data", llm=_bridging_model("Telwest re-branded its cable services as Harbor Media "
+                                                         "{cite:Telwest}."))
+    a.ingest(_bridge_corpus(tmp_path), progress=False)
+    events = list(a.stream(ASKED))
+    ans = events[-1].answer
+    assert ans is not None and not ans.refused and ans.decision is not None, ans
+    assert ans.decision.reason == "bridged" and "Harbor Media" in ans.decision.detail, ans.decision
+    assert "retry" in [e.kind for e in events] and "bridge" in ans.timings
+    first, second = ans.sentences
+    assert "Harbor Media" in first.text and "Telwest" in first.citations[0].quote, first
+    assert "court proceedings" in second.text and "Skyline" in second.citations[0].quote, second
+    assert {c.doc_id for c in first.citations} != {c.doc_id for c in second.citations}
+    for s in ans.sentences:  # each marker is the number of the passage it quotes, in the joined answer's list
+        assert all(ans.passages[c.number - 1].chunk_id == c.chunk_id for c in s.citations)
+    # A first step that names nothing leaves the refusal as it was.
+    unnamed = Assistant(tmp_path / "data", llm=_bridging_model("I don't know.")).ask(ASKED)
+    assert unnamed.refused and unnamed.decision is not None and unnamed.decision.reason == "premise_unsupported"
+    off = Assistant(tmp_path / "data", llm=_bridging_model("Telwest re-branded its cable services as Harbor Media "
+                                                           "{cite:Telwest}."), second_try=False).ask(ASKED)
+    assert off.refused
+
+
+def test_the_description_a_refused_answer_repeats_is_found_and_named() -> None:
+    from assistant.answer import bridge
+    from assistant.domain import Answer, Sentence
+
+    q = ("Which Chinese advisers strongly influenced the early court of the ruler in whose reign Jesus the "
+         "Interpreter founded the Office of Western Medicine?")
+    said = ("Liu Bingzhong and Yao Shu strongly influenced the early court of the ruler in whose reign Jesus the "
+            "Interpreter founded the Office of Western Medicine. [2]")
+    described = bridge.description(q, said)
+    assert described == "the ruler in whose reign Jesus the Interpreter founded the Office of Western Medicine"
+    assert bridge.description(q, "Liu Bingzhong and Yao Shu influenced Kublai's court. [1]") is None  # not repeated
+    assert bridge.description("Why did the UN say in 2018 that nobody was held?", "The UN said in 2018 that "
+                              "nobody was held. [1]") is None  # "that" after a verb: no description
+    asked = bridge.name_question(described)
+    told = Answer(asked, "", False, sentences=(Sentence(
+        f"{described[0].upper()}{described[1:]} was Kublai Khan of the Yuan dynasty.", label="supported"),))
+    assert bridge.named(told, asked) == "Kublai Khan"
+    about_else = Answer(asked, "", False, sentences=(Sentence("Marco Polo visited China.", label="supported"),))
+    assert bridge.named(about_else, asked) is None  # a sentence that is not about the description names nothing
+    chemist = "the chemist whose oxygen experiments helped discredit the phlogiston theory"
+    lavoisier = Answer("", "", False, sentences=(Sentence(f"The {chemist[4:]} is Antoine Lavoisier.",
+                                                          label="supported"),))
+    assert bridge.named(lavoisier, bridge.name_question(chemist)) == "Antoine Lavoisier"  # no full stop
+    q2 = f"What did a former student of {chemist} establish in the United States?"
+    du_pont = _passage("E.I. du Pont, a former student of Lavoisier, established gunpowder mills.", 1)
+    assert bridge.resolved(q2, chemist, "Antoine Lavoisier", [du_pont]) == \
+        "What did a former student of Lavoisier establish in the United States?"  # as the passage names him
+    assert bridge.resolved(q2, chemist, "Antoine Lavoisier") == \
+        "What did a former student of Antoine Lavoisier establish in the United States?"
+    freeway = "the newly built freeway that runs along Nielsen Ave"
+    assert bridge.asks_for(f"What is the name of {freeway}?", freeway)
+    assert not bridge.asks_for(q2, chemist)

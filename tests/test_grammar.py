@@ -76,6 +76,7 @@ def test_wikipedia_sentences_fit() -> None:
     "Visit example.com for a.k.a. the full list.",
     '"Stop!" he said, and left.',
     "It was never quite finished...",
+    'Gandhi told the court, "I am here to . . . submit cheerfully to the highest penalty", and pleaded guilty.',
 ])
 def test_sentences_with_dots_inside_fit(sentence: str) -> None:
     assert accepts(f"{sentence} [1]") and accepts(f"{sentence} [1][2]")

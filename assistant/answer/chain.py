@@ -23,7 +23,7 @@ from typing import Any
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableGenerator, RunnableLambda
 
-from assistant.answer import policy
+from assistant.answer import bridge, policy
 from assistant.answer.citations import Similarity
 from assistant.answer.comparison import complete
 from assistant.answer.compose import assemble, reported_answer
@@ -133,11 +133,11 @@ def _answer(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
     draft = "".join(raw)
     answer = verify.invoke({**x, "raw": draft, "packed": packed}, config)
     timings["verify"] = time.perf_counter() - t
+    again: list[str] = []
     if parts.second_try and policy.try_again(answer) and draft.strip():
         # The model's every statement was rejected: shown its answer, it answers once more from the passages.
         t = time.perf_counter()
         yield Event("retry", text=draft)
-        again: list[str] = []
         tries = _generate(parts, {"question": x["query"], "passages": shown, "evidence": packed,
                                   "rejected": draft}, config, again, lambda: None)
         with contextlib.closing(tries):  # closed early, the model stops at its next token
@@ -150,8 +150,62 @@ def _answer(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
                 second = verify.invoke({**x, "raw": "".join(again), "packed": packed}, config)
                 answer = policy.second_try(answer, second)
         timings["second_try"] = time.perf_counter() - t
+    drafts = [draft, "".join(again)] if again else [draft]
+    described = next(filter(None, (bridge.description(x["query"], d) for d in drafts)), None) \
+        if parts.second_try and policy.bridge_worth(answer, x["parts"], x["comparison"]) else None
+    if described is not None:  # the refused answer repeats the question's description of a thing: name it first
+        t = time.perf_counter()
+        answer = (yield from _bridge(x, config, parts, step_pack, verify, described, drafts[-1])) or answer
+        timings["bridge"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - x["t0"]
     yield Event("answer", answer=replace(answer, timings=timings))
+
+
+def _bridge(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pack: Runnable[dict[str, Any], Any],
+            verify: Runnable[dict[str, Any], Answer], described: str,
+            rejected: str) -> Generator[Event, None, Answer | None]:
+    """A bridge question answered in two checked steps (`bridge.py`): "Who or what is <described>?", then the
+    question about the name that answer gives; the two answers joined, the bridge's sentence first. None (the
+    refusal stands) when either step is refused or the first names nothing."""
+    yield Event("retry", text=rejected)
+    asked = bridge.name_question(described)
+    first = yield from _step(x, config, parts, step_pack, verify, asked)
+    name = bridge.named(first, asked) if first is not None and not first.refused else None
+    if first is None or name is None:
+        return None
+    if bridge.asks_for(x["query"], described):  # "What is the name of <described>?": the first step answers it
+        return bridge.joined(first, None, x["question"], described, name)
+    cited = {c.chunk_id for c in first.citations}
+    yield Event("token", text=" ")
+    second = yield from _step(x, config, parts, step_pack, verify, bridge.resolved(x["query"], described, name),
+                              lambda packed: bridge.resolved(x["query"], described, name,
+                                                             [p for p in packed if p.chunk_id not in cited]),
+                              [p for p in first.passages if p.chunk_id in cited])
+    if second is None or second.refused:
+        return None
+    return bridge.joined(first, second, x["question"], described, name)
+
+
+def _step(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pack: Runnable[dict[str, Any], Any],
+          verify: Runnable[dict[str, Any], Answer], query: str,
+          phrased: Callable[[list[Passage]], str] | None = None,
+          known: Sequence[Passage] = ()) -> Generator[Event, None, Answer | None]:
+    """One question of a bridge, searched, gated, answered and checked as a question of its own (`phrased`: the
+    question the model is asked, from the passages found for `query`; `known`, passages the checker may also
+    cite, after those the model reads: the first step's, which name the thing "Kublai Khan" where the second
+    step's say "Kublai"); None when no passage is relevant."""
+    found = [to_passage(d) for d in parts.retriever.invoke(query, config, k=parts.k)]
+    relevant, refusal = policy.gate(found, parts.min_score, parts.min_relevance, query)
+    if refusal is not None:
+        return None
+    shown, packed = step_pack.invoke({**x, "relevant": relevant, "query": query}, config)
+    question = phrased(packed) if phrased is not None else query
+    packed = packed + [p for p in known if p.chunk_id not in {q.chunk_id for q in packed}]
+    raw: list[str] = []
+    yield from _generate(parts, {"question": question, "passages": shown, "evidence": packed}, config, raw,
+                         lambda: None)
+    return verify.invoke({**x, "question": question, "query": question, "parts": (question,), "comparison": None,
+                          "raw": "".join(raw), "packed": packed}, config)
 
 
 def _generate(parts: AskParts, inputs: dict[str, Any], config: RunnableConfig, raw: list[str],

@@ -59,7 +59,7 @@ def parse_markers(text: str, n_passages: int) -> list[int]:
 
 def strip_markers(text: str) -> str:
     text = MARKER.sub("", text)
-    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    text = re.sub(r"(?<!\.)\s+([.,;:!?])(?! \.)", r"\1", text)  # "capital [1]." -> "capital.", not ". . ."
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 

@@ -6,7 +6,7 @@ The format: "I don't know." or up to `max_sentences` sentences, each ending with
 markers: "Paris is the capital. [1]". After a sentence's full stop the only way on is " [n]": when the
 model wants to stop, it must first say which passage it used. A full stop that does not end a sentence
 is allowed where real text has one: inside numbers (3.5, 1,000.25), after initials (J. R. R. Tolkien,
-U.S., U.K.), after common abbreviations (Dr., Inc., No. 5, a.m., e.g.), in an ellipsis, before a
+U.S., U.K.), after common abbreviations (Dr., Inc., No. 5, a.m., e.g.), in an ellipsis ("...", ". . ."), before a
 lower-case letter or a digit (example.com, "a.k.a. the"); "!" and "?" only inside quotes ("Stop!" he
 said). Abbreviations and initials count only as whole words ("capital." is not "al."). It does not stop
 the model from ending a sentence early by choice; it only never forces it to.
@@ -32,7 +32,8 @@ _PIECES = {
     "abbr": (f"{_SEP[0]} {_ABBR[0]}", f"{_SEP[1]}{_ABBR[1]}"),
     "initial": (f"{_SEP[0]} {_INITIALS[0]}", f"{_SEP[1]}{_INITIALS[1]}"),
     "inner": (r'"." " "? [a-z0-9]', r"\. ?[a-z0-9]"),
-    "ellipsis": (r'"..." | ".."', r"\.\.\.?"),  # ".." before the closing full stop: "... [1]"
+    # ".." before the closing full stop: "... [1]"; spaced as quotations cut it: "I am here to . . . submit"
+    "ellipsis": (r'"..." | ".." | ". ." (" ." | " ")', r"\.\.\.?|\. \.(?: \.| )"),
     "quoted": ("[!?] [\"'\u201D]", "[!?][\"'\u201d]"),
 }
 _OPEN = ("[A-Z0-9\"'(\u201C]", "[A-Z0-9\"'(\u201c]")

@@ -254,6 +254,12 @@ def try_again(answer: Answer) -> bool:
     return _refused_for(answer, "unsupported")
 
 
+def bridge_worth(answer: Answer, parts: Sequence[str], compared: object) -> bool:
+    """Whether a refused answer may be a bridge question's (`bridge.py`): one question, not a comparison, refused
+    because its statements were not supported or repeated what the passages never say."""
+    return len(parts) == 1 and compared is None and _refused_for(answer, "unsupported", "premise_unsupported")
+
+
 _META_OPENER = re.compile(r"^\s*the passages?\s+(?:states?|says?|mentions?|shows?)\s+(?:that\s+)?", re.I)
 _NO_FACT = frozenset({"according"})  # "According to X ...": the fact is X
 _ATTRIBUTION = re.compile(r"according\s+to\s+[^,.]{1,80},\s*")  # "according to the passage,", to a title

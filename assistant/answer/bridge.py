@@ -1,0 +1,150 @@
+"""A bridge question names a thing by what one passage says of it and asks what another says: "What did BSkyB
+and the brand that NTL's services were re-branded as agree to terminate?". A small model answers by repeating
+the description ("BSkyB and the brand that NTL's services were re-branded as agreed ..."), which the passage it
+cites never states, so the premise veto refuses. This module holds the text side of answering in two steps:
+
+- `description`: the description ("the brand that NTL's services were re-branded as": a determiner, a noun of
+  at most three words, a relative word, and at least three more words) that the question gives and the rejected
+  answer repeats word for word; None when there is none.
+- `name_question`: the first step's question ("Who or what is <description>?").
+- `named`: the name a checked answer to it gives (its first capitalised run the question does not give:
+  "Virgin Media"); None when it gives none (a description named by a common noun is not resolved).
+- `resolved`: the question with the description replaced by the name, in the form the second step's passages
+  use ("Lavoisier" where they never say "Antoine Lavoisier"). `asks_for`: whether the description is all the
+  question asks about ("What is the name of <description>?"): then the first step's answer is the answer.
+- `joined`: the two checked answers as one, the first step's sentences (the bridge, cited) before the second's,
+  with the passages of both and the citations renumbered (or the first alone, when it answers the question).
+
+The model calls, retrieval and checks are the chain's (`chain.py`); each step is checked like any answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from assistant.answer.citations import answer_text
+from assistant.domain import Answer, Decision, Passage, Sentence
+from assistant.text import content_words
+
+_WORDS = re.compile(r"[\w'’.-]+")
+_DETERMINERS = frozenset("the a an".split())
+_NOT_IN_HEAD = _DETERMINERS | {"of", "and", "or"}
+_RELATIVE = frozenset("that who whom whose which where".split())
+_PREPOSITIONS = frozenset("in of at on by during from with under to for".split())
+_NAME = re.compile(r"(?:[A-Z][\w'’.-]*|\d+)(?:\s+(?:[A-Z][\w'’.-]*|\d+|of|de|du|von|van|al))*(?<!\s(?:of|de|du))"
+                   r"(?<!\s(?:von|van))(?<!\sal)")
+_ASKING = frozenset(content_words("name called title known"))
+
+
+def _tokens(text: str) -> list[re.Match[str]]:
+    return list(_WORDS.finditer(text))
+
+
+def _norm(word: str) -> str:
+    return word.lower().strip(".'’")
+
+
+def description(question: str, rejected: str) -> str | None:
+    """The longest description in `question` (a determiner, one to three head words, a relative word, optionally
+    after a preposition: "in whose", and at least three words more) that `rejected` repeats word for word; only
+    as much of it as `rejected` repeats."""
+    q, said = _tokens(question), [_norm(m[0]) for m in _tokens(rejected)]
+    best: str | None = None
+    for i, m in enumerate(q):
+        if _norm(m[0]) not in _DETERMINERS:
+            continue
+        j = i + 1
+        while j < len(q) and j - i <= 3 and _norm(q[j][0]) not in _RELATIVE | _NOT_IN_HEAD:
+            j += 1
+        if j == i + 1 or j >= len(q):
+            continue
+        if _norm(q[j][0]) in _PREPOSITIONS and j + 1 < len(q) and _norm(q[j + 1][0]) in _RELATIVE:
+            j += 1
+        if _norm(q[j][0]) not in _RELATIVE:
+            continue
+        length = _repeated(q, i, said)
+        if length >= j - i + 4:  # the relative word and three words after it, at least
+            text = question[m.start():q[i + length - 1].end()].rstrip(".,;:?")
+            best = text if best is None or len(text) > len(best) else best
+    return best
+
+
+def _repeated(q: Sequence[re.Match[str]], start: int, said: Sequence[str]) -> int:
+    """How many of the question's words from `start` on the rejected answer repeats, in a row (its longest run)."""
+    longest = 0
+    for k in range(len(said)):
+        n = 0
+        while start + n < len(q) and k + n < len(said) and _norm(q[start + n][0]) == said[k + n]:
+            n += 1
+        longest = max(longest, n)
+    return longest
+
+
+def name_question(described: str) -> str:
+    return f"Who or what is {described}?"
+
+
+def named(answer: Answer, asked: str) -> str | None:
+    """The name the checked answer to `asked` gives: the first capitalised run (or number with its name: "180
+    Freeway") that has a content word `asked` does not, in its first kept sentence that repeats at least half of
+    the content words of `asked`; None when it names nothing."""
+    known = content_words(asked)
+    for sentence in answer.sentences:
+        said = content_words(sentence.text)
+        if sentence.label == "unsupported" or 2 * len(said & known) < len(known):
+            continue  # a sentence about something else than what was asked names something else
+        for m in _NAME.finditer(sentence.text):
+            words = content_words(m[0])
+            if words and not words <= known:
+                return re.sub(r"(?<=\w{3})\.$", "", m[0]).removesuffix("'s").removesuffix("’s")  # "Lavoisier."
+    return None
+
+
+def resolved(question: str, described: str, name: str, passages: Sequence[Passage] = ()) -> str:
+    """`question` with `described` replaced by `name`, or by the longest run of its words that `passages` use
+    when they never use all of it ("Lavoisier" for "Antoine Lavoisier")."""
+    if passages and not any(_says(p.text, name) for p in passages):
+        words = name.split()
+        runs = [" ".join(words[a:b]) for a in range(len(words)) for b in range(len(words), a, -1)]
+        said = [r for r in runs if content_words(r) and any(_says(p.text, r) for p in passages)]
+        name = max(said, key=len, default=name)
+    start = question.lower().find(described.lower())
+    if start < 0:
+        return question
+    return question[:start] + name + question[start + len(described):]
+
+
+def _says(text: str, name: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
+
+
+def asks_for(question: str, described: str) -> bool:
+    """Whether the description is the whole of what the question asks about ("What is the name of the freeway
+    that ...?"): nothing but a word like "name" is left of it without the description."""
+    start = question.lower().find(described.lower())
+    rest = question[:start] + question[start + len(described):] if start >= 0 else question
+    return not content_words(rest) - _ASKING
+
+
+def joined(first: Answer, second: Answer | None, question: str, described: str, name: str) -> Answer:
+    """One answer to `question` from the bridge's (`first`, about `described`) and the question's about `name`
+    (`second`; None when the first answers it): the first's kept sentences, then the second's, with both answers'
+    passages (the first's first, each once) and the second's citations renumbered to match."""
+    last = second or first
+    passages = list(first.passages)
+    ids = [p.chunk_id for p in passages]
+    for p in last.passages:
+        if p.chunk_id not in ids:
+            passages.append(p)
+            ids.append(p.chunk_id)
+    sentences: list[Sentence] = [s for s in first.sentences if s.label != "unsupported"] if second else []
+    sentences += [replace(s, citations=tuple(replace(c, number=ids.index(c.chunk_id) + 1) for c in s.citations))
+                  for s in last.sentences]
+    before = answer_text(last.sentences)  # what the last answer adds after its sentences: "(Left out: ...)"
+    text = answer_text(sentences) + (last.text[len(before):] if last.text.startswith(before) else "")
+    detail = f"the question's “{described}” is {name}, cited" + ("; then answered about it." if second else ".")
+    outcome = last.decision.outcome if last.decision is not None else "answer"
+    return replace(last, question=question, text=text, sentences=tuple(sentences), passages=tuple(passages),
+                   decision=Decision(outcome, "bridged", detail))
