@@ -117,7 +117,8 @@ class Decision:
     `reason` a stable code ("supported", "some_unsupported", "part_unanswered", "empty_index",
     "not_relevant", "model_declined", "unsupported", "premise_unsupported" (the question assumes what the
     passages never say), "nothing_found", "compared": a comparison answered from
-    its quoted facts; "reported": a yes/no question answered with who says what); `detail` one sentence for people.
+    its quoted facts; "reported": a yes/no question answered with who says what; "bridged": the thing the
+    question describes named first, then the question answered about it); `detail` one sentence for people.
     """
 
     outcome: str

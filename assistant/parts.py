@@ -7,7 +7,7 @@ embedder, index and chat model. Nothing here runs a query.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar, overload
 
 from langchain_core.language_models import BaseChatModel
@@ -21,6 +21,7 @@ from assistant.answer.prompting import condense_messages, messages
 from assistant.backends.embedding import SentenceEmbeddings
 from assistant.backends.llama import LlamaCppChat
 from assistant.backends.models import grammar_kwargs
+from assistant.domain import Passage
 from assistant.retrieve.bm25 import KeywordIndex
 from assistant.retrieve.rerank import CrossEncoderReranker, FeatureReranker
 from assistant.retrieve.retriever import PassageRetriever
@@ -73,6 +74,16 @@ def retriever(s: RetrieveSettings, store: StoreSettings, index: Index,
                             recency_half_life_days=s.recency_half_life_days)
 
 
+def citation_guide(passages: Sequence[Passage], evidence: Sequence[Passage],
+                   similarity: Similarity | None) -> Callable[[str], set[int]]:
+    """The numbers a sentence may cite (`backends.guide.CitationGuide`): the passages of the prompt (numbered as
+    `passages`) whose evidence (`evidence`, the same passages whole) supports it. Never a number past the prompt's
+    last: masking every number the grammar allows would leave llama.cpp no token to take, and it aborts the
+    process (a bridge's second step once checked against one passage more than the model read)."""
+    shown = list(evidence[:len(passages)])
+    return lambda sentence: supporting(sentence, shown, similarity)
+
+
 def answer_runnable(llm: BaseChatModel | None, s: AnswerSettings,
                     similarity: Similarity) -> Runnable[dict[str, Any], str]:
     """{"question", "passages"[, "evidence", "rejected"]} -> answer text with [n] markers: prompt | model | text,
@@ -94,7 +105,7 @@ def answer_runnable(llm: BaseChatModel | None, s: AnswerSettings,
         kwargs = (grammar_kwargs(chat, grammar) if grammar else None) or {}
         if isinstance(chat, LlamaCppChat):
             if grammar:
-                kwargs["cite_guide"] = lambda sentence: supporting(sentence, evidence, similarity)
+                kwargs["cite_guide"] = citation_guide(passages, evidence, similarity)
             if x.get("cancel") is not None:
                 kwargs["cancel"] = x["cancel"]  # set when the reader closes the stream (the UI's Stop)
         if kwargs:

@@ -135,7 +135,9 @@ class Settings(BaseSettings):
     second_try: bool = Field(
         default=True,
         description="When the checker rejects every statement of the model's answer, show the model its rejected "
-                    "answer and ask once more from the passages; the second answer is checked the same way.",
+                    "answer and ask once more from the passages; the second answer is checked the same way. "
+                    "A refused answer that repeats the question's description of a thing is answered in two "
+                    "steps: the thing named first, then the question about it.",
     )
     show_unsupported: bool = Field(
         default=False,

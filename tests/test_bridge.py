@@ -163,3 +163,16 @@ def test_the_description_a_refused_answer_repeats_is_found_and_named() -> None:
     freeway = "the newly built freeway that runs along Nielsen Ave"
     assert bridge.asks_for(f"What is the name of {freeway}?", freeway)
     assert not bridge.asks_for(q2, chemist)
+
+
+def test_the_citation_guide_never_offers_a_number_the_prompt_lacks(tmp_path: Path) -> None:
+    """The blind multi-hop set's "Which car maker announced the closure ...?" aborted the whole process: the
+    bridge's second step was checked against one passage more than the model read, the citation guide allowed
+    only that passage's number, the grammar only the prompt's, and llama.cpp, left no token to take, threw.
+    The guide now judges only the passages the prompt shows (real checker)."""
+    from assistant.parts import citation_guide
+
+    shown = [_passage(OTHER, 1), _passage(NAME, 2)]
+    guide = citation_guide(shown, [*shown, _passage(FIRE, 3)], None)
+    assert guide("An electrical fire began in the cabin and spread quickly.") <= {1, 2}
+    assert guide("They trained at the Kessel Space Center.") == {2}

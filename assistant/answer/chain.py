@@ -200,10 +200,10 @@ def _step(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pack:
         return None
     shown, packed = step_pack.invoke({**x, "relevant": relevant, "query": query}, config)
     question = phrased(packed) if phrased is not None else query
-    packed = packed + [p for p in known if p.chunk_id not in {q.chunk_id for q in packed}]
     raw: list[str] = []
     yield from _generate(parts, {"question": question, "passages": shown, "evidence": packed}, config, raw,
                          lambda: None)
+    packed = packed + [p for p in known if p.chunk_id not in {q.chunk_id for q in packed}]  # for the checker only
     return verify.invoke({**x, "question": question, "query": question, "parts": (question,), "comparison": None,
                           "raw": "".join(raw), "packed": packed}, config)
 
