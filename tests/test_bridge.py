@@ -160,6 +160,11 @@ def test_the_description_a_refused_answer_repeats_is_found_and_named() -> None:
         "What did a former student of Lavoisier establish in the United States?"  # as the passage names him
     assert bridge.resolved(q2, chemist, "Antoine Lavoisier") == \
         "What did a former student of Antoine Lavoisier establish in the United States?"
+    named_in_full = _passage("Antoine Lavoisier named oxygen.", 2)
+    assert bridge.resolved(q2, chemist, "Antoine Lavoisier", [du_pont, named_in_full]) == \
+        "What did a former student of Lavoisier establish in the United States?"  # the best passage's form
+    assert bridge.resolved(q2, chemist, "Antoine Lavoisier", [_passage(OTHER, 3), named_in_full]) == \
+        "What did a former student of Antoine Lavoisier establish in the United States?"
     freeway = "the newly built freeway that runs along Nielsen Ave"
     assert bridge.asks_for(f"What is the name of {freeway}?", freeway)
     assert not bridge.asks_for(q2, chemist)

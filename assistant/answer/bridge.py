@@ -9,8 +9,8 @@ cites never states, so the premise veto refuses. This module holds the text side
 - `name_question`: the first step's question ("Who or what is <description>?").
 - `named`: the name a checked answer to it gives (its first capitalised run the question does not give:
   "Virgin Media"); None when it gives none (a description named by a common noun is not resolved).
-- `resolved`: the question with the description replaced by the name, in the form the second step's passages
-  use ("Lavoisier" where they never say "Antoine Lavoisier"). `asks_for`: whether the description is all the
+- `resolved`: the question with the description replaced by the name, in the form the second step's best passage
+  uses ("Lavoisier" where it never says "Antoine Lavoisier"). `asks_for`: whether the description is all the
   question asks about ("What is the name of <description>?"): then the first step's answer is the answer.
 - `joined`: the two checked answers as one, the first step's sentences (the bridge, cited) before the second's,
   with the passages of both and the citations renumbered (or the first alone, when it answers the question).
@@ -103,13 +103,16 @@ def named(answer: Answer, asked: str) -> str | None:
 
 
 def resolved(question: str, described: str, name: str, passages: Sequence[Passage] = ()) -> str:
-    """`question` with `described` replaced by `name`, or by the longest run of its words that `passages` use
-    when they never use all of it ("Lavoisier" for "Antoine Lavoisier")."""
-    if passages and not any(_says(p.text, name) for p in passages):
-        words = name.split()
-        runs = [" ".join(words[a:b]) for a in range(len(words)) for b in range(len(words), a, -1)]
-        said = [r for r in runs if content_words(r) and any(_says(p.text, r) for p in passages)]
-        name = max(said, key=len, default=name)
+    """`question` with `described` replaced by `name`, in the form the best of `passages` (the first that uses any
+    of its words) gives it: the longest run of its words that passage uses ("Lavoisier" for "Antoine Lavoisier",
+    "Kublai" where it says "Kublai's early court"), so the model's answer keeps the passage's words."""
+    words = name.split()
+    runs = [" ".join(words[a:b]) for a in range(len(words)) for b in range(len(words), a, -1)]
+    for p in passages:
+        said = [r for r in runs if content_words(r) and _says(p.text, r)]
+        if said:
+            name = max(said, key=len)
+            break
     start = question.lower().find(described.lower())
     if start < 0:
         return question
