@@ -150,6 +150,8 @@ def test_the_description_a_refused_answer_repeats_is_found_and_named() -> None:
     assert bridge.named(told, asked) == "Kublai Khan"
     about_else = Answer(asked, "", False, sentences=(Sentence("Marco Polo visited China.", label="supported"),))
     assert bridge.named(about_else, asked) is None  # a sentence that is not about the description names nothing
+    assert bridge.named(Answer(asked, "", False, sentences=(Sentence("Kublai Khan.", label="supported"),)),
+                        asked) == "Kublai Khan"  # a name alone answers "Who or what is ...?"
     chemist = "the chemist whose oxygen experiments helped discredit the phlogiston theory"
     lavoisier = Answer("", "", False, sentences=(Sentence(f"The {chemist[4:]} is Antoine Lavoisier.",
                                                           label="supported"),))

@@ -89,16 +89,18 @@ def name_question(described: str) -> str:
 def named(answer: Answer, asked: str) -> str | None:
     """The name the checked answer to `asked` gives: the first capitalised run (or number with its name: "180
     Freeway") that has a content word `asked` does not, in its first kept sentence that repeats at least half of
-    the content words of `asked`; None when it names nothing."""
+    the content words of `asked` or says nothing but the name ("Norway."); None when it names nothing."""
     known = content_words(asked)
     for sentence in answer.sentences:
         said = content_words(sentence.text)
-        if sentence.label == "unsupported" or 2 * len(said & known) < len(known):
+        names = [m[0] for m in _NAME.finditer(sentence.text)]
+        only_a_name = len(names) == 1 and said <= content_words(names[0])  # "Norway. [1]"
+        if sentence.label == "unsupported" or (2 * len(said & known) < len(known) and not only_a_name):
             continue  # a sentence about something else than what was asked names something else
-        for m in _NAME.finditer(sentence.text):
-            words = content_words(m[0])
+        for name in names:
+            words = content_words(name)
             if words and not words <= known:
-                return re.sub(r"(?<=\w{3})\.$", "", m[0]).removesuffix("'s").removesuffix("’s")  # "Lavoisier."
+                return re.sub(r"(?<=\w{3})\.$", "", name).removesuffix("'s").removesuffix("’s")  # "Lavoisier."
     return None
 
 
