@@ -144,7 +144,6 @@ def test_a_comparison_with_a_side_the_corpus_lacks_is_not_concluded(city: Path, 
     assert not any(s.verified_by in ("quote", "comparison") for s in ans.sentences)
 
 
-
 def test_times_counted_back_and_years_that_name_a_thing_are_compared() -> None:
     """"515 million years ago" and "13,000 BP" are times (earlier is older); "the 1954 decision" and "(1525
     forward)" are years, "the 2000 guests" is not; a side after a colon may hold commas (held-out multi-hop

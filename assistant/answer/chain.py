@@ -203,7 +203,8 @@ def _step(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pack:
     raw: list[str] = []
     yield from _generate(parts, {"question": question, "passages": shown, "evidence": packed}, config, raw,
                          lambda: None)
-    packed = packed + [p for p in known if p.chunk_id not in {q.chunk_id for q in packed}]  # for the checker only
+    have = {p.chunk_id for p in packed}
+    packed = packed + [p for p in known if p.chunk_id not in have]  # for the checker only
     return verify.invoke({**x, "question": question, "query": question, "parts": (question,), "comparison": None,
                           "raw": "".join(raw), "packed": packed}, config)
 
