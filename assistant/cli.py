@@ -224,6 +224,8 @@ def _ask(assistant: Assistant, args: argparse.Namespace) -> int:
             print(event.text, end="", flush=True)
         elif event.kind == "retry" and stream:
             print("\n\n--- not supported by the sources; asking the model again ---", flush=True)
+        elif event.kind == "step" and stream:  # a bridge question: a question of its own first, then the question
+            print(f"\n\n--- in two steps: {event.text} ---", flush=True)
         answer = event.answer or answer
     if answer is None:
         raise AssistantError("the ask chain ended without an answer")

@@ -163,7 +163,8 @@ class Answer:
 @dataclass(frozen=True)
 class Event:
     """One step of a streamed answer: kind is "query", "passages", "token", "retry" (the tokens so far were
-    rejected; a second try's tokens follow) or "answer"."""
+    rejected; a second try's tokens follow), "step" (a bridge question asks `text`, a question of its own, first;
+    the tokens that follow answer it) or "answer"."""
 
     kind: str
     text: str = ""

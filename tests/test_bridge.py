@@ -172,6 +172,69 @@ def test_the_description_a_refused_answer_repeats_is_found_and_named() -> None:
     assert not bridge.asks_for(q2, chemist)
 
 
+def test_a_year_given_by_an_event_is_asked_for_first() -> None:
+    """The blind multi-hop "Who donated 233 paintings ... to the V&A in the same year the museum opened the world's
+    first museum refreshment rooms?" was refused although the model named the donor: no passage says "the same
+    year the museum opened ...". A year given by an event is a description whatever the refused answer repeats;
+    its first step asks for the year, and the question is asked again with the year in its place."""
+    from assistant.answer import bridge
+    from assistant.domain import Answer, Sentence
+
+    q = "Which car maker announced a closure in the same year that the Greens won their first seats in Victoria?"
+    described = bridge.description(q, "I don't know.")  # the draft need not repeat it
+    assert described == "the same year that the Greens won their first seats in Victoria"
+    asked = bridge.name_question(described)
+    assert asked == "In what year was it that the Greens won their first seats in Victoria?"
+    told = Answer(asked, "", False, sentences=(Sentence("The Greens, who won their first seats in 2014 after "
+                                                        "the 2010 count, gained Melbourne.", label="supported"),))
+    assert bridge.named(told, asked) == "2014"  # the first year, not a capitalised name the question gives
+    assert bridge.named(Answer(asked, "", False, sentences=(Sentence("The Greens won their first seats.",
+                                                                     label="supported"),)), asked) is None
+    assert bridge.resolved(q, described, "2014") == "Which car maker announced a closure in 2014?"
+    bare = "Which country joined the EU the same year as the Treaty of Rome was signed?"
+    year = bridge.description(bare, "")
+    assert year == "the same year as the Treaty of Rome was signed"
+    assert bridge.resolved(bare, year, "1957") == "Which country joined the EU in 1957?"  # "in" added
+    assert bridge.description("When did the museum open in the year 1857?", "") is None  # a year, not an event
+
+
+MUSEUM = ("The museum was extended over the following years, and the first refreshment rooms opened in 1857.\n\n"
+          "The building was designed by Francis Fowke.")
+GIFT = ("In 1857 John Sheepshanks donated 233 paintings to the museum, mainly by contemporary British artists.\n\n"
+        "In 1862 the museum bought a collection of Italian sculpture.")
+DONOR = "Who donated 233 paintings to the museum in the same year the museum opened its first refreshment rooms?"
+
+
+def test_a_year_bridge_is_answered_in_two_checked_steps(tmp_path: Path) -> None:
+    from assistant import Assistant
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "museum.md").write_text(f"# The museum's buildings\n\n{MUSEUM}\n", encoding="utf-8")
+    (corpus / "gift.md").write_text(f"# The museum's collections\n\n{GIFT}\n", encoding="utf-8")
+    model = RuledChat(rules=[
+        (r"Statement: .*same year", "no"),
+        (r"Statement: ", "yes"),
+        (r"Question: In what year was it that the museum opened", "The museum opened its first refreshment rooms in "
+                                                                  "1857 {cite:refreshment}."),
+        (r"Question: Who donated 233 paintings to the museum in 1857", "John Sheepshanks donated 233 paintings to "
+                                                                       "the museum in 1857 {cite:Sheepshanks}."),
+        (r"Question: Who donated", "John Sheepshanks donated 233 paintings to the museum in the same year the museum "
+                                   "opened its first refreshment rooms {cite:Sheepshanks}."),
+    ])
+    a = Assistant(tmp_path / "data", llm=model)
+    a.ingest(corpus, progress=False)
+    events = list(a.stream(DONOR))
+    ans = events[-1].answer
+    assert ans is not None and [e.text for e in events if e.kind == "step"] == [
+        "In what year was it that the museum opened its first refreshment rooms?",
+        "Who donated 233 paintings to the museum in 1857?"]  # each step's question, as the CLI prints it
+    assert not ans.refused and ans.decision is not None and ans.decision.reason == "bridged", ans
+    year, donor = ans.sentences
+    assert "1857" in year.text and "refreshment rooms" in year.citations[0].quote, year
+    assert "Sheepshanks" in donor.text and "Sheepshanks" in donor.citations[0].quote, donor
+
+
 def test_the_citation_guide_never_offers_a_number_the_prompt_lacks(tmp_path: Path) -> None:
     """The blind multi-hop set's "Which car maker announced the closure ...?" aborted the whole process: the
     bridge's second step was checked against one passage more than the model read, the citation guide allowed

@@ -5,10 +5,13 @@ cites never states, so the premise veto refuses. This module holds the text side
 
 - `description`: the description ("the brand that NTL's services were re-branded as": a determiner, a noun of
   at most three words, a relative word, and at least three more words) that the question gives and the rejected
-  answer repeats word for word; None when there is none.
-- `name_question`: the first step's question ("Who or what is <description>?").
+  answer repeats word for word; None when there is none. A year the question gives by an event ("in the same
+  year that the Greens won their first lower house seats": `year_description`) is one whatever the answer says.
+- `name_question`: the first step's question ("Who or what is <description>?"; "In what year was it that the
+  Greens won ...?").
 - `named`: the name a checked answer to it gives (its first capitalised run the question does not give:
-  "Virgin Media"); None when it gives none (a description named by a common noun is not resolved).
+  "Virgin Media"; for a year, its first year the question does not give); None when it gives none (a
+  description named by a common noun is not resolved).
 - `resolved`: the question with the description replaced by the name, in the form the second step's best passage
   uses ("Lavoisier" where it never says "Antoine Lavoisier"). `asks_for`: whether the description is all the
   question asks about ("What is the name of <description>?"): then the first step's answer is the answer.
@@ -26,7 +29,7 @@ from dataclasses import replace
 
 from assistant.answer.citations import answer_text
 from assistant.domain import Answer, Decision, Passage, Sentence
-from assistant.text import content_words
+from assistant.text import YEAR, content_words
 
 _WORDS = re.compile(r"[\w'’.-]+")
 _DETERMINERS = frozenset("the a an".split())
@@ -36,6 +39,11 @@ _PREPOSITIONS = frozenset("in of at on by during from with under to for".split()
 _NAME = re.compile(r"(?:[A-Z][\w'’.-]*|\d+)(?:\s+(?:[A-Z][\w'’.-]*|\d+|of|de|du|von|van|al))*(?<!\s(?:of|de|du))"
                    r"(?<!\s(?:von|van))(?<!\sal)")
 _ASKING = frozenset(content_words("name called title known"))
+# "the same year (that) <clause>", "the year when <clause>": a year given by an event, up to the clause's end
+_YEAR_GIVEN = re.compile(r"\bthe\s+(?:same\s+year(?:\s+(?:that|when|in\s+which|as))?|year\s+(?:that|when|in\s+which))"
+                         r"\s+(?P<event>[^?,;:]*\w)", re.I)
+_YEAR_QUESTION = "In what year was it that "
+_BEFORE_A_YEAR = frozenset("in during by of since until before after from".split())
 
 
 def _tokens(text: str) -> list[re.Match[str]]:
@@ -46,10 +54,20 @@ def _norm(word: str) -> str:
     return word.lower().strip(".'’")
 
 
+def year_description(question: str) -> str | None:
+    """The year `question` gives by an event ("the same year that the Greens won their first lower house seats in
+    Victoria", "the year when ..."), to the end of its clause; None when it gives none."""
+    m = _YEAR_GIVEN.search(question)
+    return m[0] if m else None
+
+
 def description(question: str, rejected: str) -> str | None:
-    """The longest description in `question` (a determiner, one to three head words, a relative word, optionally
-    after a preposition: "in whose", and at least three words more) that `rejected` repeats word for word; only
-    as much of it as `rejected` repeats."""
+    """The year the question gives by an event (`year_description`), else the longest description in `question`
+    (a determiner, one to three head words, a relative word, optionally after a preposition: "in whose", and at
+    least three words more) that `rejected` repeats word for word; only as much of it as `rejected` repeats."""
+    year = year_description(question)
+    if year is not None:
+        return year
     q, said = _tokens(question), [_norm(m[0]) for m in _tokens(rejected)]
     best: str | None = None
     for i, m in enumerate(q):
@@ -83,17 +101,23 @@ def _repeated(q: Sequence[re.Match[str]], start: int, said: Sequence[str]) -> in
 
 
 def name_question(described: str) -> str:
-    return f"Who or what is {described}?"
+    """The first step's question: "Who or what is <described>?", or for a year given by an event, "In what year was
+    it that <the event>?"."""
+    m = _YEAR_GIVEN.fullmatch(described)
+    return f"{_YEAR_QUESTION}{m['event']}?" if m else f"Who or what is {described}?"
 
 
 def named(answer: Answer, asked: str) -> str | None:
     """The name the checked answer to `asked` gives: the first capitalised run (or number with its name: "180
     Freeway") that has a content word `asked` does not, in its first kept sentence that repeats at least half of
-    the content words of `asked` or says nothing but the name ("Norway."); None when it names nothing."""
+    the content words of `asked` or says nothing but the name ("Norway."); None when it names nothing. Asked for a
+    year (`name_question` of a year given by an event), the first year `asked` does not give."""
     known = content_words(asked)
     for sentence in answer.sentences:
         said = content_words(sentence.text)
         names = [m[0] for m in _NAME.finditer(sentence.text)]
+        if asked.startswith(_YEAR_QUESTION):
+            names = [y for y in YEAR.findall(sentence.text) if y not in YEAR.findall(asked)][:1]
         only_a_name = len(names) == 1 and said <= content_words(names[0])  # "Norway. [1]"
         if sentence.label == "unsupported" or (2 * len(said & known) < len(known) and not only_a_name):
             continue  # a sentence about something else than what was asked names something else
@@ -118,6 +142,9 @@ def resolved(question: str, described: str, name: str, passages: Sequence[Passag
     start = question.lower().find(described.lower())
     if start < 0:
         return question
+    before = question[:start].split()
+    if _YEAR_GIVEN.fullmatch(described) and (not before or before[-1].lower() not in _BEFORE_A_YEAR):
+        name = f"in {name}"  # "Which country joined the EU the same year that ...?": "... joined the EU in 1979?"
     return question[:start] + name + question[start + len(described):]
 
 

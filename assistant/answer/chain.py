@@ -6,7 +6,8 @@
 `build_ask_chain(parts)` composes it from the parts an `Assistant` holds. Its input is
 `{"question", "history", "previous"}`; streaming it yields `Event`s: the standalone query, the
 passages, the answer's tokens as the model writes them, then the checked `Answer`; when the checker rejected
-every statement, a "retry" event (the rejected text) and the second try's tokens come before it. Every step runs as
+every statement, a "retry" event (the rejected text) and the second try's tokens come before it, and a bridge
+question's two steps after that (a "step" event with each step's question, then its tokens). Every step runs as
 a child run of the chain, so LangChain callbacks and tracing see condense, the retriever, pack, the
 prompt and model, and verify. The refusal decisions are `policy.py`'s; support is `assistant.verify`'s.
 """
@@ -169,6 +170,7 @@ def _bridge(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
     refusal stands) when either step is refused or the first names nothing."""
     yield Event("retry", text=rejected)
     asked = bridge.name_question(described)
+    yield Event("step", text=asked)
     first = yield from _step(x, config, parts, step_pack, verify, asked)
     name = bridge.named(first, asked) if first is not None and not first.refused else None
     if first is None or name is None:
@@ -177,6 +179,7 @@ def _bridge(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
         return bridge.joined(first, None, x["question"], described, name)
     cited = {c.chunk_id for c in first.citations}
     yield Event("token", text=" ")
+    yield Event("step", text=bridge.resolved(x["query"], described, name))
     second = yield from _step(x, config, parts, step_pack, verify, bridge.resolved(x["query"], described, name),
                               lambda packed: bridge.resolved(x["query"], described, name,
                                                              [p for p in packed if p.chunk_id not in cited]),
