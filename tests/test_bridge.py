@@ -167,6 +167,16 @@ def test_the_description_a_refused_answer_repeats_is_found_and_named() -> None:
         "What did a former student of Lavoisier establish in the United States?"  # the best passage's form
     assert bridge.resolved(q2, chemist, "Antoine Lavoisier", [_passage(OTHER, 3), named_in_full]) == \
         "What did a former student of Antoine Lavoisier establish in the United States?"
+    # A past participle joins a description as a relative word does; an "-ing" form does not (a false premise,
+    # "the letter condemning China over Xinjiang", is the veto's to refuse); a relative clause comes first.
+    alumnus = "In what year was the university attended by Jonas Peel for three years founded?"
+    assert bridge.description(alumnus, "The university attended by Jonas Peel for three years was founded in "
+                              "1850. [1]") == "the university attended by Jonas Peel for three years"
+    premise = "Which European countries led the letter condemning China over Xinjiang?"
+    assert bridge.description(premise, "France led the letter condemning China over Xinjiang. [1]") is None
+    nested = "How many men were in the company led by the man whom Dinwiddie ordered Washington to assist?"
+    assert bridge.description(nested, "The company led by the man whom Dinwiddie ordered Washington to assist "
+                              "had 40 men. [1]") == "the man whom Dinwiddie ordered Washington to assist"
     freeway = "the newly built freeway that runs along Nielsen Ave"
     assert bridge.asks_for(f"What is the name of {freeway}?", freeway)
     assert not bridge.asks_for(q2, chemist)

@@ -4,9 +4,10 @@ the description ("BSkyB and the brand that NTL's services were re-branded as agr
 cites never states, so the premise veto refuses. This module holds the text side of answering in two steps:
 
 - `description`: the description ("the brand that NTL's services were re-branded as": a determiner, a noun of
-  at most three words, a relative word, and at least three more words) that the question gives and the rejected
-  answer repeats word for word; None when there is none. A year the question gives by an event ("in the same
-  year that the Greens won their first lower house seats": `year_description`) is one whatever the answer says.
+  at most three words, a relative word or a participle ("the film directed by"), and at least three more words)
+  that the question gives and the rejected answer repeats word for word; None when there is none. A year the
+  question gives by an event ("in the same year that the Greens won their first lower house seats":
+  `year_description`) is one whatever the answer says.
 - `name_question`: the first step's question ("Who or what is <description>?"; "In what year was it that the
   Greens won ...?").
 - `named`: the name a checked answer to it gives (its first capitalised run the question does not give:
@@ -36,6 +37,9 @@ _DETERMINERS = frozenset("the a an".split())
 _NOT_IN_HEAD = _DETERMINERS | {"of", "and", "or"}
 _RELATIVE = frozenset("that who whom whose which where".split())
 _PREPOSITIONS = frozenset("in of at on by during from with under to for".split())
+_IRREGULAR = frozenset("built made won held written known given taken shown sold bought led run drawn born chosen "
+                       "told found begun".split())  # past participles without "-ed"
+_AFTER_PARTICIPLE = frozenset("by in as at on from for with during under into after".split())
 _NAME = re.compile(r"(?:[A-Z][\w'’.-]*|\d+)(?:\s+(?:[A-Z][\w'’.-]*|\d+|of|de|du|von|van|al))*(?<!\s(?:of|de|du))"
                    r"(?<!\s(?:von|van))(?<!\sal)")
 _ASKING = frozenset(content_words("name called title known"))
@@ -63,30 +67,45 @@ def year_description(question: str) -> str | None:
 
 def description(question: str, rejected: str) -> str | None:
     """The year the question gives by an event (`year_description`), else the longest description in `question`
-    (a determiner, one to three head words, a relative word, optionally after a preposition: "in whose", and at
-    least three words more) that `rejected` repeats word for word; only as much of it as `rejected` repeats."""
+    (a determiner, one to three head words, a relative word, optionally after a preposition: "in whose", or a
+    participle, `_links`, and at least three words more) that `rejected` repeats word for word; only as much of it
+    as `rejected` repeats. One with a relative word comes before one with a participle, which may be inside it."""
     year = year_description(question)
     if year is not None:
         return year
     q, said = _tokens(question), [_norm(m[0]) for m in _tokens(rejected)]
-    best: str | None = None
-    for i, m in enumerate(q):
+    best: tuple[bool, int, str] | None = None  # (by a relative word, length, text): a relative clause before a
+    for i, m in enumerate(q):                   # participle ("the man whom ..." in "the company led by the man whom")
         if _norm(m[0]) not in _DETERMINERS:
             continue
         j = i + 1
-        while j < len(q) and j - i <= 3 and _norm(q[j][0]) not in _RELATIVE | _NOT_IN_HEAD:
+        while j < len(q) and j - i <= 3 and not _links(q, i, j) and _norm(q[j][0]) not in _NOT_IN_HEAD:
             j += 1
         if j == i + 1 or j >= len(q):
             continue
         if _norm(q[j][0]) in _PREPOSITIONS and j + 1 < len(q) and _norm(q[j + 1][0]) in _RELATIVE:
             j += 1
-        if _norm(q[j][0]) not in _RELATIVE:
+        if not _links(q, i, j):
             continue
         length = _repeated(q, i, said)
-        if length >= j - i + 4:  # the relative word and three words after it, at least
+        if length >= j - i + 4:  # the linking word and three words after it, at least
             text = question[m.start():q[i + length - 1].end()].rstrip(".,;:?")
-            best = text if best is None or len(text) > len(best) else best
-    return best
+            best = max(best or (False, 0, ""), (_norm(q[j][0]) in _RELATIVE, len(text), text))
+    return best[2] if best else None
+
+
+def _links(q: Sequence[re.Match[str]], i: int, j: int) -> bool:
+    """Whether the question's word `j` joins the head after the determiner `i` to what describes it: a relative
+    word ("the brand that"), or after a head word, a past participle before a preposition ("the university
+    attended by"; lower-case, an "-ed" form or a common irregular one). Not an "-ing" form: "the original viking
+    settlers", "a letter criticising China" (a false premise the veto refuses, not a thing to name)."""
+    word = _norm(q[j][0])
+    if word in _RELATIVE:
+        return True
+    if j == i + 1 or not q[j][0].islower():
+        return False
+    after = _norm(q[j + 1][0]) if j + 1 < len(q) else ""
+    return (word.endswith("ed") or word in _IRREGULAR) and after in _AFTER_PARTICIPLE
 
 
 def _repeated(q: Sequence[re.Match[str]], start: int, said: Sequence[str]) -> int:
