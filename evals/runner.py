@@ -133,6 +133,9 @@ MULTIHOP_HELDOUT = Path(str(SEED_DIR / "multihop_heldout.jsonl"))
 # 16 bridge questions written later still, blind to the code and to the two-step bridge answering built after
 # them (docs/evals.md): "multihop-blind"
 MULTIHOP_BLIND = Path(str(SEED_DIR / "multihop_blind.jsonl"))
+# 24 more (16 bridges, 8 comparisons), written blind on 2026-12-05 (later), before any code ran on them
+# (docs/evals.md): "multihop-fresh"
+MULTIHOP_FRESH = Path(str(SEED_DIR / "multihop_fresh.jsonl"))
 
 
 def seed_paths() -> tuple[Path, Path]:
@@ -166,7 +169,8 @@ def _plan(quick: bool, with_bbc: bool, cache: Path, seed: tuple[Path, Path], loc
         articles = cache / "xquad-articles"
         plan.append(("multihop", [folder], multihop_items(MULTIHOP, articles, held)
                      + multihop_items(MULTIHOP_HELDOUT, articles, held, dataset="multihop-heldout")
-                     + multihop_items(MULTIHOP_BLIND, articles, held, dataset="multihop-blind")))
+                     + multihop_items(MULTIHOP_BLIND, articles, held, dataset="multihop-blind")
+                     + multihop_items(MULTIHOP_FRESH, articles, held, dataset="multihop-fresh")))
     if rgb_file is not None:
         rgb = write_rgb(cache / "rgb", rgb_file, limit=20 if quick else rgb_limit)
         noise = [i for i in rgb if i.dataset == "rgb-noise"]

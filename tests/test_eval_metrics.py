@@ -147,7 +147,7 @@ def test_multihop_items_locate_each_hop_and_score_comparisons_by_both_facts(seed
     from assistant.domain import Citation, Passage, Sentence
     from evals import sources
     from evals.datasets import held_out_articles, multihop_items, write_xquad
-    from evals.runner import MULTIHOP, MULTIHOP_BLIND, MULTIHOP_HELDOUT, score
+    from evals.runner import MULTIHOP, MULTIHOP_BLIND, MULTIHOP_FRESH, MULTIHOP_HELDOUT, score
     from tests.conftest import dataset
 
     questions = write_xquad(tmp_path / "xq", dataset(sources.XQUAD))
@@ -159,7 +159,9 @@ def test_multihop_items_locate_each_hop_and_score_comparisons_by_both_facts(seed
     assert not {i.question for i in items} & {i.question for i in later}
     blind = multihop_items(MULTIHOP_BLIND, tmp_path / "xq", held, dataset="multihop-blind")
     assert len(blind) == 16 and all(len(i.hops) == 2 and i.answers and i.dataset == "multihop-blind" for i in blind)
-    assert not {i.question for i in items + later} & {i.question for i in blind}
+    fresh = multihop_items(MULTIHOP_FRESH, tmp_path / "xq", held, dataset="multihop-fresh")
+    assert len(fresh) == 24 and sum(bool(i.wrong) for i in fresh) == 8  # each comparison: what picks the other side
+    assert not {i.question for i in items + later} & {i.question for i in blind + fresh}
     item = next(i for i in items if "Grainger Market or the Tyne and Wear Metro" in i.question)
     a = Assistant(seeded_copy, llm_backend="extractive")
     doc = "doc-newcastle"
