@@ -179,8 +179,8 @@ def _bridge(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
         return bridge.joined(first, None, x["question"], described, name)
     cited = {c.chunk_id for c in first.citations}
     yield Event("token", text=" ")
-    yield Event("step", text=bridge.resolved(x["query"], described, name))
-    second = yield from _step(x, config, parts, step_pack, verify, bridge.resolved(x["query"], described, name),
+    yield Event("step", text=(again := bridge.resolved(x["query"], described, name)))
+    second = yield from _step(x, config, parts, step_pack, verify, again,
                               lambda packed: bridge.resolved(x["query"], described, name,
                                                              [p for p in packed if p.chunk_id not in cited]),
                               [p for p in first.passages if p.chunk_id in cited])
