@@ -206,6 +206,9 @@ def test_a_year_given_by_an_event_is_asked_for_first() -> None:
     assert year == "the same year as the Treaty of Rome was signed"
     assert bridge.resolved(bare, year, "1957") == "Which country joined the EU in 1957?"  # "in" added
     assert bridge.description("When did the museum open in the year 1857?", "") is None  # a year, not an event
+    assert bridge.description("What was built the year before the war?", "") is None
+    chair = "Who was elected chair in the year the Rhine Gorge became a World Heritage Site?"
+    assert bridge.resolved(chair, bridge.description(chair, "") or "", "2002") == "Who was elected chair in 2002?"
 
 
 MUSEUM = ("The museum was extended over the following years, and the first refreshment rooms opened in 1857.\n\n"

@@ -43,9 +43,11 @@ _AFTER_PARTICIPLE = frozenset("by in as at on from for with during under into af
 _NAME = re.compile(r"(?:[A-Z][\w'’.-]*|\d+)(?:\s+(?:[A-Z][\w'’.-]*|\d+|of|de|du|von|van|al))*(?<!\s(?:of|de|du))"
                    r"(?<!\s(?:von|van))(?<!\sal)")
 _ASKING = frozenset(content_words("name called title known"))
-# "the same year (that) <clause>", "the year when <clause>": a year given by an event, up to the clause's end
-_YEAR_GIVEN = re.compile(r"\bthe\s+(?:same\s+year(?:\s+(?:that|when|in\s+which|as))?|year\s+(?:that|when|in\s+which))"
-                         r"\s+(?P<event>[^?,;:]*\w)", re.I)
+# "the same year (that) <clause>", "the year (when) <clause>": a year given by an event, up to the clause's end;
+# not "the year 1857", "the year before ...", "the year of ..."
+_YEAR_GIVEN = re.compile(r"\bthe\s+(?:same\s+year(?:\s+(?:that|when|in\s+which|as))?"
+                         r"|year(?:\s+(?:that|when|in\s+which))?)\s+(?!(?:\d|(?:before|after|of|in|on|to|for|and|or|is|was|by|from|ago|later|earlier)\b))"
+                         r"(?P<event>[^?,;:]*\w)", re.I)
 _YEAR_QUESTION = "In what year was it that "
 _BEFORE_A_YEAR = frozenset("in during by of since until before after from".split())
 
@@ -60,7 +62,7 @@ def _norm(word: str) -> str:
 
 def year_description(question: str) -> str | None:
     """The year `question` gives by an event ("the same year that the Greens won their first lower house seats in
-    Victoria", "the year when ..."), to the end of its clause; None when it gives none."""
+    Victoria", "the year (when) the Rhine Gorge became ..."), to the end of its clause; None when it gives none."""
     m = _YEAR_GIVEN.search(question)
     return m[0] if m else None
 
