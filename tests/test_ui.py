@@ -151,6 +151,20 @@ def test_chat_streams_an_answer_with_sources(seeded_copy: Path) -> None:
         app.close()
 
 
+def test_the_draft_shows_a_bridge_questions_steps() -> None:
+    from assistant.domain import Event
+    from assistant.ui.app import drafted
+
+    draft = ""
+    for event in [Event("token", text="Ford announced it."), Event("retry", text="Ford announced it."),
+                  Event("step", text="In what year was it that the Greens won?"), Event("token", text="In 2014."),
+                  Event("token", text=" "), Event("step", text="Which car maker announced it in 2014?"),
+                  Event("token", text="Toyota.")]:
+        draft = drafted(draft, event)
+    assert draft == ("(In what year was it that the Greens won?) In 2014. (Which car maker announced it in 2014?) "
+                     "Toyota.")
+
+
 def test_chat_history_reaches_the_model_as_plain_text() -> None:
     from assistant.ui.app import _plain
 

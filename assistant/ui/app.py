@@ -28,7 +28,7 @@ from typing import Any
 
 from assistant import api
 from assistant.conversation import Conversation, new_chat_id
-from assistant.domain import Answer, Document
+from assistant.domain import Answer, Document, Event
 from assistant.errors import AssistantError
 from assistant.pipeline import Assistant
 from assistant.settings import LLM_BACKENDS
@@ -129,6 +129,16 @@ def _failure(exc: Exception) -> str:
 _DRAFT = '<span class="draft">'
 
 
+def drafted(streamed: str, event: Event) -> str:
+    """The streaming draft after `event`: a token appends; a retry starts over (the draft so far was rejected);
+    a bridge question's step shows the question it asks first, in brackets, before that step's answer."""
+    if event.kind == "retry":
+        return ""
+    if event.kind == "step":
+        return f"{streamed.rstrip()} ({event.text}) ".lstrip()
+    return streamed + event.text
+
+
 def _draft(streamed: str) -> str:
     """A message still streaming (unchecked); Stop marks only these."""
     return f"{_DRAFT}{escape_text(streamed) or '…'}</span>"
@@ -177,8 +187,8 @@ def _chat_tab(gr: Any, current: _Current) -> tuple[Callable[[], Any], list[Any]]
         assistant, streamed, answered = current.assistant, "", False
         try:
             for event in until_stopped(assistant.stream(message, conversation.history, previous), flag):
-                if event.kind in ("token", "retry"):  # a retry: the draft so far was rejected, a new one follows
-                    streamed = streamed + event.text if event.kind == "token" else ""
+                if event.kind in ("token", "retry", "step"):
+                    streamed = drafted(streamed, event)
                     chat[-1] = {"role": "assistant", "content": _draft(streamed)}
                     yield chat, sources_html(None), "", previous, conversation, keep
                 elif event.answer is not None:
