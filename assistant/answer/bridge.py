@@ -45,9 +45,10 @@ _NAME = re.compile(r"(?:[A-Z][\w'’.-]*|\d+)(?:\s+(?:[A-Z][\w'’.-]*|\d+|of|de
 _ASKING = frozenset(content_words("name called title known"))
 # "the same year (that) <clause>", "the year (when) <clause>": a year given by an event, up to the clause's end;
 # not "the year 1857", "the year before ...", "the year of ..."
+_NOT_AN_EVENT = r"\d|(?:before|after|of|in|on|to|for|and|or|is|was|by|from|ago|later|earlier)\b"
 _YEAR_GIVEN = re.compile(r"\bthe\s+(?:same\s+year(?:\s+(?:that|when|in\s+which|as))?"
-                         r"|year(?:\s+(?:that|when|in\s+which))?)\s+(?!(?:\d|(?:before|after|of|in|on|to|for|and|or|is|was|by|from|ago|later|earlier)\b))"
-                         r"(?P<event>[^?,;:]*\w)", re.I)
+                         r"|year(?:\s+(?:that|when|in\s+which))?)"
+                         rf"\s+(?!{_NOT_AN_EVENT})(?P<event>[^?,;:]*\w)", re.I)
 _YEAR_QUESTION = "In what year was it that "
 _BEFORE_A_YEAR = frozenset("in during by of since until before after from".split())
 
@@ -134,11 +135,11 @@ def named(answer: Answer, asked: str) -> str | None:
     the content words of `asked` or says nothing but the name ("Norway."); None when it names nothing. Asked for a
     year (`name_question` of a year given by an event), the first year `asked` does not give."""
     known = content_words(asked)
+    given = set(YEAR.findall(asked)) if asked.startswith(_YEAR_QUESTION) else None  # asked for a year
     for sentence in answer.sentences:
         said = content_words(sentence.text)
-        names = [m[0] for m in _NAME.finditer(sentence.text)]
-        if asked.startswith(_YEAR_QUESTION):
-            names = [y for y in YEAR.findall(sentence.text) if y not in YEAR.findall(asked)][:1]
+        names = [m[0] for m in _NAME.finditer(sentence.text)] if given is None else \
+            [y for y in YEAR.findall(sentence.text) if y not in given][:1]
         only_a_name = len(names) == 1 and said <= content_words(names[0])  # "Norway. [1]"
         if sentence.label == "unsupported" or (2 * len(said & known) < len(known) and not only_a_name):
             continue  # a sentence about something else than what was asked names something else
