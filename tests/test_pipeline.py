@@ -12,6 +12,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatResult
 
 from assistant import Assistant
+from tests.fakes import RuledChat
 
 
 def fake(*replies: str) -> GenericFakeChatModel:
@@ -242,6 +243,44 @@ def test_a_second_try_that_repeats_the_rejected_answer_is_stopped_early(seeded_c
     diablo = "When was Diablo 3 released?"
     assert repeats("Diablo 3 was released in 2007 [2].", "Diablo 3 was released in 2007 [2].", diablo)
     assert not repeats("Diablo 3 was released in 2007 [2].", "Diablo 3 was released in 2012", diablo)
+
+
+def test_an_answer_naming_the_articles_publisher_is_asked_again_without_it(seeded_copy: Path) -> None:
+    """The seed's "Which outlet reported the United Nations estimate?": the local model named the article's
+    publisher, which only the passage header gives ("The Times of Central Asia (TCA) reported ..."), where the
+    passage says "..., RFE/RL reported." The checker rejected it; asked again with the rejected answer shown, it
+    began the same answer. Now such an answer is asked afresh from passages whose headers name no publisher (the
+    rule-following model below reads the header when it can), and that answer is checked like any other."""
+    from assistant.answer.prompting import names_publisher, publisher, unsourced
+
+    tca = "The Times of Central Asia (TCA), citing Xinhua and RFE/RL"
+    assert publisher(tca) == ("The Times of Central Asia", "Times of Central Asia", "TCA")
+    assert publisher("Wikipedia (XQuAD-en)") == ("Wikipedia", "XQuAD-en") and publisher("") == ()
+    q = "Which outlet reported the United Nations estimate?"
+    estimate = ("The United Nations said in August 2018 that an estimated 1 million ethnic Uyghurs and other mostly "
+                "Muslim indigenous people of Xinjiang were being held in what it described as “counterextremism "
+                "centers” in northwestern China, RFE/RL reported")
+    tca_said = "The Times of Central Asia (TCA) reported the United Nations estimate"
+    header = r"(?m)^\[\d\] \([^\n]*Times of Central Asia"  # a passage header that names the publisher
+    model = RuledChat(rules=[(header, tca_said + " {cite:RFE}."),
+                             (r"Question: Which outlet", estimate + " {cite:RFE}.")])
+    a = Assistant(seeded_copy, llm=model)
+    shown = a.retrieve(q, a.settings.k)
+    assert names_publisher("TCA reported it [1].", shown) and names_publisher("The Times of Central Asia said", shown)
+    assert not names_publisher("Xinhua and RFE/RL reported it [1].", shown)  # agencies it cites, not its publisher
+    assert not names_publisher("ETCA reported it.", shown)  # a whole name only
+    assert all(p.source == "" and p.title for p in unsourced(shown))
+    events = list(a.stream(q))
+    assert [e.text for e in events if e.kind == "retry"] == [tca_said + " [1]."]
+    ans = events[-1].answer
+    assert ans is not None and not ans.refused and "RFE/RL reported" in ans.text, ans
+    assert ans.decision is not None and "named the article's publisher" in ans.decision.detail
+    assert any("RFE/RL reported" in c.quote for c in ans.citations)
+    # the answer the rejected one repeats: the refusal stands, saying how the model was asked again
+    model.rules = [(r"Question: Which outlet", tca_said + " {cite:RFE}.")]
+    again = Assistant(seeded_copy, llm=model).ask(q)
+    assert again.refused and again.decision is not None and "no publisher in the passage headers" in \
+        again.decision.detail, again.decision
 
 
 def test_a_question_assuming_what_the_passages_never_say_gets_no_second_try(seeded_copy: Path) -> None:

@@ -28,7 +28,7 @@ from assistant.answer import bridge, policy
 from assistant.answer.citations import Similarity
 from assistant.answer.comparison import complete
 from assistant.answer.compose import assemble, reported_answer
-from assistant.answer.prompting import pack
+from assistant.answer.prompting import names_publisher, pack, unsourced
 from assistant.answer.question_parts import comparison, search_queries, split_parts
 from assistant.domain import Answer, Event, Passage
 from assistant.errors import BackendUnavailable, is_unreachable
@@ -136,20 +136,23 @@ def _answer(x: dict[str, Any], config: RunnableConfig, parts: AskParts, step_pac
     timings["verify"] = time.perf_counter() - t
     again: list[str] = []
     if parts.second_try and policy.try_again(answer) and draft.strip():
-        # The model's every statement was rejected: shown its answer, it answers once more from the passages.
+        # The model's every statement was rejected: shown its answer, it answers once more from the passages;
+        # an answer that named a passage's publisher (its header's metadata, not its words) is asked afresh
+        # from passages whose headers name none.
         t = time.perf_counter()
         yield Event("retry", text=draft)
-        tries = _generate(parts, {"question": x["query"], "passages": shown, "evidence": packed,
-                                  "rejected": draft}, config, again, lambda: None)
+        fresh = names_publisher(draft, shown)
+        tries = _generate(parts, {"question": x["query"], "passages": unsourced(shown) if fresh else shown,
+                                  "evidence": packed, "rejected": "" if fresh else draft}, config, again, lambda: None)
         with contextlib.closing(tries):  # closed early, the model stops at its next token
             for event in tries:
                 yield event
                 if policy.repeats(draft, "".join(again), x["query"]):
-                    answer = policy.repeated(answer)  # the rejected answer again, word for word: the refusal stands
+                    answer = policy.repeated(answer, fresh)  # the rejected answer again: the refusal stands
                     break
             else:
                 second = verify.invoke({**x, "raw": "".join(again), "packed": packed}, config)
-                answer = policy.second_try(answer, second)
+                answer = policy.second_try(answer, second, fresh)
         timings["second_try"] = time.perf_counter() - t
     drafts = [draft, "".join(again)] if again else [draft]
     described = next(filter(None, (bridge.description(x["query"], d) for d in drafts)), None) \

@@ -306,17 +306,22 @@ def _refused_for(answer: Answer, *reasons: str) -> bool:
     return answer.refused and answer.decision is not None and answer.decision.reason in reasons
 
 
-def second_try(first: Answer, second: Answer) -> Answer:
-    """The answer after a second try: the second answer when it holds (its decision says it came second),
-    else the first refusal as it was."""
+UNSOURCED = "its first answer named the article's publisher; asked again with no publisher in the passage headers"
+
+
+def second_try(first: Answer, second: Answer, unsourced: bool = False) -> Answer:
+    """The answer after a second try: the second answer when it holds (its decision says it came second, and
+    whether it was asked with `unsourced` passage headers), else the first refusal as it was."""
     if second.refused or second.decision is None:
         return first
-    return _noted(second, "Second try: the model's first answer was not supported by the passages.")
+    return _noted(second, f"Second try: {UNSOURCED}." if unsourced
+                  else "Second try: the model's first answer was not supported by the passages.")
 
 
-def repeated(first: Answer) -> Answer:
+def repeated(first: Answer, unsourced: bool = False) -> Answer:
     """The first refusal after a second try that `repeats` it, its decision saying so."""
-    return _noted(first, "Asked again, the model began the same answer; it was stopped.")
+    return _noted(first, f"{UNSOURCED[0].upper()}{UNSOURCED[1:]}; it began the same answer and was stopped."
+                  if unsourced else "Asked again, the model began the same answer; it was stopped.")
 
 
 def _noted(answer: Answer, note: str) -> Answer:

@@ -1,10 +1,13 @@
 """What the chat model is shown: the answer prompt with numbered passages and one worked example, the
 condense prompt for follow-ups (all rendered from `prompts/`), and the passages that fit the prompt's
-token budget (`pack`), optionally cut to their best sentences (`focus`). It calls no model.
+token budget (`pack`), optionally cut to their best sentences (`focus`), or shown without their
+publisher when an answer took the header's publisher for the passage's words (`names_publisher`,
+`unsourced`). It calls no model.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -47,6 +50,29 @@ def focus(passage: Passage, question: str, max_tokens: int) -> Passage:
     a, b = spans[lo][0], spans[hi][1]
     return replace(passage, text=passage.span_text(a, b),
                    char_start=a, char_end=b, sentences=tuple(spans[lo:hi + 1]))
+
+
+def publisher(source: str) -> tuple[str, ...]:
+    """The names an article's `source` metadata gives its publisher: the name before any comma, bracket or
+    "citing" ("The Times of Central Asia" of "The Times of Central Asia (TCA), citing Xinhua and RFE/RL"),
+    without a leading "The", and an abbreviation in brackets ("TCA"). Not the agencies it cites."""
+    name = re.split(r",|\(|\bciting\b", source, maxsplit=1)[0].strip()
+    short = re.sub(r"^the\s+", "", name, flags=re.IGNORECASE)
+    names = [name, short, *re.findall(r"\(([A-Z][\w/&.-]{1,12})\)", source)]
+    return tuple(dict.fromkeys(n for n in names if len(n) > 1))
+
+
+def names_publisher(answer: str, passages: Sequence[Passage]) -> bool:
+    """Whether `answer` names the publisher of a shown passage (its header's source, `publisher`): read by a
+    model that took the header's metadata for what the passage says ("The Times of Central Asia reported the
+    estimate", where the passage says "..., RFE/RL reported")."""
+    names = {n for p in passages for n in publisher(p.source)}
+    return any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", answer) for n in names)
+
+
+def unsourced(passages: Sequence[Passage]) -> list[Passage]:
+    """The passages without their source, so that their headers name no publisher (title and date stay)."""
+    return [replace(p, source="") for p in passages]
 
 
 def messages(question: str, passages: Sequence[Passage], rejected: str = "") -> list[BaseMessage]:
