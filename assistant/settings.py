@@ -137,7 +137,9 @@ class Settings(BaseSettings):
         description="When the checker rejects every statement of the model's answer, show the model its rejected "
                     "answer and ask once more from the passages; the second answer is checked the same way. "
                     "A refused answer that repeats the question's description of a thing is answered in two "
-                    "steps: the thing named first, then the question about it.",
+                    "steps: the thing named first, then the question about it. An answer that named the "
+                    "article's publisher, which only the passage header gives, is asked afresh from headers that "
+                    "name none.",
     )
     show_unsupported: bool = Field(
         default=False,

@@ -13,7 +13,8 @@ Refusal is enforced in code, never left to the model:
    sentence for one of them: a partial answer that names the part left unanswered;
 4. `try_again`: an answer whose every statement the checker rejected gets one second try, shown its rejected
    answer (`second_try` keeps the second answer only when it holds; one that `repeats` the rejected answer
-   is stopped early);
+   is stopped early); a rejected answer that named a passage's publisher is asked afresh from headers that
+   name none (`prompting.names_publisher`; the decision says so);
 5. `compared`: a comparison that `comparison.complete` concluded from both sides' quoted facts is an
    answer even when the model's own statements were all dropped, and a partial one when a kept
    statement contradicted the compared numbers and was left out.
