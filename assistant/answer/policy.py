@@ -321,8 +321,9 @@ def second_try(first: Answer, second: Answer, unsourced: bool = False) -> Answer
 
 def repeated(first: Answer, unsourced: bool = False) -> Answer:
     """The first refusal after a second try that `repeats` it, its decision saying so."""
-    return _noted(first, f"{UNSOURCED[0].upper()}{UNSOURCED[1:]}; it began the same answer and was stopped."
-                  if unsourced else "Asked again, the model began the same answer; it was stopped.")
+    return _noted(first, "Asked again with no publisher in the passage headers (its first answer named the "
+                  "article's publisher), the model began the same answer; it was stopped." if unsourced
+                  else "Asked again, the model began the same answer; it was stopped.")
 
 
 def _noted(answer: Answer, note: str) -> Answer:
