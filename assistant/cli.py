@@ -106,7 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--judge", action="store_true", help="also score faithfulness with the configured chat model "
                     "as an LLM judge (RAGAS-style statements and verdicts; slow with the local model)")
     ev.add_argument("--only", default="", help="comma-separated datasets to run (seed, xquad, "
-                    "multihop (both multi-hop sets), rgb-counterfactual, rgb-noise, rgb-rejection; prefix: rgb)")
+                    "multihop (all multi-hop sets), news-reported, rgb-counterfactual, rgb-noise, rgb-rejection; "
+                    "prefix: rgb)")
     return p
 
 

@@ -146,6 +146,35 @@ def multihop_items(path: Path, articles: Path, held_out: set[str], dataset: str 
     return items
 
 
+def news_items(path: Path, bbc: Path, out: Path) -> list[EvalItem]:
+    """`evals/news_reported.jsonl` ("news-reported"): 20 questions written blind over 20 BBC News articles (`bbc`,
+    as `write_bbc` wrote them), each asking which outlet reported, or was told, what the article attributes to
+    another outlet ("Which newspaper did German Gref tell ...?": Kommersant, never the BBC). The articles are
+    written to `out` as a news corpus with metadata is ingested, headline as title and "BBC News" as source, so
+    the passage header names a publisher that is not the answer. Gold: the hand-written `answers` and the
+    evidence sentence, located here in the stored text."""
+    out.mkdir(parents=True, exist_ok=True)
+    items: list[EvalItem] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        name = r["file"].replace("/", "-").removesuffix(".txt") + ".md"
+        target = out / name
+        if not target.exists():
+            text = (bbc / r["file"]).read_text(encoding="utf-8", errors="replace")
+            title = text.strip().splitlines()[0].strip()
+            target.write_text(f"---\ntitle: {json.dumps(title)}\nsource: \"BBC News\"\n---\n{text.strip()}\n",
+                              encoding="utf-8")
+        stored = parse_file(target)[0].text
+        start = stored.find(r["evidence"])
+        if start < 0 or stored.count(r["evidence"]) > 1:
+            raise ValueError(f"news-reported item {r['id']}: the evidence is not found once in {name}")
+        items.append(EvalItem("news-reported", r["id"], r["question"], True, tuple(r["answers"]), name,
+                              ((start, start + len(r["evidence"])),)))
+    return items
+
+
 def xquad_items(questions: list[GoldQuestion], held_out: set[str]) -> list[EvalItem]:
     """XQuAD questions; those whose article is in `held_out` (left out of the index) are unanswerable."""
     return [EvalItem("xquad-unanswerable" if q.doc_file in held_out else "xquad", q.qid, q.question,

@@ -2,7 +2,8 @@
 
 Datasets (see `datasets.py`): the seed questions; XQuAD-en with every 8th article left out of the index
 (its questions become derived unanswerables) and, in the full run, the 2,225 BBC articles as
-distractors; RGB en_fact counterfactual snippets and noise-only snippets; and the checker itself on
+distractors; "which outlet reported ...?" questions over 20 of those BBC articles, whenever they are found;
+RGB en_fact counterfactual snippets and noise-only snippets; and the checker itself on
 held-out labelled pairs (`checker.py`). Indexes live under
 `cache_dir/eval/` and are reused (ingest is incremental). Every answer is produced with
 `show_unsupported=True` so that unsupported sentences can be counted; the user-visible answer is the
@@ -35,6 +36,7 @@ from .checker import checker_accuracy, validation_accuracy
 from .datasets import (
     EvalItem,
     multihop_items,
+    news_items,
     seed_items,
     write_bbc,
     write_rgb,
@@ -136,6 +138,9 @@ MULTIHOP_BLIND = Path(str(SEED_DIR / "multihop_blind.jsonl"))
 # 24 more (16 bridges, 8 comparisons), written blind on 2026-12-05 (later), before any code ran on them
 # (docs/evals.md): "multihop-fresh"
 MULTIHOP_FRESH = Path(str(SEED_DIR / "multihop_fresh.jsonl"))
+# 20 "which outlet reported ...?" questions over BBC News articles, written blind on 2026-12-05 (evening), whose
+# answer is an outlet the article's text names and whose header names BBC News (docs/evals.md): "news-reported"
+NEWS_REPORTED = Path(str(SEED_DIR / "news_reported.jsonl"))
 
 
 def seed_paths() -> tuple[Path, Path]:
@@ -153,17 +158,19 @@ def _plan(quick: bool, with_bbc: bool, cache: Path, seed: tuple[Path, Path], loc
     hand_written = seed_items(questions_file)
     plan: Plan = [(name, [corpus], [i for i in hand_written if i.dataset == name])
                   for name in ("seed", "seed-false-premise", "seed-multipart")]
-    found = [locator.resolve(sources.XQUAD), locator.resolve(sources.RGB)]
-    xquad, rgb_file = (r.path for r in found)
+    found = [locator.resolve(sources.XQUAD), locator.resolve(sources.RGB), locator.resolve(sources.BBC)]
+    xquad, rgb_file, bbc_wheel = (r.path for r in found)
+    bbc_folder = write_bbc(bbc_wheel, cache / "bbc") if bbc_wheel is not None else None
+    if bbc_folder is not None:  # BBC articles with their publisher in the header, "which outlet reported ...?"
+        plan.append(("news-reported", [cache / "news-reported"],
+                     news_items(NEWS_REPORTED, bbc_folder, cache / "news-reported")))
     if xquad is not None:
         folder, xq, held = write_xquad_index(cache, xquad)
         if quick:  # a fixed slice: 100 questions, 80 answerable and 20 derived unanswerable
             xq = [i for i in xq if i.answerable][:80] + [i for i in xq if not i.answerable][:20]
         folders = [folder]
-        if with_bbc:
-            found.append(bbc := locator.resolve(sources.BBC))
-            if bbc.path is not None:
-                folders.append(write_bbc(bbc.path, cache / "bbc"))
+        if with_bbc and bbc_folder is not None:
+            folders.append(bbc_folder)
         plan.append(("xquad" + ("-bbc" if len(folders) > 1 else ""), folders, xq))
         # questions that need two passages of the indexed articles, in an index of their own (no BBC)
         articles = cache / "xquad-articles"

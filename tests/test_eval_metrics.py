@@ -181,6 +181,28 @@ def test_multihop_items_locate_each_hop_and_score_comparisons_by_both_facts(seed
     assert scored("The Grainger Market opened in 1835; the Metro opened first, in 1980.")[0] == "wrong"
 
 
+def test_news_reported_items_name_their_publisher_in_the_header_and_locate_their_evidence(tmp_path: Path) -> None:
+    """The "which outlet reported ...?" questions over BBC News articles: each article is written with its
+    headline as title and "BBC News" as source (the header a news corpus gives its passages), each item's
+    evidence sentence is found once in the stored text, and no gold answer is the publisher."""
+    from assistant.ingest.parse import parse_file
+    from evals import sources
+    from evals.datasets import news_items, write_bbc
+    from evals.runner import NEWS_REPORTED
+    from tests.conftest import dataset
+
+    bbc = write_bbc(dataset(sources.BBC), tmp_path / "bbc")
+    items = news_items(NEWS_REPORTED, bbc, tmp_path / "news")
+    assert len(items) == 20 and len({i.question for i in items}) == 20
+    for item in items:
+        doc = parse_file(tmp_path / "news" / item.doc_file)[0]
+        assert doc.source == "BBC News" and doc.title and doc.text.startswith(doc.title)
+        (start, end), = item.spans
+        assert any(a.lower() in doc.text[start:end].lower() for a in item.answers), item.qid
+        assert not any("bbc" in a.lower() for a in item.answers)
+    assert news_items(NEWS_REPORTED, bbc, tmp_path / "news") == items  # written once, read the same again
+
+
 def test_rgb_noise_wrong_answers_leave_out_the_real_answer() -> None:
     """An RGB noise question answered with RGB's real answer (another query's snippet in the shared index held
     it) is not counted as a wrong answer; refusal recall still counts it as not refused."""
