@@ -150,7 +150,7 @@ def news_items(path: Path, bbc: Path, out: Path) -> list[EvalItem]:
     """`evals/news_reported.jsonl` ("news-reported"): 20 questions written blind over 20 BBC News articles (`bbc`,
     as `write_bbc` wrote them), each asking which outlet reported, or was told, what the article attributes to
     another outlet ("Which newspaper did German Gref tell ...?": Kommersant, never the BBC). The articles are
-    written to `out` as a news corpus with metadata is ingested, headline as title and "BBC News" as source, so
+    written to `out` as a news corpus with metadata would be: headline as title and "BBC News" as source, so
     the passage header names a publisher that is not the answer. Gold: the hand-written `answers` and the
     evidence sentence, located here in the stored text."""
     out.mkdir(parents=True, exist_ok=True)
