@@ -130,6 +130,12 @@ def test_a_sentence_that_only_repeats_the_question_is_no_answer(seeded_copy: Pat
     assert not answers_nothing(asked, "By July 2019, 50 had joined, and more joined after that.")
     assert not answers_nothing("Which came first, the 2018 letter or the 2019 one?", "The 2018 letter came first.")
     assert not answers_nothing("When did Polonia win the championship prior to 2000?", "Polonia won it in 1946.")
+    # Copied up to a web snippet's cut (RGB noise): the name the question asks for is past the "...".
+    nobel = "Who was awarded the 2019 Nobel Prize in Literature?"
+    assert answers_nothing(nobel, "The 2019 Nobel Prize in Literature was awarded to the Austrian author...")
+    assert answers_nothing(nobel, "The 2019 Nobel Prize in Literature was awarded to the Austrian author \u2026")
+    assert not answers_nothing(nobel, "The 2019 Nobel Prize in Literature was awarded to Peter Handke.")
+    assert not answers_nothing("What can civil disobedience change?", "It can change customs, beliefs, etc...")
 
 
 def test_a_sentence_that_misses_the_year_asked_about_is_no_answer(seeded_copy: Path) -> None:
@@ -158,6 +164,13 @@ def test_a_sentence_that_misses_the_year_asked_about_is_no_answer(seeded_copy: P
     assert not misses_the_year("Was it signed in 2019 or 2023?", "It was signed in July.", "")  # a choice
     assert not misses_the_year("Who won before 2000?", "Polonia won.", "")  # a bound, not the year asked
     assert misses_the_year("Super Bowl 2021 location", "The home of NFL Super Bowl LVII news.", "Super Bowl LVIII")
+    # A year the evidence names only as a bound places nothing in it (RGB noise's 2022 snippet for 2018).
+    final = ("Jul 9, 2022 ... Elena Rybakina won the women's singles final Wimbledon on Saturday ... since 2018, "
+             "was the youngest women's finalist at Wimbledon since 2015 ...")
+    asked = "Who won the women's singles Wimbledon in 2018?"
+    assert misses_the_year(asked, "Elena Rybakina won the women's singles Wimbledon in 2018.", final)
+    assert not misses_the_year(asked, "Elena Rybakina won the women's singles Wimbledon in 2018.",
+                               final.replace("since 2018", "in 2018"))
 
 
 def test_a_sentence_about_another_attribute_than_the_one_asked_is_no_answer(seeded_copy: Path) -> None:

@@ -133,7 +133,7 @@ def _of_the_year(question: str, sentence: str, passages: Sequence[Passage], text
     "Olga Tokarczuk was awarded the 2021 Nobel Prize" cited to a snippet of 2019 belongs to "Oct 8, 2021 ...
     Olga Tokarczuk won the 2021 Nobel Prize in Literature" (0.27 to the checker: "awarded" for "won")."""
     years = policy.asked_years(question)
-    dated = [n for n in range(1, len(passages) + 1) if years & set(YEAR.findall(_dated(passages, texts, [n])))]
+    dated = [n for n in range(1, len(passages) + 1) if years & policy.stated_years(_dated(passages, texts, [n]))]
     best, score = grounding.best_support(sentence, [texts[n - 1] for n in dated], similarity)
     if best < 0:
         return None

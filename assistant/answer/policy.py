@@ -74,28 +74,37 @@ def says_nothing_new(question: str, sentence: str) -> bool:
 
 
 _DANGLING = frozenset("a an the of to at from and or than".split())  # not "that", "in", "on": "after that."
+_CUT = re.compile(r"(\w+)\W*?(?:\.\s?\.\s?\.?|\u2026)\s*$")  # "... the Austrian author...": a snippet's cut
 _BOUND = re.compile(rf"\b(?:before|after|prior to|since|until|till|by|between|from|through)\s+(?:the\s+)?"
                     rf"(?:(?:early|late|mid|end of)\s+)?{YEAR.pattern}(?:\s+and\s+{YEAR.pattern})?", re.I)
 
 
 def answers_nothing(question: str, sentence: str) -> bool:
     """A sentence that cannot answer the question, however well its passage supports it: it only repeats
-    the question (`says_nothing_new`), it is cut off ("... came in at."), or it is about another year than
-    the one asked about ("Tesla Q2 2020 revenue." for Q1 2021; a year that bounds the answer, "prior to
-    2000", is not the year asked about, and a choice between years never counts), or it has no word a passage
-    could support (a bare "No.": nothing in it for the checker to find)."""
+    the question (`says_nothing_new`), it is cut off ("... came in at."; "The 2019 Nobel Prize in Literature was
+    awarded to the Austrian author...", copied up to a web snippet's cut, but not "..., etc..."), or it is about
+    another year than the one asked about ("Tesla Q2 2020 revenue." for Q1 2021; a year that bounds the answer,
+    "prior to 2000", is not the year asked about, and a choice between years never counts), or it has no word a
+    passage could support (a bare "No.": nothing in it for the checker to find)."""
     words = re.findall(r"\w+", sentence.lower())
     if not content_words(sentence) - {"yes", "no"}:
         return True
     asked, said = asked_years(question), set(YEAR.findall(sentence))
     other_year = bool(asked and said and not asked & said)
-    return says_nothing_new(question, sentence) or bool(words and words[-1] in _DANGLING) or other_year
+    cut = _CUT.search(sentence.strip())
+    cut_off = bool(words and words[-1] in _DANGLING) or (cut is not None and cut.group(1).lower() != "etc")
+    return says_nothing_new(question, sentence) or cut_off or other_year
 
 
 def asked_years(question: str) -> set[str]:
     """The years the question asks about: not a year that bounds the answer ("prior to 2000"), and none when
     it offers a choice ("2019 or 2020?")."""
-    return set() if _CHOICE.search(question) else set(YEAR.findall(_BOUND.sub("", question)))
+    return set() if _CHOICE.search(question) else stated_years(question)
+
+
+def stated_years(text: str) -> set[str]:
+    """The years `text` places something in: not those that only bound a time ("since 2018", "before 2000")."""
+    return set(YEAR.findall(_BOUND.sub("", text)))
 
 
 def misses_the_year(question: str, sentence: str, evidence: str) -> bool:
@@ -105,9 +114,11 @@ def misses_the_year(question: str, sentence: str, evidence: str) -> bool:
     evidence has a year the sentence leaves out (it borrowed the asked year from the question: "... its first
     victory in the 2021 Tour de France." from a snippet dated 2019 about the 2019 Tour; a missing year is one
     fact among many to the checker, which passed that sentence at 0.79). Evidence with no year of its own, or
-    only the sentence's other years, leaves the call to the checker. A sentence with another year than the
-    one asked is `answers_nothing`'s."""
-    asked, cited = asked_years(question), set(YEAR.findall(evidence))
+    only the sentence's other years, leaves the call to the checker. A year the evidence names only as a bound
+    is not one it places anything in (`stated_years`): "Elena Rybakina won the women's singles Wimbledon in 2018."
+    from "Jul 9, 2022 ... Elena Rybakina won the women's singles final ... since 2018, was the youngest ...". A
+    sentence with another year than the one asked is `answers_nothing`'s."""
+    asked, cited = asked_years(question), stated_years(evidence)
     said = set(YEAR.findall(sentence))
     return bool(asked) and not asked & cited and (not said or bool(cited - said))
 
