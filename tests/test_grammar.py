@@ -92,9 +92,6 @@ def test_every_sentence_still_needs_its_citation() -> None:
     assert not accepts("Paris is the capital [1]")  # markers first, then the full stop
     assert not accepts("Paris is the capital [1]. Berlin is too.")
     assert accepts("Paris is the capital [1]. Berlin is too. [2]")  # either order
-    assert accepts("It was released in Japan on April 29 [1], 2015.")  # or inside: the sentence goes on
-    assert accepts("It was released on April 29 [1], 2015 in Japan [2].")
-    assert not accepts("It was released in Japan on April 29 [1], 2015")  # still a full stop to end it
     assert not accepts("Paris is the capital. [4]", n_passages=3)
     assert accepts("I don't know.")
 

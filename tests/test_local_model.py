@@ -322,9 +322,7 @@ def test_prompt_lookup_writes_the_plain_answer_in_fewer_steps(local: Assistant) 
     assert isinstance(chat, LlamaCppChat) and chat.lookup_tokens > 0
     plain = LlamaCppChat(llama=chat._llama, max_tokens=chat.max_tokens, lookup_tokens=0)
     llama = chat._llama
-    # (not "Who is Vadim Pisarevich?": after "... to the UNOG [1]." the end and " He" are 0.05 apart, a near-tie)
-    for question in ("How many people did the United Nations estimate were held?",
-                     "Who is China's Ambassador to the UNOG?"):
+    for question in ("How many people did the United Nations estimate were held?", "Who is Vadim Pisarevich?"):
         passages = local.retrieve(question, 4)
         prompt = messages(question, passages)
         texts = []

@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.text import split_sentences
-
 
 class CitationGuide:
     """A llama.cpp logits processor: the passage number after each `[` is one whose passage supports
@@ -34,9 +32,8 @@ class CitationGuide:
         if len(input_ids) == self.start or not self.llama.detokenize(list(input_ids[-1:])).endswith(b"["):
             return scores
         text = self.llama.detokenize(list(input_ids[self.start:])).decode("utf-8", "ignore")[:-1]
-        plain = re.sub(r"\s*\[\d\]", "", text)  # markers written so far, before, inside or after a sentence
-        spans = split_sentences(plain)
-        sentence = (plain[slice(*spans[-1])] if spans else plain).strip()  # the sentence being cited
+        sentence = re.sub(r"(?:\s*\[\d\])+\s*$", "", text)  # a second marker: the same sentence
+        sentence = re.split(r"\]\.?\s+", sentence)[-1].strip()  # after the last sentence's "[n]" or "[n]."
         if sentence not in self._cache:
             self._cache[sentence] = set(self.guide(sentence))
         allowed = self._cache[sentence]
