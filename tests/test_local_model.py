@@ -147,25 +147,6 @@ def test_the_lazy_grammar_chooses_what_the_full_grammar_chooses(local: Assistant
         assert all(accepts(text, len(passages)) for text in texts), texts
 
 
-def test_the_grammar_lets_the_model_cite_where_it_would(local: Assistant) -> None:
-    """The model writes "... in Geneva [1]." (as the worked example does): the grammar accepts that order, so a
-    cited answer comes out as the model would write it unconstrained. Held to "... Geneva. [1]", it went on
-    for 54 pieces instead of 20 ("..., said his government opposes any attempts to use ...")."""
-    from assistant.answer.grammar import accepts, citation_grammar
-    from assistant.answer.prompting import messages
-
-    chat = local.llm
-    assert chat is not None
-    for question in ("Who heads Tajikistan's mission in Geneva?", "Who is China's Ambassador to the UNOG?"):
-        passages = local.retrieve(question, 4)
-        prompt = messages(question, passages)
-        texts = []
-        for grammar in (None, citation_grammar(len(passages))):
-            chat._llama.reset()  # type: ignore[attr-defined]  # the whole prompt evaluated alike
-            texts.append("".join(c.text for c in chat.stream(prompt, grammar=grammar)))
-        assert accepts(texts[0], len(passages)) and texts[1] == texts[0], texts
-
-
 def test_judging_keeps_the_answer_prompt_and_gives_the_same_probability(local: Assistant) -> None:
     """`backends.side`: the second opinion runs in its own context. Its P(yes) is the chat completion's,
     and the answer context still holds its evaluated prompt afterwards (before, the judge replaced it and

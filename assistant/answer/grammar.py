@@ -2,18 +2,14 @@
 same format as a Python regular expression (`accepts`), both built from one table of pieces
 (`_PIECES`), so what the tests check is what the model is held to.
 
-The format: "I don't know." or up to `max_sentences` sentences, each ending with its markers and a full
-stop, either way round: "Paris is the capital [1]." (as the prompt's worked example writes, and the model
-does unprompted) or "Paris is the capital. [1]". After a sentence's full stop the only way on is " [n]", and
-after its markers the only way on is the full stop: when the model wants to stop, it must first say which
-passage it used. Holding the model to one of the two orders made it go on writing where it wanted to cite
-("Jamshed Khamidov, head of Tajikistan's mission in Geneva, said his government opposes ...": 54 pieces
-where it would have stopped after 20). A full stop that does not end a sentence is allowed where real
-text has one: inside numbers (3.5, 1,000.25), after initials (J. R. R. Tolkien, U.S., U.K.), after common
-abbreviations (Dr., Inc., No. 5, a.m., e.g.), in an ellipsis ("...", ". . ."), before a lower-case letter or
-a digit (example.com, "a.k.a. the"); "!" and "?" only inside quotes ("Stop!" he said). Abbreviations and
-initials count only as whole words ("capital." is not "al."). It does not stop the model from ending a
-sentence early by choice; it only never forces it to.
+The format: "I don't know." or up to `max_sentences` sentences, each ending with a full stop and its
+markers: "Paris is the capital. [1]". After a sentence's full stop the only way on is " [n]": when the
+model wants to stop, it must first say which passage it used. A full stop that does not end a sentence
+is allowed where real text has one: inside numbers (3.5, 1,000.25), after initials (J. R. R. Tolkien,
+U.S., U.K.), after common abbreviations (Dr., Inc., No. 5, a.m., e.g.), in an ellipsis ("...", ". . ."), before a
+lower-case letter or a digit (example.com, "a.k.a. the"); "!" and "?" only inside quotes ("Stop!" he
+said). Abbreviations and initials count only as whole words ("capital." is not "al."). It does not stop
+the model from ending a sentence early by choice; it only never forces it to.
 """
 
 from __future__ import annotations
@@ -44,12 +40,12 @@ _OPEN = ("[A-Z0-9\"'(\u201C]", "[A-Z0-9\"'(\u201c]")
 
 
 def citation_grammar(n_passages: int, max_sentences: int = 4) -> str:
-    """The GBNF grammar: every answer sentence ends with `[n]` markers (1 <= n <= n_passages) and a full stop."""
+    """The GBNF grammar: every answer sentence ends with `[n]` markers (1 <= n <= n_passages)."""
     if not 1 <= n_passages <= 9:
         raise ValueError("citation_grammar supports 1 to 9 passages")
     more = max(0, max_sentences - 1)
     rules = [f'root ::= "I don\'t know." | sent (" " sent){{0,{more}}}',
-             f'sent ::= (open | {_INITIALS[0]} | {_ABBR[0]}) body ("." cites | cites ".")',
+             f'sent ::= (open | {_INITIALS[0]} | {_ABBR[0]}) body "." cites',
              f'cites ::= " [" [1-{n_passages}] "]" ("[" [1-{n_passages}] "]"){{0,2}}',
              f"open ::= {_OPEN[0]}",
              "body ::= (" + " | ".join(_PIECES) + ")*"]
@@ -60,8 +56,7 @@ def citation_grammar(n_passages: int, max_sentences: int = 4) -> str:
 def _sentence(n_passages: int) -> str:
     body = "(?:" + "|".join(regex for _, regex in _PIECES.values()) + ")*"
     first = f"(?:{_OPEN[1]}|{_INITIALS[1]}|{_ABBR[1]})"
-    cites = rf" \[[1-{n_passages}]\](?:\[[1-{n_passages}]\]){{0,2}}"
-    return rf"{first}{body}(?:\.{cites}|{cites}\.)"
+    return rf"{first}{body}\. \[[1-{n_passages}]\](?:\[[1-{n_passages}]\]){{0,2}}"
 
 
 def accepts(text: str, n_passages: int = 9, max_sentences: int = 4) -> bool:

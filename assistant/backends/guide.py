@@ -33,7 +33,7 @@ class CitationGuide:
             return scores
         text = self.llama.detokenize(list(input_ids[self.start:])).decode("utf-8", "ignore")[:-1]
         sentence = re.sub(r"(?:\s*\[\d\])+\s*$", "", text)  # a second marker: the same sentence
-        sentence = re.split(r"\]\.?\s+", sentence)[-1].strip()  # after the last sentence's "[n]" or "[n]."
+        sentence = re.split(r"\]\s+", sentence)[-1].strip()
         if sentence not in self._cache:
             self._cache[sentence] = set(self.guide(sentence))
         allowed = self._cache[sentence]
