@@ -318,7 +318,8 @@ def _refused_for(answer: Answer, *reasons: str) -> bool:
     return answer.refused and answer.decision is not None and answer.decision.reason in reasons
 
 
-UNSOURCED = "its first answer named the article's publisher; asked again with no publisher in the passage headers"
+_NAMED = "its first answer named the article's publisher"
+_UNSOURCED = "asked again with no publisher in the passage headers"
 
 
 def second_try(first: Answer, second: Answer, unsourced: bool = False) -> Answer:
@@ -326,15 +327,14 @@ def second_try(first: Answer, second: Answer, unsourced: bool = False) -> Answer
     whether it was asked with `unsourced` passage headers), else the first refusal as it was."""
     if second.refused or second.decision is None:
         return first
-    return _noted(second, f"Second try: {UNSOURCED}." if unsourced
+    return _noted(second, f"Second try: {_NAMED}; {_UNSOURCED}." if unsourced
                   else "Second try: the model's first answer was not supported by the passages.")
 
 
 def repeated(first: Answer, unsourced: bool = False) -> Answer:
     """The first refusal after a second try that `repeats` it, its decision saying so."""
-    return _noted(first, "Asked again with no publisher in the passage headers (its first answer named the "
-                  "article's publisher), the model began the same answer; it was stopped." if unsourced
-                  else "Asked again, the model began the same answer; it was stopped.")
+    return _noted(first, f"{_UNSOURCED.capitalize()} ({_NAMED}), the model began the same answer; it was stopped."
+                  if unsourced else "Asked again, the model began the same answer; it was stopped.")
 
 
 def _noted(answer: Answer, note: str) -> Answer:
