@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     llm_lookup_tokens: int = Field(default=3, ge=0, le=16, description="Prompt-lookup decoding for the local "
                                    "model: up to this many tokens guessed from the prompt are checked in each step "
                                    "(greedy only; the same answer, faster when it copies its passages). 0: off.")
+    llm_flash_attention: bool = Field(default=True, description="Flash attention in the local model: the same "
+                                      "answers, its prompts evaluated ~9% faster on a 2-core CPU. false: plain "
+                                      "attention.")
     max_answer_tokens: int = Field(default=256, ge=16)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     constrain_citations: bool = Field(
@@ -295,6 +298,7 @@ class LLMSettings(Group):
     llm_context: int
     llm_gpu_layers: int
     llm_lookup_tokens: int
+    llm_flash_attention: bool
     max_answer_tokens: int
     temperature: float
     cache_dir: Path

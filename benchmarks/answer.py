@@ -22,6 +22,8 @@
    (llama-cpp-python's chat completion), same loaded model, same questions (the seed set's answerable
    ones), passes alternating (off, on, off, on): whole answer, first token, generation ms per token,
    and whether the answer's text is the same.
+6b. `--flash` (only this): flash attention off against on (`ASSISTANT_LLM_FLASH_ATTENTION`), the model loaded
+   once for each, the same questions, passes alternating (off, on, on, off, twice): the same figures.
 7. `--followup` (only this): follow-up questions in a conversation (the question rewritten with the chat
    history by the condense step, then answered), with the condense step in the answer's own llama.cpp
    context (before) and in its own (`side.py`, now): passes alternating (before, now, before, now), each
@@ -32,17 +34,19 @@
    without `Assistant.warm_in_background` at start; and in `assistant ask`'s way, asked at once and timed
    from the start, with and without `warm` first (the prompt state saved by an earlier process loaded).
    The models' files are in the OS page cache after the first process.
-Usage: python benchmarks/answer.py [--sweep | --peer | --judge | --lookup | --followup | --cold]
+Usage: python benchmarks/answer.py [--sweep | --peer | --judge | --lookup | --flash | --followup | --cold]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import resource
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -267,19 +271,16 @@ def after_judging(tmp: Path) -> None:
         print(f"| {name} | {statistics.median(values):.2f} s |")
 
 
-def with_lookup(tmp: Path) -> None:
-    from assistant.backends.llama import LlamaCppChat
-
-    a = Assistant(tmp / "lookup", llm_backend="local")
-    a.ingest([ROOT / "corpus"], progress=False)
-    chat = a.llm
-    assert isinstance(chat, LlamaCppChat)
-    questions = seed_questions(12)
-    rows: dict[str, dict[str, list[float]]] = {m: {"total": [], "first": [], "ms": []} for m in ("off", "on")}
-    texts: dict[str, dict[str, str]] = {"off": {}, "on": {}}
-    a.ask("What did China's ambassador say about the letter?")  # warm: the fixed prefix evaluated
-    for mode in ("off", "on", "off", "on"):
-        chat.lookup_tokens = 3 if mode == "on" else 0
+def alternating(modes: dict[str, Callable[[], Assistant]], questions: list[str]) -> tuple[
+        dict[str, dict[str, list[float]]], dict[str, dict[str, str]]]:
+    """Each question asked in each mode (`modes[name]()` readies and returns the assistant), passes alternating
+    (the modes in order, then reversed, twice over): per mode the whole answer, the first token and ms per
+    streamed piece, and the answers' texts."""
+    rows: dict[str, dict[str, list[float]]] = {m: {"total": [], "first": [], "ms": []} for m in modes}
+    texts: dict[str, dict[str, str]] = {m: {} for m in modes}
+    order = list(modes)
+    for mode in [*order, *order[::-1]] * 2:
+        a = modes[mode]()
         for q in questions:
             t = time.perf_counter()
             first, last, pieces = None, 0.0, 0
@@ -298,15 +299,55 @@ def with_lookup(tmp: Path) -> None:
             texts[mode][q] = answer.text if answer else ""
             print(f"  {mode:<3} {q[:50]:<52} first {first or total:5.2f} s  total {total:5.2f} s  "
                   f"{' '.join(texts[mode][q].split())[:60]!r}", flush=True)
-    same = sum(texts["off"][q] == texts["on"][q] for q in questions)
-    print("\n| decoding | median whole answer | median first token | median ms per streamed piece | vs plain |"
+    return rows, texts
+
+
+def print_alternating(rows: dict[str, dict[str, list[float]]], texts: dict[str, dict[str, str]],
+                      names: dict[str, str], what: str) -> None:
+    before, now = list(names)
+    print(f"\n| {what} | median whole answer | median first token | median ms per streamed piece | vs before |"
           "\n|---|---|---|---|---|")
-    base = statistics.median(rows["off"]["total"])
-    for mode, name in (("off", "plain greedy (before)"), ("on", "prompt lookup, 3 tokens (now)")):
+    base = statistics.median(rows[before]["total"])
+    for mode, name in names.items():
         r = rows[mode]
         print(f"| {name} | {statistics.median(r['total']):.2f} s | {statistics.median(r['first']):.2f} s | "
-              f"{statistics.median(r['ms']):.1f} | {statistics.median(r['total']) / base:.2f}x |")
-    print(f"same answer text: {same} of {len(questions)}")
+              f"{statistics.median(r['ms']) if r['ms'] else 0:.1f} | {statistics.median(r['total']) / base:.2f}x |")
+    same = sum(texts[before][q] == texts[now][q] for q in texts[before])
+    print(f"same answer text: {same} of {len(texts[before])}")
+
+
+def with_lookup(tmp: Path) -> None:
+    from assistant.backends.llama import LlamaCppChat
+
+    a = Assistant(tmp / "lookup", llm_backend="local")
+    a.ingest([ROOT / "corpus"], progress=False)
+    chat = a.llm
+    assert isinstance(chat, LlamaCppChat)
+    a.ask("What did China's ambassador say about the letter?")  # warm: the fixed prefix evaluated
+
+    def lookup(tokens: int) -> Callable[[], Assistant]:
+        def ready() -> Assistant:
+            chat.lookup_tokens = tokens
+            return a
+        return ready
+
+    rows, texts = alternating({"off": lookup(0), "on": lookup(3)}, seed_questions(12))
+    print_alternating(rows, texts, {"off": "plain greedy (before)", "on": "prompt lookup, 3 tokens (now)"},
+                      "decoding")
+
+
+def with_flash(tmp: Path) -> None:
+    """Flash attention off (before) and on (now): two copies of the model loaded, one assistant each, over the
+    same index; the same questions, passes alternating."""
+    assistants = {mode: Assistant(tmp / "flash", llm_backend="local", llm_flash_attention=mode == "on")
+                  for mode in ("off", "on")}
+    assistants["off"].ingest([ROOT / "corpus"], progress=False)
+    for a in assistants.values():
+        a.ask("What did China's ambassador say about the letter?")  # warm: the fixed prefix evaluated
+    rows, texts = alternating({m: functools.partial(lambda a: a, a) for m, a in assistants.items()},
+                              seed_questions(12))
+    print_alternating(rows, texts, {"off": "plain attention (before)", "on": "flash attention (now)"},
+                      "attention")
 
 
 CONVERSATIONS = [
@@ -413,6 +454,7 @@ def main() -> None:
     ap.add_argument("--xquad", type=int, default=12, help="--peer: XQuAD questions asked (0: none)")
     ap.add_argument("--judge", action="store_true")
     ap.add_argument("--lookup", action="store_true")
+    ap.add_argument("--flash", action="store_true")
     ap.add_argument("--followup", action="store_true")
     ap.add_argument("--cold", action="store_true")
     ap.add_argument("--first-question", type=Path, help=argparse.SUPPRESS)  # one `--cold` process
@@ -425,9 +467,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             cold_start(Path(tmp))
         return
-    if args.lookup or args.followup:
+    if args.lookup or args.followup or args.flash:
         with tempfile.TemporaryDirectory() as tmp:
-            (with_lookup if args.lookup else follow_ups)(Path(tmp))
+            (with_lookup if args.lookup else with_flash if args.flash else follow_ups)(Path(tmp))
         return
     if args.peer:
         with tempfile.TemporaryDirectory() as tmp:

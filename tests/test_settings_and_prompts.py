@@ -71,8 +71,9 @@ def test_with_settings_rebuilds_exactly_the_parts_whose_group_changed(seeded_cop
     assert other.llm is None and other.index is a.index
 
 
-def test_gpu_layers_reach_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`ASSISTANT_LLM_GPU_LAYERS` is passed to llama.cpp as `n_gpu_layers` (the CPU build ignores it)."""
+def test_gpu_layers_and_attention_reach_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ASSISTANT_LLM_GPU_LAYERS` is passed to llama.cpp as `n_gpu_layers` (the CPU build ignores it), and
+    `ASSISTANT_LLM_FLASH_ATTENTION` as `flash_attn` (on unless turned off)."""
     pytest.importorskip("llama_cpp")
     import llama_cpp
 
@@ -90,5 +91,8 @@ def test_gpu_layers_reach_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(llama_cpp, "Llama", Recorder)
     monkeypatch.setenv("ASSISTANT_LLM_GPU_LAYERS", "-1")
     s = Settings()
-    llama.load_llama(Path("model.gguf"), s.llm_context, 2, s.llm_gpu_layers)
-    assert seen["n_gpu_layers"] == -1 and seen["n_threads"] == 2
+    llama.load_llama(Path("model.gguf"), s.llm_context, 2, s.llm_gpu_layers, s.llm_flash_attention)
+    assert seen["n_gpu_layers"] == -1 and seen["n_threads"] == 2 and seen["flash_attn"] is True
+    monkeypatch.setenv("ASSISTANT_LLM_FLASH_ATTENTION", "false")
+    llama.load_llama(Path("model.gguf"), s.llm_context, 2, s.llm_gpu_layers, Settings().llm_flash_attention)
+    assert seen["flash_attn"] is False

@@ -46,14 +46,14 @@ from assistant.errors import BackendUnavailable
 from assistant.injection import defuse_special
 
 
-def load_llama(path: Path, n_ctx: int, threads: int, gpu_layers: int = 0) -> Any:
+def load_llama(path: Path, n_ctx: int, threads: int, gpu_layers: int = 0, flash_attention: bool = True) -> Any:
     try:
         from llama_cpp import Llama
     except ImportError as exc:
         raise BackendUnavailable("llama-cpp-python is not installed; run `make install`, or set "
                                  "ASSISTANT_LLM_BACKEND=extractive (no LLM) or =openai") from exc
     llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_batch=512, n_gpu_layers=gpu_layers,
-                  verbose=False)
+                  flash_attn=flash_attention, verbose=False)
     atexit.register(llama.close)  # free it before the interpreter tears llama_cpp down
     return llama
 

@@ -83,8 +83,8 @@ def chat_model(settings: LLMSettings) -> BaseChatModel | None:
     if not path.is_file():
         raise ConfigError(f"ASSISTANT_LLM_MODEL={str(path)!r} is not a .gguf file")
     threads = settings.llm_threads or os.cpu_count() or 2
-    llama = _shared(("llama", str(path), settings.llm_context, threads, settings.llm_gpu_layers),
-                    lambda: load_llama(path, settings.llm_context, threads, settings.llm_gpu_layers))
+    shape = (settings.llm_context, threads, settings.llm_gpu_layers, settings.llm_flash_attention)
+    llama = _shared(("llama", str(path), *shape), lambda: load_llama(path, *shape))
     return LlamaCppChat(llama=llama, max_tokens=settings.max_answer_tokens, temperature=settings.temperature,
                         threads=settings.llm_threads, lookup_tokens=settings.llm_lookup_tokens)
 
