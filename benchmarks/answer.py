@@ -22,8 +22,8 @@
    (llama-cpp-python's chat completion), same loaded model, same questions (the seed set's answerable
    ones), passes alternating (off, on, off, on): whole answer, first token, generation ms per token,
    and whether the answer's text is the same.
-6b. `--flash` (only this): flash attention off against on (`ASSISTANT_LLM_FLASH_ATTENTION`), the model loaded
-   once for each, the same questions, passes alternating (off, on, on, off, twice): the same figures.
+6b. `--flash` (only this): flash attention off (the default) against on (`ASSISTANT_LLM_FLASH_ATTENTION`), the
+   model loaded once for each, the same questions, passes alternating (off, on, on, off, twice): the same figures.
 7. `--followup` (only this): follow-up questions in a conversation (the question rewritten with the chat
    history by the condense step, then answered), with the condense step in the answer's own llama.cpp
    context (before) and in its own (`side.py`, now): passes alternating (before, now, before, now), each
@@ -305,7 +305,7 @@ def alternating(modes: dict[str, Callable[[], Assistant]], questions: list[str])
 def print_alternating(rows: dict[str, dict[str, list[float]]], texts: dict[str, dict[str, str]],
                       names: dict[str, str], what: str) -> None:
     before, now = list(names)
-    print(f"\n| {what} | median whole answer | median first token | median ms per streamed piece | vs before |"
+    print(f"\n| {what} | median whole answer | median first token | median ms per streamed piece | vs the first |"
           "\n|---|---|---|---|---|")
     base = statistics.median(rows[before]["total"])
     for mode, name in names.items():
@@ -337,7 +337,7 @@ def with_lookup(tmp: Path) -> None:
 
 
 def with_flash(tmp: Path) -> None:
-    """Flash attention off (before) and on (now): two copies of the model loaded, one assistant each, over the
+    """Flash attention off (the default) and on: two copies of the model loaded, one assistant each, over the
     same index; the same questions, passes alternating."""
     assistants = {mode: Assistant(tmp / "flash", llm_backend="local", llm_flash_attention=mode == "on")
                   for mode in ("off", "on")}
@@ -346,7 +346,7 @@ def with_flash(tmp: Path) -> None:
         a.ask("What did China's ambassador say about the letter?")  # warm: the fixed prefix evaluated
     rows, texts = alternating({m: functools.partial(lambda a: a, a) for m, a in assistants.items()},
                               seed_questions(12))
-    print_alternating(rows, texts, {"off": "plain attention (before)", "on": "flash attention (now)"},
+    print_alternating(rows, texts, {"off": "plain attention (default)", "on": "flash attention"},
                       "attention")
 
 

@@ -73,7 +73,7 @@ def test_with_settings_rebuilds_exactly_the_parts_whose_group_changed(seeded_cop
 
 def test_gpu_layers_and_attention_reach_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:
     """`ASSISTANT_LLM_GPU_LAYERS` is passed to llama.cpp as `n_gpu_layers` (the CPU build ignores it), and
-    `ASSISTANT_LLM_FLASH_ATTENTION` as `flash_attn` (on unless turned off)."""
+    `ASSISTANT_LLM_FLASH_ATTENTION` as `flash_attn` (off unless turned on)."""
     pytest.importorskip("llama_cpp")
     import llama_cpp
 
@@ -92,7 +92,7 @@ def test_gpu_layers_and_attention_reach_llama_cpp(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("ASSISTANT_LLM_GPU_LAYERS", "-1")
     s = Settings()
     llama.load_llama(Path("model.gguf"), s.llm_context, 2, s.llm_gpu_layers, s.llm_flash_attention)
-    assert seen["n_gpu_layers"] == -1 and seen["n_threads"] == 2 and seen["flash_attn"] is True
-    monkeypatch.setenv("ASSISTANT_LLM_FLASH_ATTENTION", "false")
+    assert seen["n_gpu_layers"] == -1 and seen["n_threads"] == 2 and seen["flash_attn"] is False
+    monkeypatch.setenv("ASSISTANT_LLM_FLASH_ATTENTION", "true")
     llama.load_llama(Path("model.gguf"), s.llm_context, 2, s.llm_gpu_layers, Settings().llm_flash_attention)
-    assert seen["flash_attn"] is False
+    assert seen["flash_attn"] is True

@@ -46,7 +46,7 @@ from assistant.errors import BackendUnavailable
 from assistant.injection import defuse_special
 
 
-def load_llama(path: Path, n_ctx: int, threads: int, gpu_layers: int = 0, flash_attention: bool = True) -> Any:
+def load_llama(path: Path, n_ctx: int, threads: int, gpu_layers: int = 0, flash_attention: bool = False) -> Any:
     try:
         from llama_cpp import Llama
     except ImportError as exc:
