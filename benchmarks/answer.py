@@ -343,7 +343,7 @@ def with_flash(tmp: Path) -> None:
     assistants["off"].ingest([ROOT / "corpus"], progress=False)
     for a in assistants.values():
         a.ask("What did China's ambassador say about the letter?")  # warm: the fixed prefix evaluated
-    rows, texts = alternating({m: functools.partial(lambda a: a, a) for m, a in assistants.items()},
+    rows, texts = alternating({m: functools.partial(assistants.__getitem__, m) for m in assistants},
                               seed_questions(12), ["off", "on", "on", "off"] * 2)
     print_alternating(rows, texts, {"off": "plain attention (default)", "on": "flash attention"},
                       "attention")

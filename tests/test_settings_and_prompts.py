@@ -71,28 +71,31 @@ def test_with_settings_rebuilds_exactly_the_parts_whose_group_changed(seeded_cop
     assert other.llm is None and other.index is a.index
 
 
-def test_gpu_layers_and_attention_reach_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`ASSISTANT_LLM_GPU_LAYERS` is passed to llama.cpp as `n_gpu_layers` (the CPU build ignores it), and
-    `ASSISTANT_LLM_FLASH_ATTENTION` as `flash_attn` (off unless turned on)."""
+def test_gpu_layers_and_attention_reach_llama_cpp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`ASSISTANT_LLM_GPU_LAYERS` reaches llama.cpp as `n_gpu_layers` (the CPU build ignores it) and
+    `ASSISTANT_LLM_FLASH_ATTENTION` as `flash_attn` (off unless turned on), through the chat model's loader."""
     pytest.importorskip("llama_cpp")
     import llama_cpp
 
-    from assistant.backends import llama
+    from assistant.backends import models
 
-    seen: dict[str, object] = {}
+    seen: list[dict[str, object]] = []
 
     class Recorder:
         def __init__(self, **kwargs: object) -> None:
-            seen.update(kwargs)
+            seen.append(kwargs)
 
         def close(self) -> None:
             pass
 
     monkeypatch.setattr(llama_cpp, "Llama", Recorder)
+    monkeypatch.setattr(models, "_SHARED", {})
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF")
+    monkeypatch.setenv("ASSISTANT_LLM_MODEL", str(gguf))
     monkeypatch.setenv("ASSISTANT_LLM_GPU_LAYERS", "-1")
-    s = Settings()
-    llama.load_llama(Path("model.gguf"), s.llm_context, 2, s.llm_gpu_layers, s.llm_flash_attention)
-    assert seen["n_gpu_layers"] == -1 and seen["n_threads"] == 2 and seen["flash_attn"] is False
+    models.chat_model(Settings(llm_backend="local", llm_threads=2).llm)
+    assert seen[-1]["n_gpu_layers"] == -1 and seen[-1]["n_threads"] == 2 and seen[-1]["flash_attn"] is False
     monkeypatch.setenv("ASSISTANT_LLM_FLASH_ATTENTION", "true")
-    llama.load_llama(Path("model.gguf"), s.llm_context, 2, s.llm_gpu_layers, Settings().llm_flash_attention)
-    assert seen["flash_attn"] is True
+    models.chat_model(Settings(llm_backend="local", llm_threads=2).llm)  # another setting: another model
+    assert len(seen) == 2 and seen[-1]["flash_attn"] is True
