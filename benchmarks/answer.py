@@ -54,6 +54,7 @@ from assistant import Assistant
 from assistant.answer.prompting import messages, pack
 
 ROOT = Path(__file__).resolve().parent.parent
+WARM_UP = "What did China's ambassador say about the letter?"  # asked first: the answer prompt's fixed prefix evaluated
 QUESTIONS = [
     "How many countries' ambassadors co-signed the letter?",
     "Who is Vadim Pisarevich?",
@@ -259,7 +260,7 @@ def after_judging(tmp: Path) -> None:
               "judge in its own context (now)": chat}
     firsts: dict[str, list[float]] = {name: [] for name in judges}
     for name, judge in judges.items():  # one pass each: a question asked twice in a row would reuse its prompt
-        a.ask("What did China's ambassador say about the letter?")  # warm: the answer prompt's prefix evaluated
+        a.ask(WARM_UP)
         for q in QUESTIONS:
             ModelOpinion(judge).probability("The letter was signed by 50 ambassadors in Geneva on July 12.",
                                             "Fifty countries signed the letter.")
@@ -322,7 +323,7 @@ def with_lookup(tmp: Path) -> None:
     a.ingest([ROOT / "corpus"], progress=False)
     chat = a.llm
     assert isinstance(chat, LlamaCppChat)
-    a.ask("What did China's ambassador say about the letter?")  # warm: the fixed prefix evaluated
+    a.ask(WARM_UP)
 
     def lookup(tokens: int) -> Callable[[], Assistant]:
         def ready() -> Assistant:
@@ -342,7 +343,7 @@ def with_flash(tmp: Path) -> None:
                   for mode in ("off", "on")}
     assistants["off"].ingest([ROOT / "corpus"], progress=False)
     for a in assistants.values():
-        a.ask("What did China's ambassador say about the letter?")  # warm: the fixed prefix evaluated
+        a.ask(WARM_UP)
     rows, texts = alternating({m: functools.partial(assistants.__getitem__, m) for m in assistants},
                               seed_questions(12), ["off", "on", "on", "off"] * 2)
     print_alternating(rows, texts, {"off": "plain attention (default)", "on": "flash attention"},
@@ -369,7 +370,7 @@ def follow_ups(tmp: Path) -> None:
     names = {False: "condense in the answer's context (before)", True: "condense in its own context (now)"}
     rows: dict[bool, dict[str, list[float]]] = {m: {"first": [], "condense": [], "total": []} for m in names}
     said: dict[bool, dict[str, tuple[str, str]]] = {m: {} for m in names}
-    a.ask("What did China's ambassador say about the letter?")  # warm: the fixed prefix evaluated
+    a.ask(WARM_UP)
     for own in (False, True, False, True):
         chat.condense_context = own
         for first_q, follow_q in CONVERSATIONS:
