@@ -94,7 +94,7 @@ def test_a_numbered_name_keeps_its_own_facts() -> None:
     assert support(wars, "World War II ended in 1945.") > THRESHOLD
     assert support(wars, "World War II ended in 1918.") < THRESHOLD
     assert support(PREMISE, "The joint letter was sent on July 12.") > THRESHOLD  # a date is no numbered name
-    from assistant.verify.grounding import _renumbered
+    from assistant.verify.overrides import renumbered
 
     fine = [("Splatoon 2 outsold Splatoon 1 in Japan.", "Splatoon 2 outsold Splatoon 1 in Japan."),  # two names
             ("World War 2 ended in 1945.", "World War II ended in 1945."),  # II is 2
@@ -103,7 +103,7 @@ def test_a_numbered_name_keeps_its_own_facts() -> None:
             ("Pope John Paul II succeeded John Paul I in 1978.", "John Paul II became pope in 1978."),
             ("In 2019, as 3 factories closed, growth slowed, as I said then.", "As I said, growth slowed in 2019."),
             ("In 1977, at Apple I built the Apple 2.", "The Apple 2 was built in 1977.")]  # "I", the pronoun
-    assert [c for p, c in fine if _renumbered(p, c)] == []  # supported claims a review found the first rule vetoed
+    assert [c for p, c in fine if renumbered(p, c)] == []  # supported claims a review found the first rule vetoed
 
 
 def test_changed_numbers_names_and_unrelated_claims_fail() -> None:
