@@ -107,7 +107,7 @@ def test_a_sentence_that_only_repeats_the_question_is_no_answer(seeded_copy: Pat
     """A headline copied from a passage ("Ambassadors from 50 countries at UN support China on Xinjiang")
     is supported, but says nothing the question did not: the model found no answer. A yes/no question
     may be answered in its own words (#17: relevance, not just support)."""
-    from assistant.answer.policy import answers_nothing, says_nothing_new
+    from assistant.answer.relevance import answers_nothing, says_nothing_new
 
     headline = "Ambassadors from 50 countries at UN support China on Xinjiang [1]."
     question = "Why do ambassadors from 50 countries at the UN support China on Xinjiang?"
@@ -142,7 +142,7 @@ def test_a_sentence_that_misses_the_year_asked_about_is_no_answer(seeded_copy: P
     """A question about a year that neither the sentence nor its cited article (text, title, date) mentions
     is not answered by it: RGB noise's "Super Bowl 2021 location" got a snippet's supported "The home of NFL
     Super Bowl LVII news ..." (#17: relevance, not just support). The seed article is dated 2019-07-27."""
-    from assistant.answer.policy import misses_the_year
+    from assistant.answer.relevance import misses_the_year
 
     said = "Ambassadors from 50 countries co-signed the letter [1]."
     late = Assistant(seeded_copy, llm=fake(said)).ask("Which ambassadors signed the letter in 2023?")
@@ -177,7 +177,7 @@ def test_a_sentence_about_another_attribute_than_the_one_asked_is_no_answer(seed
     """The seed's "What is the population of Xinjiang?" got the supported "An estimated 1 million ethnic Uyghurs
     ... were being held ..." (0.96): the article never names a population, and the sentence does not either, so
     it is another fact about Xinjiang, not an answer (#17: relevance, not just support)."""
-    from assistant.answer.policy import asked_attribute, misses_the_attribute
+    from assistant.answer.relevance import asked_attribute, misses_the_attribute
 
     held = ("An estimated 1 million ethnic Uyghurs and other mostly Muslim indigenous people of Xinjiang were being "
             "held in what it described as \u201ccounterextremism centers\u201d in northwestern China [1].")

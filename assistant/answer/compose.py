@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.answer import policy
+from assistant.answer import policy, relevance
 from assistant.answer.attribution import (
     attribute,
     drop_self_reference,
@@ -87,7 +87,7 @@ def reported_answer(question: str, passages: Sequence[Passage], similarity: Simi
     that name everyone the question names (nothing about Russia answers "Did Russia sign the letter?"); ""
     when there are none. What the sources report, never a verdict."""
     text = extractive_answer(question, passages, similarity, max_sentences=3, reported_only=True)
-    return "" if policy.is_non_answer(text) else text
+    return "" if relevance.is_non_answer(text) else text
 
 
 def _one_per_party(candidates: Sequence[tuple[float, int, str]]) -> list[tuple[float, int, str]]:
@@ -132,8 +132,8 @@ def _of_the_year(question: str, sentence: str, passages: Sequence[Passage], text
     score is borderline, by the model's second opinion (then "model", else "checker"); None when none does.
     "Olga Tokarczuk was awarded the 2021 Nobel Prize" cited to a snippet of 2019 belongs to "Oct 8, 2021 ...
     Olga Tokarczuk won the 2021 Nobel Prize in Literature" (0.27 to the checker: "awarded" for "won")."""
-    years = policy.asked_years(question)
-    dated = [n for n in range(1, len(passages) + 1) if years & policy.stated_years(_dated(passages, texts, [n]))]
+    years = relevance.asked_years(question)
+    dated = [n for n in range(1, len(passages) + 1) if years & relevance.stated_years(_dated(passages, texts, [n]))]
     best, score = grounding.best_support(sentence, [texts[n - 1] for n in dated], similarity)
     if best < 0:
         return None
@@ -156,11 +156,11 @@ def _supported_head(question: str, heads: Sequence[str], ids: Sequence[int], tex
     """The first of `heads`, a sentence's cuts longest first (`leading_clauses`: "The iPhone 11 was released
     on September 21, 2021." of "..., one day after the public release of iOS 13."), that its own citations,
     or else the best passage, support and that still answers the question (it keeps every content word of
-    the question, and `policy.answers_nothing` has nothing against it); with its passage number and score."""
+    the question, and `relevance.answers_nothing` has nothing against it); with its passage number and score."""
     asked = content_words(question)
     for head in heads:
         said = content_words(head)  # a head that drops a word of the question no longer answers it ("in Polish")
-        if not all(any(one_word(q, w) for w in said) for q in asked) or policy.answers_nothing(question, head):
+        if not all(any(one_word(q, w) for w in said) for q in asked) or relevance.answers_nothing(question, head):
             continue
         number, score = _best_citation(head, ids, texts, similarity)
         if score >= grounding.THRESHOLD:
@@ -262,9 +262,9 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
     `verified_by="model"`; else cut to its longest leading clause that is supported (`verified_by="trimmed"`,
     the cut counted as dropped); else "unsupported", dropped unless `keep_unsupported` (which keeps them on a
     refusal too, all unsupported, so the UI and the eval can show what the model wrote). A kept sentence
-    whose evidence lacks the year the question asks about (`policy.misses_the_year`) is re-cited to a passage
+    whose evidence lacks the year the question asks about (`relevance.misses_the_year`) is re-cited to a passage
     of that year that supports it (`_of_the_year`), or counts as no answer, as does one where neither it nor
-    its evidence names the attribute asked for (`policy.misses_the_attribute`). Instructions
+    its evidence names the attribute asked for (`relevance.misses_the_attribute`). Instructions
     planted in articles are not evidence (`evidence_text`), so a sentence that obeys one is unsupported,
     and the word such an instruction asks to repeat (`planted_payload`) is cut out before checking.
     """
@@ -277,7 +277,7 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
     vetoed = 0
     for text, ids in split_answer(raw, len(passages)):
         text = drop_self_reference(text, names)  # "According to the passage," is not a speaker to check
-        if policy.is_non_answer(text) or policy.answers_nothing(question, text):
+        if relevance.is_non_answer(text) or relevance.answers_nothing(question, text):
             declined += 1
             continue
         stripped = strip_payload(text, payload)  # what an instruction planted in a passage asked to repeat
@@ -313,7 +313,7 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
                 text, (number, score) = head
                 numbers, verified_by, label = [number], "trimmed", "supported" if number in ids else "recited"
                 dropped += 1
-        if label != "unsupported" and policy.misses_the_year(question, text, _dated(passages, texts, numbers)):
+        if label != "unsupported" and relevance.misses_the_year(question, text, _dated(passages, texts, numbers)):
             dated = _of_the_year(question, text, passages, texts, similarity, opinion)
             if dated is None:
                 declined += 1  # about another thing than the year asked: no answer, like "I don't know"
@@ -321,7 +321,7 @@ def assemble(question: str, raw: str, passages: Sequence[Passage], similarity: S
             (number, score), verified_by = dated  # cited to another year's passage: re-cited to the right one
             numbers, label = [number], "supported" if number in ids else "recited"
         evidence = _evidence(passages, texts, numbers)
-        if label != "unsupported" and policy.misses_the_attribute(question, text, evidence):
+        if label != "unsupported" and relevance.misses_the_attribute(question, text, evidence):
             declined += 1  # another fact about the same subject ("held" for "population"): no answer
             continue
         checked = verified_by in ("checker", "trimmed") and label != "unsupported"
