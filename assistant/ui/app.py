@@ -1,14 +1,14 @@
 """The Gradio app: `build_app(assistant)` and `launch`. Wiring only; answers come from `Assistant.stream`.
 
-Tabs: Chat (streamed answer with clickable `[n]` markers, sources panel and article view, Markdown
-export, Stop, retry (↻ on the last answer), example questions drawn from the corpus, chats saved in
+Tabs: Chat (streamed answer with clickable `[n]` markers, sources panel and article view, Markdown export,
+Stop, retry (↻ on the last answer), example questions drawn from the corpus, chats saved in
 `data_dir/conversations/` and reopened from a list), Corpus (upload with type and size limits, ingest
-progress, documents table, delete) and Settings (backend, k, rerank, unsupported sentences). Programs
-use the JSON endpoints `/answer`, `/search` and `/documents`; `/ask` is the chat's own (HTML) event.
-Rendering lives in `render.py`, corpus handling in `corpus.py`. Errors a person can act on are shown
-as messages; other failures are logged, and the page shows one line, never a traceback. Stop ends the
-running answer within a tenth of a second and closes its generator, which releases the local model
-(`stopping.py`).
+progress, documents table, delete) and Settings (backend, k, rerank, unsupported sentences). Programs use the
+JSON endpoints `/answer`, `/search` and `/documents`; `/ask` is the chat's own (HTML) event. Rendering lives
+in `render.py`, corpus handling in `corpus.py`, the Corpus and Settings tabs and the JSON endpoints in
+`tabs.py`. Errors a person can act on are shown as messages; other failures are logged, and the page shows one
+line, never a traceback. Stop ends the running answer within a tenth of a second and closes its generator,
+which releases the local model (`stopping.py`).
 """
 
 from __future__ import annotations
@@ -21,20 +21,17 @@ import logging
 import re
 import shutil
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from assistant import api
 from assistant.conversation import Conversation, new_chat_id
 from assistant.domain import Answer, Document, Event
-from assistant.errors import AssistantError
 from assistant.pipeline import Assistant
-from assistant.settings import LLM_BACKENDS
 from assistant.ui import corpus as ui_corpus
 from assistant.ui.render import answer_html, answer_key, answer_markdown, escape_text, sources_html
 from assistant.ui.stopping import Stops, until_stopped
+from assistant.ui.tabs import Current, corpus_tab, failure, json_api, settings_tab
 
 __all__ = ["CLICK_JS", "CSS", "answer_html", "build_app", "launch", "sources_html"]
 
@@ -87,14 +84,6 @@ CLICK_JS = """<script>
 Out = tuple[Any, ...]
 
 
-class _Current:
-    """The app's assistant; Settings replace it with one sharing the loaded models."""
-
-    def __init__(self, assistant: Assistant) -> None:
-        self.assistant = assistant
-        self.lock = threading.Lock()
-
-
 def _text(content: Any) -> str:
     if isinstance(content, str):
         return content
@@ -117,13 +106,6 @@ def _documents(assistant: Assistant, answer: Answer) -> dict[str, Document]:
         with contextlib.suppress(KeyError):  # deleted meanwhile: the article view shows the cited passage
             docs[doc_id] = assistant.index.document(doc_id)
     return docs
-
-
-def _failure(exc: Exception) -> str:
-    if isinstance(exc, AssistantError):
-        return str(exc)
-    log.exception("unexpected error in the UI")
-    return f"something went wrong ({type(exc).__name__}); the server log has the details"
 
 
 _DRAFT = '<span class="draft">'
@@ -156,7 +138,7 @@ def _turn_messages(question: str, answer: Answer) -> list[dict[str, Any]]:
     return [{"role": "user", "content": escape_text(question)}, {"role": "assistant", "content": answer_html(answer)}]
 
 
-def _chat_tab(gr: Any, current: _Current) -> tuple[Callable[[], Any], list[Any]]:
+def _chat_tab(gr: Any, current: Current) -> tuple[Callable[[], Any], list[Any]]:
     """Builds the tab; returns a function that refreshes (the example questions, the saved chats list)
     and the components it updates."""
     exports = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
@@ -202,7 +184,7 @@ def _chat_tab(gr: Any, current: _Current) -> tuple[Callable[[], Any], list[Any]]
             if flag.is_set() and not answered:
                 yield _stopped(chat), sources_html(None), "", previous, conversation, keep
         except Exception as exc:
-            chat[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(_failure(exc))}"}
+            chat[-1] = {"role": "assistant", "content": f"⚠️ {html.escape(failure(exc))}"}
             yield chat, sources_html(None), "", previous, conversation, keep
         finally:
             stops.end(session, flag)
@@ -290,139 +272,22 @@ def _chat_tab(gr: Any, current: _Current) -> tuple[Callable[[], Any], list[Any]]
     return refresh, [chatbot, saved]
 
 
-def _corpus_tab(gr: Any, current: _Current) -> Any:
-    """Builds the tab; returns a function that refreshes (table, delete selector)."""
-
-    def listing() -> tuple[Any, Any]:
-        docs = current.assistant.documents()
-        return (gr.Dataframe(value=ui_corpus.document_rows(docs)),
-                gr.Dropdown(choices=ui_corpus.document_choices(docs), value=None))
-
-    def upload(files: list[Any] | None, progress: Any = gr.Progress()) -> tuple[str, Any, Any]:  # noqa: B008
-        pairs = []
-        for f in files or []:
-            path = str(getattr(f, "name", f))
-            pairs.append((path, str(getattr(f, "orig_name", None) or Path(path).name)))
-        try:
-            progress(0.0, desc="Ingesting")
-            summary = ui_corpus.ingest_uploads(current.assistant, pairs, on_progress=lambda i, n, name: progress(
-                (i, max(n, 1)), desc=f"Ingesting {name}" if name else "Embedding and storing"))
-        except Exception as exc:
-            summary = f"⚠️ {_failure(exc)}"
-        return (html.escape(summary), *listing())
-
-    def delete(doc_id: str | None) -> tuple[str, Any, Any]:
-        if not doc_id:
-            return "Choose a document to delete.", *listing()
-        try:
-            summary = ui_corpus.delete_document(current.assistant, doc_id)
-        except Exception as exc:
-            summary = f"⚠️ {_failure(exc)}"
-        return (html.escape(summary), *listing())
-
-    limit = current.assistant.settings.max_file_mb
-    gr.Markdown(f"Upload articles ({', '.join(ui_corpus.UPLOAD_SUFFIXES)}; at most {limit:g} MB each). "
-                "They are stored in the data dir and added to the index; other documents are untouched.")
-    files = gr.File(label="Upload articles", file_count="multiple", file_types=list(ui_corpus.UPLOAD_SUFFIXES),
-                    elem_id="upload")
-    status = gr.Markdown(elem_id="corpus-status")
-    table = gr.Dataframe(headers=["title", "source", "date", "chunks", "file", "id"], interactive=False,
-                         wrap=True, column_widths=["34%", "22%", "11%", "7%", "14%", "12%"], elem_id="documents")
-    with gr.Row():
-        # custom values: the `/delete` API takes a document id before any page has loaded the choices
-        choice = gr.Dropdown(label="Document to delete", choices=[], elem_id="delete-choice", scale=4,
-                             allow_custom_value=True)
-        remove = gr.Button("Delete document", variant="stop", scale=1)
-        refresh = gr.Button("Refresh list", scale=1)
-    files.upload(upload, files, [status, table, choice], api_name="upload", show_progress="full")
-    remove.click(delete, choice, [status, table, choice], api_name="delete")
-    refresh.click(listing, None, [table, choice], api_name=False)
-    return listing, [table, choice]
-
-
-def _settings_tab(gr: Any, current: _Current) -> None:
-    s = current.assistant.settings
-
-    def apply(backend: str, base_url: str, model: str, api_key: str, k: float, rerank: bool,
-              unsupported: bool) -> str:
-        update: dict[str, Any] = {"llm_backend": backend, "llm_base_url": base_url.strip(),
-                                  "llm_model": model.strip(), "k": int(k), "rerank": bool(rerank),
-                                  "show_unsupported": bool(unsupported)}
-        if api_key.strip():
-            update["llm_api_key"] = api_key.strip()
-        try:
-            with current.lock:
-                new = current.assistant.with_settings(**update)
-                _ = new.llm  # build the chat model now, so a wrong setting is reported here
-                current.assistant = new
-            new.warm_in_background()  # a new local model: its prompt's fixed part loaded before the next question
-        except Exception as exc:
-            return f"⚠️ Not applied: {_failure(exc)}"
-        return (f"Applied: backend **{backend}**, k = {int(k)}, rerank {'on' if rerank else 'off'}, "
-                f"unsupported sentences {'shown' if unsupported else 'dropped'}.")
-
-    gr.Markdown("Settings apply to this app (every open chat); the index is unchanged.")
-    backend = gr.Radio(sorted(LLM_BACKENDS), value=s.llm_backend, label="Backend",
-                       info="extractive: quotes sentences, no LLM · local: the embedded model · "
-                            "openai: any OpenAI-compatible server")
-    with gr.Row():
-        base_url = gr.Textbox(value=s.llm_base_url, label="OpenAI-compatible base URL",
-                              placeholder="http://127.0.0.1:11434/v1")
-        model = gr.Textbox(value=s.llm_model, label="Model", placeholder="model name, or a .gguf path for local")
-        api_key = gr.Textbox(value="", label="API key", type="password", placeholder="unchanged when empty")
-    k = gr.Slider(1, 20, value=s.k, step=1, label="k: passages given to the answerer")
-    rerank = gr.Checkbox(value=s.rerank, label="Rerank candidates")
-    unsupported = gr.Checkbox(value=s.show_unsupported, label="Show unsupported sentences (marked)")
-    button = gr.Button("Apply settings", variant="primary")
-    result = gr.Markdown(elem_id="settings-status")
-    button.click(apply, [backend, base_url, model, api_key, k, rerank, unsupported], result, api_name=False)
-
-
-def _json_api(gr: Any, current: _Current) -> None:
-    """The app's API for programs (gradio_client, curl, agents): JSON in, JSON out, no HTML (`assistant.api`)."""
-
-    def answer(question: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
-        """Answer a question from the indexed articles: the Answer as JSON (sentences, each with its
-        citations as exact document spans, the decision and its reason). `history`: earlier turns as
-        {"role", "content"} dicts."""
-        return _api_call(gr, api.answer_json, current.assistant, question, history)
-
-    def search(query: str, k: int = 5) -> list[dict[str, Any]]:
-        """The k passages that best match `query`, each with its document id, exact offsets and text."""
-        return _api_call(gr, api.search_json, current.assistant, query, k)
-
-    def documents() -> list[dict[str, Any]]:
-        """Every indexed document: id, title, source, date, url, file, chunk count (newest first)."""
-        return _api_call(gr, api.documents_json, current.assistant)
-
-    gr.api(answer, api_name="answer")
-    gr.api(search, api_name="search")
-    gr.api(documents, api_name="documents")
-
-
-def _api_call(gr: Any, fn: Callable[..., Any], *args: Any) -> Any:
-    try:
-        return fn(*args)
-    except AssistantError as exc:
-        raise gr.Error(str(exc)) from exc
-
-
 def build_app(assistant: Assistant) -> Any:
     import gradio as gr
 
-    current = _Current(assistant)
+    current = Current(assistant)
     with gr.Blocks(title="Research Assistant") as app:
         gr.Markdown("## Research Assistant\nAnswers only from your articles; every sentence is cited.")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 chat_refresh, chat_outputs = _chat_tab(gr, current)
             with gr.Tab("Corpus", id="corpus"):
-                listing, outputs = _corpus_tab(gr, current)
+                listing, outputs = corpus_tab(gr, current)
             with gr.Tab("Settings", id="settings"):
-                _settings_tab(gr, current)
+                settings_tab(gr, current)
         app.load(listing, None, outputs, api_name=False)
         app.load(chat_refresh, None, chat_outputs, api_name=False)
-        _json_api(gr, current)
+        json_api(gr, current)
     app.queue(default_concurrency_limit=4, max_size=64)
     app.current = current  # the live assistant, for tests and embedding apps
     return app
