@@ -30,12 +30,18 @@ def normalised(text: str) -> str:
 
 
 def word_set(text: str) -> set[str]:
+    """The content words of `text`, without thousands separators."""
     return {w.replace(",", "") for w in content_words(text)}
 
 
+def raw_words(text: str) -> list[str]:
+    """The words of `text` in order, possessive "'s" dropped (the positions `stems` and a premise's facts share)."""
+    return WORD.findall(text.replace("’s", "").replace("'s", ""))
+
+
 def stems(text: str, content_only: bool = False) -> list[str]:
-    raw = WORD.findall(text.replace("’s", "").replace("'s", ""))
-    return [stem(w).replace(",", "") for w in raw if not content_only or content_words(w)]
+    """The stems of `text`'s words in order (only content words with `content_only`)."""
+    return [stem(w).replace(",", "") for w in raw_words(text) if not content_only or content_words(w)]
 
 
 def numbers_in(text: str) -> set[str]:

@@ -45,9 +45,9 @@ from itertools import pairwise
 from pathlib import Path
 
 from assistant.answer.citations import Similarity
-from assistant.text import WORD, acronyms, bigrams, split_sentences
+from assistant.text import acronyms, bigrams, split_sentences
 from assistant.verify.alignment import substitutions
-from assistant.verify.facts import WEAK, names_in, normalised, numbers_in, same_name, stems, word_set
+from assistant.verify.facts import WEAK, names_in, normalised, numbers_in, raw_words, same_name, stems, word_set
 from assistant.verify.numbers import swapped_numbers
 from assistant.verify.overrides import MISATTRIBUTED, misattributed, renumbered
 
@@ -107,7 +107,7 @@ def _premise(text: str) -> _Premise:
     positions: dict[str, list[int]] = {}
     for i, t in enumerate(tokens):
         positions.setdefault(t, []).append(i)
-    raw = WORD.findall(text.replace("’s", "").replace("'s", ""))
+    raw = raw_words(text)
     return _Premise(tuple(windows), tuple(frozenset(word_set(w)) for w in windows),
                     tuple(stems(w, content_only=True) for w in windows),
                     tuple(frozenset(word_set(" ".join(_ASIDE.findall(w)))) for w in windows), frozenset(word_set(text)),
