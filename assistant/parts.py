@@ -15,7 +15,8 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.answer.citations import Similarity
-from assistant.answer.compose import extractive_answer, supporting
+from assistant.answer.compose import supporting
+from assistant.answer.extractive import extractive_answer
 from assistant.answer.grammar import citation_grammar
 from assistant.answer.prompting import condense_messages, messages
 from assistant.backends.embedding import SentenceEmbeddings

@@ -27,7 +27,8 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableGenerator
 from assistant.answer import bridge, policy
 from assistant.answer.citations import Similarity
 from assistant.answer.comparison import complete
-from assistant.answer.compose import assemble, reported_answer
+from assistant.answer.compose import assemble
+from assistant.answer.extractive import reported_answer
 from assistant.answer.prompting import names_publisher, pack, unsourced
 from assistant.answer.question_parts import comparison, search_queries, split_parts
 from assistant.domain import Answer, Event, Passage

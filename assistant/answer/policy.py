@@ -236,7 +236,7 @@ def _noted(answer: Answer, note: str) -> Answer:
 
 
 def reported_instead(answer: Answer, question: str) -> bool:
-    """Whether a refused yes/no answer should give way to what the sources report (`compose.reported_answer`):
+    """Whether a refused yes/no answer should give way to what the sources report (`extractive.reported_answer`):
     the model's own yes or no was refused as unsupported, not for want of relevant passages. A contested
     question ("Are the facilities schools?") has no yes the sources support, only who says what; the
     reader, not the model, draws the conclusion."""
