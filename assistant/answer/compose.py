@@ -16,12 +16,7 @@ from collections.abc import Sequence
 
 from assistant.answer import policy, relevance
 from assistant.answer.attribution import attribute, drop_self_reference
-from assistant.answer.citations import (
-    Similarity,
-    answer_text,
-    resolve,
-    split_answer,
-)
+from assistant.answer.citations import Similarity, answer_text, resolve, split_answer
 from assistant.domain import Answer, Passage, Sentence
 from assistant.injection import evidence_text, planted_payload, strip_payload
 from assistant.text import (
